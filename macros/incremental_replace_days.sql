@@ -1,0 +1,80 @@
+{#-
+    Incremental strategy `replace_days` for the daily marts.
+
+    The model's incremental SQL returns every row of each day it rebuilds,
+    computed in full from staging, plus one placeholder row per rebuilt day
+    (only the day column set, see `rebuilt_day_placeholders`), so a day whose
+    activity moved away or became invalid is still named. In one statement
+    batch (one transaction) this deletes every target row of those days and
+    inserts the real rows: readers see the old day or the new day, never a
+    half-built one, and the result equals a full rebuild of those days.
+
+    config: incremental_strategy='replace_days', unique_key='<day column>'.
+-#}
+{% macro get_incremental_replace_days_sql(arg_dict) %}
+    {%- set target = arg_dict["target_relation"] -%}
+    {%- set staged = arg_dict["temp_relation"] -%}
+    {%- set day_column = arg_dict["unique_key"] -%}
+    {%- set columns = arg_dict["dest_columns"] | map(attribute="quoted") | join(", ") -%}
+    delete from {{ target }}
+    where {{ day_column }} in (select distinct {{ day_column }} from {{ staged }});
+
+    insert into {{ target }} ({{ columns }})
+    select {{ columns }}
+    from {{ staged }}
+    where workspace_id is not null;
+{% endmacro %}
+
+{#-
+    The UTC days an incremental build must rebuild for one staging model:
+    every day between the earliest and latest copy of each id that has a copy
+    newer than what the mart last saw (minus the lookback in
+    `incremental_lookback_minutes`), so a re-delivered row that moved to
+    another day clears the day it left.
+-#}
+{% macro changed_days(staging_relation) -%}
+    select distinct changed_day.day_value as rebuilt_date
+    from {{ staging_relation }} as changed
+    cross join lateral (
+        {{ usage_reports.days_between('changed.earliest_copy_date', 'changed.latest_copy_date') }}
+    ) as changed_day (day_value)
+    where changed.last_loaded_at > ({{ usage_reports.mart_watermark() }})
+        and changed.earliest_copy_date is not null
+{%- endmacro %}
+
+{#- The newest landing the current mart was built from, less the lookback. -#}
+{% macro mart_watermark() -%}
+    select
+        coalesce(max(last_loaded_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
+        - interval '{{ var("incremental_lookback_minutes") | int }} minutes'
+    from {{ this }}
+{%- endmacro %}
+
+{#- One placeholder row per rebuilt day: every column null but the day. -#}
+{% macro rebuilt_day_placeholders(days_relation, day_column) -%}
+    {%- set columns = adapter.get_columns_in_relation(this) -%}
+    select
+    {%- for column in columns %}
+        {% if column.name == day_column -%}
+            {{ days_relation }}.rebuilt_date
+        {%- else -%}
+            cast(null as {{ column.data_type }})
+        {%- endif %} as {{ column.name }}{{ "," if not loop.last }}
+    {%- endfor %}
+    from {{ days_relation }}
+{%- endmacro %}
+
+{#- The column list of the existing mart, for a `select` that must line up
+    with the placeholders positionally. -#}
+{% macro mart_columns() -%}
+    {{ adapter.get_columns_in_relation(this) | map(attribute="name") | join(", ") }}
+{%- endmacro %}
+
+{% macro days_between(first_day, last_day) -%}
+    {{ return(adapter.dispatch('days_between', 'usage_reports')(first_day, last_day)) }}
+{%- endmacro %}
+
+{% macro postgres__days_between(first_day, last_day) -%}
+    select cast(generated_day as date)
+    from generate_series({{ first_day }}, {{ last_day }}, interval '1 day') as generated_day
+{%- endmacro %}

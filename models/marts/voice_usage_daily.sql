@@ -1,0 +1,94 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_days',
+        unique_key='usage_date',
+        on_schema_change='fail',
+    )
+}}
+
+with
+
+{% if is_incremental() %}
+rebuilt_days as (
+    {{ changed_days(ref('stg_product__stt_events')) }}
+    union
+    {{ changed_days(ref('stg_product__tts_events')) }}
+),
+{% endif %}
+
+stt_events as (
+    select
+        workspace_id,
+        usage_date,
+        provider,
+        model,
+        duration_seconds,
+        last_loaded_at
+    from {{ ref('stg_product__stt_events') }}
+    where
+        is_valid
+        {% if is_incremental() %}
+            and usage_date in (select rebuilt_date from rebuilt_days)
+        {% endif %}
+),
+
+tts_events as (
+    select
+        workspace_id,
+        usage_date,
+        provider,
+        model,
+        characters,
+        last_loaded_at
+    from {{ ref('stg_product__tts_events') }}
+    where
+        is_valid
+        {% if is_incremental() %}
+            and usage_date in (select rebuilt_date from rebuilt_days)
+        {% endif %}
+),
+
+stt_daily as (
+    select
+        workspace_id,
+        usage_date,
+        'stt' as kind,
+        provider,
+        model,
+        count(*) as event_count,
+        cast(sum(duration_seconds) as numeric(18, 3)) as duration_seconds,
+        cast(0 as bigint) as characters,
+        max(last_loaded_at) as last_loaded_at
+    from stt_events
+    group by workspace_id, usage_date, provider, model
+),
+
+tts_daily as (
+    select
+        workspace_id,
+        usage_date,
+        'tts' as kind,
+        provider,
+        model,
+        count(*) as event_count,
+        cast(0 as numeric(18, 3)) as duration_seconds,
+        cast(sum(characters) as bigint) as characters,
+        max(last_loaded_at) as last_loaded_at
+    from tts_events
+    group by workspace_id, usage_date, provider, model
+),
+
+daily as (
+    select * from stt_daily
+    union all
+    select * from tts_daily
+)
+
+{% if is_incremental() %}
+    select {{ mart_columns() }} from daily
+    union all
+    {{ rebuilt_day_placeholders('rebuilt_days', 'usage_date') }}
+{% else %}
+    select * from daily
+{% endif %}

@@ -1,0 +1,43 @@
+with source as (
+    select * from {{ source('product', 'sms_messages') }}
+),
+
+deliveries as (
+    select
+        *,
+        row_number() over (partition by sms_id order by _loaded_at desc, sent_at desc) as delivery_rank,
+        min({{ utc_date('sent_at') }}) over (partition by sms_id) as earliest_copy_date,
+        max({{ utc_date('sent_at') }}) over (partition by sms_id) as latest_copy_date
+    from source
+),
+
+renamed as (
+    select
+        sms_id,
+        workspace_id,
+        direction,
+        workspace_number as phone_number,
+        remote_number,
+        body,
+        carrier_segments,
+        sent_at,
+        {{ utc_date('sent_at') }} as sent_date,
+        {{ sms_encoding('body') }} as encoding,
+        char_length(body) as characters,
+        {{ sms_segments('body', 'carrier_segments') }} as segments,
+        (
+            sms_id is not null
+            and workspace_id is not null
+            and sent_at is not null
+            and workspace_number is not null
+            and body is not null
+            and coalesce(direction in ('inbound', 'outbound'), false)
+        ) as is_valid,
+        earliest_copy_date,
+        latest_copy_date,
+        _loaded_at as last_loaded_at
+    from deliveries
+    where delivery_rank = 1
+)
+
+select * from renamed
