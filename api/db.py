@@ -1,0 +1,96 @@
+"""The warehouse handle: one small ``psycopg_pool.ConnectionPool`` per process.
+
+The pool is opened lazily, on the first query, so ``create_app()`` never
+touches the network (the CLI, gunicorn's ``--preload`` and tests that only
+read the OpenAPI document stay cheap, and a forked worker never inherits a
+parent's sockets). Connections are in autocommit mode: every report is one
+statement, so each sees one consistent snapshot of the marts even while a
+``dbt build`` replaces days, and no transaction is left open between requests.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from flask import Flask, current_app
+from psycopg import Connection
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+from api import keystore
+
+EXTENSION_NAME = "usage_reports_db"
+
+Params = Mapping[str, Any] | Sequence[Any] | None
+
+
+class Database:
+    """Lazily opened connection pool plus the per-process one-time setup."""
+
+    def __init__(self, conninfo: str, *, min_size: int, max_size: int, statement_timeout_ms: int) -> None:
+        self._conninfo = conninfo
+        self._min_size = min_size
+        self._max_size = max_size
+        self._statement_timeout_ms = statement_timeout_ms
+        self._pool: ConnectionPool | None = None
+        self._lock = threading.Lock()
+        self._key_table_ready = False
+
+    def pool(self) -> ConnectionPool:
+        if self._pool is None:
+            with self._lock:
+                if self._pool is None:
+                    pool = ConnectionPool(
+                        self._conninfo,
+                        min_size=self._min_size,
+                        max_size=self._max_size,
+                        kwargs={
+                            "autocommit": True,
+                            "row_factory": dict_row,
+                            "options": f"-c statement_timeout={self._statement_timeout_ms}",
+                        },
+                        check=ConnectionPool.check_connection,
+                        timeout=10.0,
+                        name="usage-reports-api",
+                        open=False,
+                    )
+                    pool.open(wait=False)
+                    self._pool = pool
+        return self._pool
+
+    def ensure_key_table(self, conn: Connection[Any]) -> None:
+        """Create ``api.api_keys`` the first time this process needs it."""
+        if not self._key_table_ready:
+            keystore.ensure_key_table(conn)
+            self._key_table_ready = True
+
+    def fetch_all(self, query: str, params: Params = None) -> list[dict[str, Any]]:
+        with self.pool().connection() as conn:
+            return conn.execute(query, params).fetchall()
+
+    def fetch_one(self, query: str, params: Params = None) -> dict[str, Any] | None:
+        with self.pool().connection() as conn:
+            return conn.execute(query, params).fetchone()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.close()
+                self._pool = None
+
+
+def init_app(app: Flask) -> Database:
+    database = Database(
+        app.config["DATABASE_CONNINFO"],
+        min_size=app.config["POOL_MIN_SIZE"],
+        max_size=app.config["POOL_MAX_SIZE"],
+        statement_timeout_ms=app.config["STATEMENT_TIMEOUT_MS"],
+    )
+    app.extensions[EXTENSION_NAME] = database
+    return database
+
+
+def get_db() -> Database:
+    return current_app.extensions[EXTENSION_NAME]

@@ -1,0 +1,141 @@
+{#- Every raw row the reports leave out, with the rule it breaks, so an
+    analyst can see what was quarantined and fix it at the source. A view:
+    always current. -#}
+{{ config(materialized='view') }}
+
+with ai_events as (
+    select
+        'ai_usage_events' as source_table,
+        cast(event_id as {{ dbt.type_string() }}) as row_id,
+        workspace_id,
+        usage_date as event_date,
+        case
+            when workspace_id is null then 'missing workspace_id'
+            when event_id is null then 'missing event_id'
+            when recorded_at is null then 'missing recorded_at'
+            when provider is null or model is null or model_type is null then 'missing provider, model or model_type'
+            when credits is null then 'missing credits'
+            else 'negative or missing token count'
+        end as reason,
+        last_loaded_at
+    from {{ ref('stg_product__ai_usage_events') }}
+    where not is_valid
+),
+
+sms_messages as (
+    select
+        'sms_messages' as source_table,
+        sms_id as row_id,
+        workspace_id,
+        sent_date as event_date,
+        case
+            when workspace_id is null then 'missing workspace_id'
+            when sms_id is null then 'missing sms_id'
+            when body is null then 'null body'
+            when direction is null or direction not in ('inbound', 'outbound') then 'unknown direction'
+            when sent_at is null then 'missing sent_at'
+            else 'missing workspace_number'
+        end as reason,
+        last_loaded_at
+    from {{ ref('stg_product__sms_messages') }}
+    where not is_valid
+),
+
+calls as (
+    select
+        'call_events' as source_table,
+        call_id as row_id,
+        workspace_id,
+        call_date as event_date,
+        case
+            when workspace_id is null then 'missing workspace_id'
+            when call_id is null then 'missing call_id'
+            when direction is null or direction not in ('inbound', 'outbound') then 'unknown direction'
+            when ended_at < started_at then 'ended_at before started_at'
+            when phone_number is null then 'missing workspace_number'
+            else 'unknown status'
+        end as reason,
+        last_loaded_at
+    from {{ ref('stg_product__call_events') }}
+    where not is_valid
+),
+
+stt_events as (
+    select
+        'stt_events' as source_table,
+        cast(event_id as {{ dbt.type_string() }}) as row_id,
+        workspace_id,
+        usage_date as event_date,
+        case
+            when workspace_id is null then 'missing workspace_id'
+            when duration_seconds is null or duration_seconds < 0 then 'negative or missing duration'
+            else 'missing id, provider, model or recorded_at'
+        end as reason,
+        last_loaded_at
+    from {{ ref('stg_product__stt_events') }}
+    where not is_valid
+),
+
+tts_events as (
+    select
+        'tts_events' as source_table,
+        cast(event_id as {{ dbt.type_string() }}) as row_id,
+        workspace_id,
+        usage_date as event_date,
+        case
+            when workspace_id is null then 'missing workspace_id'
+            when characters is null or characters < 0 then 'negative or missing characters'
+            else 'missing id, provider, model or recorded_at'
+        end as reason,
+        last_loaded_at
+    from {{ ref('stg_product__tts_events') }}
+    where not is_valid
+),
+
+chats as (
+    select
+        'chats' as source_table,
+        cast(chat_id as {{ dbt.type_string() }}) as row_id,
+        workspace_id,
+        created_date as event_date,
+        case
+            when workspace_id is null then 'missing workspace_id'
+            else 'missing chat_id or created_at'
+        end as reason,
+        last_loaded_at
+    from {{ ref('stg_product__chats') }}
+    where not is_valid
+),
+
+messages as (
+    select
+        'messages' as source_table,
+        cast(message_id as {{ dbt.type_string() }}) as row_id,
+        workspace_id,
+        created_date as event_date,
+        case
+            when workspace_id is null then 'missing workspace_id'
+            else 'missing message_id or created_at'
+        end as reason,
+        last_loaded_at
+    from {{ ref('stg_product__messages') }}
+    where not is_valid
+),
+
+final as (
+    select * from ai_events
+    union all
+    select * from sms_messages
+    union all
+    select * from calls
+    union all
+    select * from stt_events
+    union all
+    select * from tts_events
+    union all
+    select * from chats
+    union all
+    select * from messages
+)
+
+select * from final

@@ -1,0 +1,213 @@
+"""The marts against hand-worked numbers from tests/fixtures/raw_base.sql and
+raw_late.sql (CONTRACT §4), then incremental == full refresh after late rows.
+
+Tests in this module run in file order: the last one lands late rows."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from tests.warehouse import connect, dbt, fresh_warehouse, load_fixture
+
+DATABASE = "usage_reports_test_pipeline"
+W1 = "f0000000-0000-4000-8000-000000000001"
+W2 = "f0000000-0000-4000-8000-000000000002"
+M1 = "a0000000-0000-4000-8000-000000000001"
+M2 = "a0000000-0000-4000-8000-000000000002"
+MART_TABLES = (
+    "ai_usage_daily", "message_counts_daily", "sms_usage_daily",
+    "phone_usage_daily", "voice_usage_daily", "member_usage_daily",
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def warehouse() -> str:
+    fresh_warehouse(DATABASE, "raw_base.sql")
+    return DATABASE
+
+
+def one(database: str, sql: str, *params: object) -> tuple:
+    with connect(database) as conn:
+        row = conn.execute(sql, params).fetchone()
+    assert row is not None
+    return row
+
+
+def rows(database: str, sql: str, *params: object) -> list[tuple]:
+    with connect(database) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def test_ai_totals_count_each_event_once(warehouse: str) -> None:
+    # e1 (delivered twice) 100+50, e2 200+10, e3 1000+500, e4 10+20, e5 7+3, e8 40+2
+    # prompt 1357, completion 585, total 1942; credits
+    # 1.25 + 0.333333 + 2.000001 + 5.5 + 0.000001 + 0.02 = 9.103335
+    assert one(
+        warehouse,
+        """select sum(prompt_tokens), sum(completion_tokens), sum(total_tokens), sum(cached_tokens),
+                  sum(audio_input_tokens), sum(audio_output_tokens), sum(credits), sum(event_count)
+           from marts.ai_usage_daily where workspace_id = %s and usage_date between '2026-05-01' and '2026-05-03'""",
+        W1,
+    ) == (1357, 585, 1942, 20, 300, 400, Decimal("9.103335"), 6)
+
+
+def test_ai_by_provider_model_and_day(warehouse: str) -> None:
+    assert rows(
+        warehouse,
+        """select usage_date::text, provider, model, model_type, total_tokens, credits
+           from marts.ai_usage_daily where workspace_id = %s order by usage_date, provider, model""",
+        W1,
+    ) == [
+        ("2026-05-01", "anthropic", "claude-sonnet-4", "chat", 210, Decimal("0.333333")),
+        # e1 + e3: 150 + 1500 tokens, 1.25 + 2.000001 credits
+        ("2026-05-01", "openai", "gpt-4o", "chat", 1650, Decimal("3.250001")),
+        ("2026-05-02", "openai", "gpt-4o-mini", "chat", 42, Decimal("0.020000")),
+        ("2026-05-02", "openai", "gpt-4o-realtime", "realtime", 30, Decimal("5.500000")),
+        ("2026-05-03", "google", "gemini-2.5-flash", "chat", 10, Decimal("0.000001")),
+    ]
+
+
+def test_messages_every_role_once(warehouse: str) -> None:
+    # d1 (twice), d2, d3 on 1 May; d4 at 06:31 UTC on 3 May
+    assert rows(
+        warehouse,
+        "select usage_date::text, message_count from marts.message_counts_daily where workspace_id = %s "
+        "order by usage_date",
+        W1,
+    ) == [("2026-05-01", 3), ("2026-05-03", 1)]
+
+
+def test_sms_rows_by_day_and_number(warehouse: str) -> None:
+    # 1 May +1111: SM01 out 'Hello' (5 chars, 1 seg), SM02 in 161 a's (2 segs, once),
+    #   SM03 out 'Price: 5€' (9 chars, 10 septets, 1 seg)
+    # 1 May +2222: SM04 out 'hi 😀' (4 code points, UCS-2, 1 seg)
+    # 2 May +2222: SM05 out '' (1 seg), SM06 in 'x' with carrier_segments 4; SM07/SM08 invalid
+    assert rows(
+        warehouse,
+        """select usage_date::text, phone_number, inbound_messages, outbound_messages, characters,
+                  segments, inbound_segments, outbound_segments
+           from marts.sms_usage_daily where workspace_id = %s order by usage_date, phone_number""",
+        W1,
+    ) == [
+        ("2026-05-01", "+15550001111", 1, 2, 175, 4, 2, 2),
+        ("2026-05-01", "+15550002222", 0, 1, 4, 1, 0, 1),
+        ("2026-05-02", "+15550002222", 1, 1, 1, 5, 4, 1),
+    ]
+
+
+def test_phone_only_finished_calls_rounded_per_call(warehouse: str) -> None:
+    # CA01 150.5 s -> 151, CA02 10.4 s -> 10 on +1111; CA05 (22:00 in LA = 05:00 UTC 1 May) 60 s on +2222.
+    # CA03 busy, CA04 in progress and CA06 (ends before it starts) are left out.
+    assert rows(
+        warehouse,
+        """select usage_date::text, phone_number, inbound_calls, outbound_calls, duration_seconds
+           from marts.phone_usage_daily where workspace_id = %s order by usage_date, phone_number""",
+        W1,
+    ) == [
+        ("2026-05-01", "+15550001111", 1, 1, 161),
+        ("2026-05-01", "+15550002222", 1, 0, 60),
+    ]
+
+
+def test_voice_by_kind_provider_model(warehouse: str) -> None:
+    assert rows(
+        warehouse,
+        """select usage_date::text, kind, provider, model, event_count, duration_seconds, characters
+           from marts.voice_usage_daily where workspace_id = %s order by usage_date, kind, provider""",
+        W1,
+    ) == [
+        ("2026-05-01", "stt", "deepgram", "nova-2", 2, Decimal("13.000"), 0),
+        ("2026-05-01", "tts", "elevenlabs", "eleven_turbo_v2", 1, Decimal("0.000"), 120),
+        ("2026-05-02", "stt", "openai", "whisper-1", 1, Decimal("3.000"), 0),
+        ("2026-05-02", "tts", "elevenlabs", "eleven_turbo_v2", 1, Decimal("0.000"), 30),
+    ]
+
+
+def test_member_usage_follows_chat_ownership(warehouse: str) -> None:
+    # M1 owns C1: chat on 1 May, message d1, AI e1 + e2 (150 + 210 tokens, 1.583333 credits).
+    # M2 owns C3 (created 06:30 UTC 3 May): message d4, e5 (10 tokens, 0.000001).
+    # e3 (agent-only chat C2), e4 (no chat) and e8 (chat not landed yet) belong to nobody.
+    assert rows(
+        warehouse,
+        """select member_id::text, sum(chats_created), sum(messages_sent), sum(credits), sum(total_tokens)
+           from marts.member_usage_daily where workspace_id = %s group by member_id order by member_id""",
+        W1,
+    ) == [
+        (M1, 1, 1, Decimal("1.583333"), 360),
+        (M2, 1, 1, Decimal("0.000001"), 10),
+    ]
+
+
+def test_data_as_of_is_newest_landing(warehouse: str) -> None:
+    (data_as_of,) = one(warehouse, "select data_as_of::text from marts.data_freshness")
+    assert data_as_of == "2026-05-04 00:00:03+00"
+
+
+def test_invalid_rows_are_quarantined(warehouse: str) -> None:
+    assert rows(
+        warehouse, "select source_table, row_id, reason from marts.quarantined_rows order by row_id"
+    ) == [
+        ("call_events", "CA06", "ended_at before started_at"),
+        ("sms_messages", "SM07", "unknown direction"),
+        ("sms_messages", "SM08", "null body"),
+    ]
+
+
+def snapshot(database: str) -> dict[str, list[tuple]]:
+    with connect(database) as conn:
+        return {
+            table: sorted(conn.execute(f"select * from marts.{table}").fetchall(), key=repr)
+            for table in MART_TABLES
+        }
+
+
+def test_late_rows_incremental_equals_full_refresh(warehouse: str) -> None:
+    load_fixture(warehouse, "raw_late.sql", append=True)
+    dbt(warehouse, "build")
+    incremental = snapshot(warehouse)
+    dbt(warehouse, "build", "--full-refresh")
+    assert snapshot(warehouse) == incremental
+
+    # e7 back-dated to 1 May adds 2 tokens and 0.00001 credits; e1's third copy adds nothing;
+    # e10 (negative tokens) and e11 (no workspace) are quarantined.
+    assert one(
+        warehouse,
+        "select sum(total_tokens), sum(credits) from marts.ai_usage_daily where workspace_id = %s",
+        W1,
+    ) == (1944, Decimal("9.103345"))
+    # SM03 is now inbound; SM04 moved to 2 May, so 1 May on +2222 has no row at all.
+    assert rows(
+        warehouse,
+        """select usage_date::text, phone_number, inbound_messages, outbound_messages, characters,
+                  segments, inbound_segments, outbound_segments
+           from marts.sms_usage_daily where workspace_id = %s order by usage_date, phone_number""",
+        W1,
+    ) == [
+        ("2026-05-01", "+15550001111", 2, 1, 175, 4, 3, 1),
+        ("2026-05-02", "+15550002222", 1, 2, 5, 6, 4, 2),
+    ]
+    # CA04 finished four days later: 30 s on its start day, 2 May. CA07 has an unknown direction.
+    assert rows(
+        warehouse,
+        """select usage_date::text, phone_number, call_count, duration_seconds
+           from marts.phone_usage_daily where workspace_id = %s order by usage_date, phone_number""",
+        W1,
+    ) == [
+        ("2026-05-01", "+15550001111", 2, 161),
+        ("2026-05-01", "+15550002222", 1, 60),
+        ("2026-05-02", "+15550002222", 1, 30),
+    ]
+    # Chat C4 landed after e8: M2 now owns it (created 2 May), and e8's 42 tokens, 0.02 credits.
+    assert one(
+        warehouse,
+        """select sum(chats_created), sum(credits), sum(total_tokens)
+           from marts.member_usage_daily where member_id = %s""",
+        M2,
+    ) == (2, Decimal("0.020001"), 52)
+    assert rows(warehouse, "select distinct source_table from marts.quarantined_rows order by 1") == [
+        ("ai_usage_events",),
+        ("call_events",),
+        ("sms_messages",),
+    ]

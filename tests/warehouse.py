@@ -1,0 +1,74 @@
+"""Helpers the test suites share: a scratch database per suite, dbt runs
+against it, and raw fixture loading. Everything is real: the PostgreSQL
+server `make test` points PG* at, and the project's own dbt models."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = PROJECT_ROOT / "tests" / "fixtures"
+DBT = str(PROJECT_ROOT / ".venv" / "bin" / "dbt")
+
+
+def recreate_database(name: str) -> None:
+    """Drop and create `name` on the server the PG* variables name."""
+    with psycopg.connect(dbname="postgres", autocommit=True) as conn:
+        conn.execute(
+            "select pg_terminate_backend(pid) from pg_stat_activity where datname = %s and pid <> pg_backend_pid()",
+            (name,),
+        )
+        conn.execute(f'drop database if exists "{name}"')
+        conn.execute(f'create database "{name}"')
+
+
+def database_env(name: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PGDATABASE"] = name
+    env["DBT_PROFILES_DIR"] = str(PROJECT_ROOT / ".dbt")
+    return env
+
+
+def dbt(database: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run dbt against `database`; on failure show its output."""
+    result = subprocess.run(
+        [DBT, "--no-use-colors", *args],
+        cwd=PROJECT_ROOT,
+        env=database_env(database),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if check and result.returncode != 0:
+        sys.stderr.write(result.stdout[-6000:] + result.stderr[-3000:])
+        raise AssertionError(f"dbt {' '.join(args)} exited {result.returncode}")
+    return result
+
+
+def load_fixture(database: str, *names: str, append: bool = False) -> None:
+    sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
+    from load_fixture import load
+
+    with psycopg.connect(dbname=database) as conn:
+        load(conn, [FIXTURES / name for name in names], append=append)
+
+
+@contextmanager
+def connect(database: str) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(dbname=database, autocommit=True) as conn:
+        yield conn
+
+
+def fresh_warehouse(database: str, *fixtures: str) -> None:
+    """A new database with the raw schema, the fixtures loaded and the marts built."""
+    recreate_database(database)
+    dbt(database, "run-operation", "create_raw_tables")
+    load_fixture(database, *fixtures)
+    dbt(database, "build", "--full-refresh")
