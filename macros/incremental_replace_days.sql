@@ -3,7 +3,7 @@
 
     The model's incremental SQL returns every row of each day it rebuilds,
     computed in full from staging, plus one placeholder row per rebuilt day
-    (only the day column set, see `rebuilt_day_placeholders`), so a day whose
+    (only the day column set, see `select_with_rebuilt_days`), so a day whose
     activity moved away or became invalid is still named. In one statement
     batch (one transaction) this deletes every target row of those days and
     inserts the real rows: readers see the old day or the new day, never a
@@ -30,9 +30,10 @@
     every day between the earliest and latest copy of each id that has a copy
     newer than what the mart last saw (minus the lookback in
     `incremental_lookback_minutes`), so a re-delivered row that moved to
-    another day clears the day it left.
+    another day clears the day it left. On a full build: no days (unused).
 -#}
 {% macro changed_days(staging_relation) -%}
+    {%- if is_incremental() -%}
     select distinct changed_day.day_value as rebuilt_date
     from {{ staging_relation }} as changed
     cross join lateral (
@@ -40,6 +41,37 @@
     ) as changed_day (day_value)
     where changed.last_loaded_at > ({{ usage_reports.mart_watermark() }})
         and changed.earliest_copy_date is not null
+    {%- else -%}
+    {{ usage_reports.no_rebuilt_days() }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The days of the events of every chat that changed (landed late, changed
+    owner): their usage moves to another member. -#}
+{% macro changed_days_of_chat_events(events_relation, chats_relation) -%}
+    {%- if is_incremental() -%}
+    select distinct chat_events.usage_date as rebuilt_date
+    from {{ events_relation }} as chat_events
+    inner join {{ chats_relation }} as changed_chats
+        on chat_events.chat_id = changed_chats.chat_id
+    where changed_chats.last_loaded_at > ({{ usage_reports.mart_watermark() }})
+        and chat_events.usage_date is not null
+    {%- else -%}
+    {{ usage_reports.no_rebuilt_days() }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro no_rebuilt_days() -%}
+    select cast(null as date) as rebuilt_date where 1 = 0
+{%- endmacro %}
+
+{#- A filter on a model's day column: only rebuilt days when incremental. -#}
+{% macro in_rebuilt_days(day_column) -%}
+    {%- if is_incremental() -%}
+    {{ day_column }} in (select rebuilt_days.rebuilt_date from rebuilt_days)
+    {%- else -%}
+    1 = 1
+    {%- endif -%}
 {%- endmacro %}
 
 {#- The newest landing the current mart was built from, less the lookback. -#}
@@ -50,24 +82,28 @@
     from {{ this }}
 {%- endmacro %}
 
-{#- One placeholder row per rebuilt day: every column null but the day. -#}
-{% macro rebuilt_day_placeholders(days_relation, day_column) -%}
+{#- The model's final select. Incremental: the rebuilt rows, in the existing
+    table's column order, plus one placeholder row per rebuilt day (every
+    column null but the day) so get_incremental_replace_days_sql clears a day
+    even when nothing is left on it. Full build: every row. -#}
+{% macro select_with_rebuilt_days(relation, day_column) -%}
+    {%- if is_incremental() -%}
     {%- set columns = adapter.get_columns_in_relation(this) -%}
+    select {{ columns | map(attribute="name") | join(", ") }}
+    from {{ relation }}
+    union all
     select
     {%- for column in columns %}
         {% if column.name == day_column -%}
-            {{ days_relation }}.rebuilt_date
+            rebuilt_days.rebuilt_date
         {%- else -%}
             cast(null as {{ column.data_type }})
         {%- endif %} as {{ column.name }}{{ "," if not loop.last }}
     {%- endfor %}
-    from {{ days_relation }}
-{%- endmacro %}
-
-{#- The column list of the existing mart, for a `select` that must line up
-    with the placeholders positionally. -#}
-{% macro mart_columns() -%}
-    {{ adapter.get_columns_in_relation(this) | map(attribute="name") | join(", ") }}
+    from rebuilt_days
+    {%- else -%}
+    select * from {{ relation }}
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro days_between(first_day, last_day) -%}

@@ -1353,13 +1353,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def print_progress(table: str, rows: int, seconds: float) -> None:
-    print(f"  {table:<16} {rows:>10,} rows  {seconds:6.1f} s", file=sys.stderr, flush=True)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
+    seconds: dict[str, float] = {}
     try:
         with psycopg.connect() as conn:
             result = generate(
@@ -1371,17 +1368,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                 workspaces=args.workspaces,
                 replace=args.replace,
                 invalid_rows=args.invalid_rows,
-                progress=None if args.quiet else print_progress,
+                progress=lambda table, _rows, elapsed: seconds.__setitem__(table, elapsed),
             )
     except ValueError as error:
         print(f"generate_demo_data: {error}", file=sys.stderr)
         return 2
     if not args.quiet:
-        seconds = time.perf_counter() - started
-        print(f"loaded {result['total_rows']:,} rows in {seconds:.1f} s "
+        print(f"loaded {result['total_rows']:,} rows in {time.perf_counter() - started:.1f} s "
               f"(events from {result['start']} to before {result['cutoff']})")  # fmt: skip
         for table, rows in result["rows"].items():
-            print(f"  {table:<16} {rows:>10,}")
+            print(f"  {table:<16} {rows:>10,}  {seconds[table]:6.1f} s")
     print(
         f"DEMO_WORKSPACE={result['demo_workspace']} DEMO_ADMIN_MEMBER={result['demo_admin_member']} "
         f"DEMO_MEMBER={result['demo_member']}"

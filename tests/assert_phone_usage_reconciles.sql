@@ -20,7 +20,9 @@ staged as (
     group by workspace_id
 )
 
-select *
+select
+    mart.*,
+    staged.*
 from mart
 full outer join staged
     on mart.workspace_id = staged.workspace_id

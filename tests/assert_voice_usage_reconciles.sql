@@ -42,7 +42,9 @@ staged as (
         on stt.workspace_id = tts.workspace_id
 )
 
-select *
+select
+    mart.*,
+    staged.*
 from mart
 full outer join staged
     on mart.workspace_id = staged.workspace_id

@@ -9,11 +9,9 @@
 
 with
 
-{% if is_incremental() %}
 rebuilt_days as (
     {{ changed_days(ref('stg_product__ai_usage_events')) }}
 ),
-{% endif %}
 
 ai_events as (
     select
@@ -33,9 +31,7 @@ ai_events as (
     from {{ ref('stg_product__ai_usage_events') }}
     where
         is_valid
-        {% if is_incremental() %}
-            and usage_date in (select rebuilt_date from rebuilt_days)
-        {% endif %}
+        and {{ in_rebuilt_days('usage_date') }}
 ),
 
 daily as (
@@ -58,10 +54,4 @@ daily as (
     group by workspace_id, usage_date, provider, model, model_type
 )
 
-{% if is_incremental() %}
-    select {{ mart_columns() }} from daily
-    union all
-    {{ rebuilt_day_placeholders('rebuilt_days', 'usage_date') }}
-{% else %}
-    select * from daily
-{% endif %}
+{{ select_with_rebuilt_days('daily', 'usage_date') }}

@@ -24,7 +24,6 @@ chats as (
     where owner_member_id is not null
 ),
 
-{% if is_incremental() %}
 rebuilt_days as (
     {{ changed_days(ref('stg_product__chats')) }}
     union
@@ -32,14 +31,9 @@ rebuilt_days as (
     union
     {{ changed_days(ref('stg_product__ai_usage_events')) }}
     union
-    -- a chat that landed (or changed owner) after its AI events moves their usage
-    select distinct attributed_events.usage_date as rebuilt_date
-    from {{ ref('stg_product__ai_usage_events') }} as attributed_events
-    inner join chats
-        on attributed_events.chat_id = chats.chat_id
-    where chats.last_loaded_at > ({{ mart_watermark() }})
+    -- a chat that lands (or changes owner) after its AI events moves their usage
+    {{ changed_days_of_chat_events(ref('stg_product__ai_usage_events'), ref('stg_product__chats')) }}
 ),
-{% endif %}
 
 messages as (
     select
@@ -51,9 +45,7 @@ messages as (
     where
         is_valid
         and sender_member_id is not null
-        {% if is_incremental() %}
-            and created_date in (select rebuilt_date from rebuilt_days)
-        {% endif %}
+        and {{ in_rebuilt_days('created_date') }}
 ),
 
 ai_events as (
@@ -70,9 +62,7 @@ ai_events as (
     where
         is_valid
         and chat_id is not null
-        {% if is_incremental() %}
-            and usage_date in (select rebuilt_date from rebuilt_days)
-        {% endif %}
+        and {{ in_rebuilt_days('usage_date') }}
 ),
 
 owned_chats_created as (
@@ -85,9 +75,7 @@ owned_chats_created as (
     from chats
     where
         is_valid
-        {% if is_incremental() %}
-            and created_date in (select rebuilt_date from rebuilt_days)
-        {% endif %}
+        and {{ in_rebuilt_days('created_date') }}
     group by workspace_id, owner_member_id, created_date
 ),
 
@@ -182,10 +170,4 @@ daily as (
     group by workspace_id, member_id, usage_date
 )
 
-{% if is_incremental() %}
-    select {{ mart_columns() }} from daily
-    union all
-    {{ rebuilt_day_placeholders('rebuilt_days', 'usage_date') }}
-{% else %}
-    select * from daily
-{% endif %}
+{{ select_with_rebuilt_days('daily', 'usage_date') }}

@@ -9,11 +9,9 @@
 
 with
 
-{% if is_incremental() %}
 rebuilt_days as (
     {{ changed_days(ref('stg_product__messages')) }}
 ),
-{% endif %}
 
 messages as (
     select
@@ -23,9 +21,7 @@ messages as (
     from {{ ref('stg_product__messages') }}
     where
         is_valid
-        {% if is_incremental() %}
-            and created_date in (select rebuilt_date from rebuilt_days)
-        {% endif %}
+        and {{ in_rebuilt_days('created_date') }}
 ),
 
 daily as (
@@ -38,10 +34,4 @@ daily as (
     group by workspace_id, usage_date
 )
 
-{% if is_incremental() %}
-    select {{ mart_columns() }} from daily
-    union all
-    {{ rebuilt_day_placeholders('rebuilt_days', 'usage_date') }}
-{% else %}
-    select * from daily
-{% endif %}
+{{ select_with_rebuilt_days('daily', 'usage_date') }}

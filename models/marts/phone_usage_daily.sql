@@ -9,11 +9,9 @@
 
 with
 
-{% if is_incremental() %}
 rebuilt_days as (
     {{ changed_days(ref('stg_product__call_events')) }}
 ),
-{% endif %}
 
 finished_calls as (
     select
@@ -27,9 +25,7 @@ finished_calls as (
     where
         is_valid
         and is_finished
-        {% if is_incremental() %}
-            and call_date in (select rebuilt_date from rebuilt_days)
-        {% endif %}
+        and {{ in_rebuilt_days('call_date') }}
 ),
 
 daily as (
@@ -46,10 +42,4 @@ daily as (
     group by workspace_id, usage_date, phone_number
 )
 
-{% if is_incremental() %}
-    select {{ mart_columns() }} from daily
-    union all
-    {{ rebuilt_day_placeholders('rebuilt_days', 'usage_date') }}
-{% else %}
-    select * from daily
-{% endif %}
+{{ select_with_rebuilt_days('daily', 'usage_date') }}

@@ -9,11 +9,9 @@
 
 with
 
-{% if is_incremental() %}
 rebuilt_days as (
     {{ changed_days(ref('stg_product__sms_messages')) }}
 ),
-{% endif %}
 
 sms_messages as (
     select
@@ -27,9 +25,7 @@ sms_messages as (
     from {{ ref('stg_product__sms_messages') }}
     where
         is_valid
-        {% if is_incremental() %}
-            and sent_date in (select rebuilt_date from rebuilt_days)
-        {% endif %}
+        and {{ in_rebuilt_days('sent_date') }}
 ),
 
 daily as (
@@ -49,10 +45,4 @@ daily as (
     group by workspace_id, usage_date, phone_number
 )
 
-{% if is_incremental() %}
-    select {{ mart_columns() }} from daily
-    union all
-    {{ rebuilt_day_placeholders('rebuilt_days', 'usage_date') }}
-{% else %}
-    select * from daily
-{% endif %}
+{{ select_with_rebuilt_days('daily', 'usage_date') }}

@@ -9,13 +9,11 @@
 
 with
 
-{% if is_incremental() %}
 rebuilt_days as (
     {{ changed_days(ref('stg_product__stt_events')) }}
     union
     {{ changed_days(ref('stg_product__tts_events')) }}
 ),
-{% endif %}
 
 stt_events as (
     select
@@ -28,9 +26,7 @@ stt_events as (
     from {{ ref('stg_product__stt_events') }}
     where
         is_valid
-        {% if is_incremental() %}
-            and usage_date in (select rebuilt_date from rebuilt_days)
-        {% endif %}
+        and {{ in_rebuilt_days('usage_date') }}
 ),
 
 tts_events as (
@@ -44,9 +40,7 @@ tts_events as (
     from {{ ref('stg_product__tts_events') }}
     where
         is_valid
-        {% if is_incremental() %}
-            and usage_date in (select rebuilt_date from rebuilt_days)
-        {% endif %}
+        and {{ in_rebuilt_days('usage_date') }}
 ),
 
 stt_daily as (
@@ -85,10 +79,4 @@ daily as (
     select * from tts_daily
 )
 
-{% if is_incremental() %}
-    select {{ mart_columns() }} from daily
-    union all
-    {{ rebuilt_day_placeholders('rebuilt_days', 'usage_date') }}
-{% else %}
-    select * from daily
-{% endif %}
+{{ select_with_rebuilt_days('daily', 'usage_date') }}

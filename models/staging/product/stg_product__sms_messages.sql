@@ -22,7 +22,7 @@ renamed as (
         carrier_segments,
         sent_at,
         {{ utc_date('sent_at') }} as sent_date,
-        {{ sms_encoding('body') }} as encoding,
+        {{ sms_encoding('body') }} as body_encoding,
         char_length(body) as characters,
         {{ sms_segments('body', 'carrier_segments') }} as segments,
         (

@@ -1,0 +1,92 @@
+"""Every error the API returns, in the one body of CONTRACT §5.
+
+``{"error": {"status": <int>, "code": "<word>", "message": "<sentence>"}}``
+
+``ApiError`` is what the views raise; Werkzeug's HTTP exceptions (unknown
+path 404, wrong method 405, ...) are rendered the same way; anything else is
+a fault of the server: it is logged with its traceback and answered with a
+generic 500 (or 503 when the database cannot be reached) that reveals nothing.
+Messages never echo raw client input beyond a short, printable parameter name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import psycopg
+from flask import Flask, Response, current_app, jsonify
+from psycopg_pool import PoolTimeout
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+
+OPENAPI_PATH = "/api/v2/openapi.json"
+
+
+class ApiError(Exception):
+    """An expected failure with its HTTP status, error code and message."""
+
+    def __init__(
+        self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = dict(headers or {})
+
+
+def bad_request(code: str, message: str) -> ApiError:
+    return ApiError(400, code, message)
+
+
+def error_response(status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> Response:
+    response = jsonify({"error": {"status": status, "code": code, "message": message}})
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _code_word(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") or "error"
+
+
+def _handle_api_error(error: ApiError) -> Response:
+    return error_response(error.status, error.code, error.message, error.headers)
+
+
+def _handle_http_exception(error: HTTPException) -> Response | HTTPException:
+    status = error.code or 500
+    if status < 400:
+        # Routing redirects are not errors; let Werkzeug answer them as usual.
+        return error
+    headers: dict[str, str] = {}
+    if isinstance(error, NotFound):
+        message = f"There is no such endpoint; the API is described at {OPENAPI_PATH}."
+    elif isinstance(error, MethodNotAllowed):
+        allowed = sorted(error.valid_methods or [])
+        headers["Allow"] = ", ".join(allowed)
+        message = f"This endpoint does not accept that method; it accepts {', '.join(allowed)}."
+    else:
+        message = error.description or error.name
+    return error_response(status, _code_word(error.name), message, headers)
+
+
+def _handle_unexpected(error: Exception) -> Response:
+    if isinstance(error, PoolTimeout | psycopg.OperationalError):
+        current_app.logger.error("database unavailable: %s", error)
+        return error_response(
+            503,
+            "service_unavailable",
+            "The report database is unavailable right now; try again shortly.",
+            {"Retry-After": "5"},
+        )
+    current_app.logger.exception("unhandled error")
+    return error_response(500, "internal_error", "The server failed to answer this request.")
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(ApiError, _handle_api_error)
+    app.register_error_handler(HTTPException, _handle_http_exception)
+    app.register_error_handler(Exception, _handle_unexpected)

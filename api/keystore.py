@@ -1,0 +1,267 @@
+"""API keys: the ``api.api_keys`` table and what the CLI and the app do with it.
+
+A key is ``urk_`` followed by 43 URL-safe characters (``secrets.token_urlsafe(32)``:
+256 random bits). Only its SHA-256 digest is stored; with that much entropy a
+fast hash is as safe as a slow one and lets a request find its key through a
+unique index. Each key also has a short public id (``key_`` + 16 hex digits)
+used to list and revoke it, so the secret is never needed again after it is
+printed once by ``keys create``.
+
+A key belongs to one member of one workspace. What it may do is decided on
+every request (see ``api.auth``): the scopes it was granted that the member's
+*current* role also holds.
+
+Every function takes a psycopg connection whose rows are dicts (``dict_row``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from psycopg import Connection, errors
+
+KNOWN_SCOPES = ("analytics:read", "members:read")
+TOKEN_PREFIX = "urk_"
+TOKEN_PATTERN = re.compile(r"urk_[A-Za-z0-9_-]{43}", re.ASCII)
+KEY_ID_PREFIX = "key_"
+MIN_EXPIRY_DAYS = 1
+MAX_EXPIRY_DAYS = 365
+LAST_USED_RESOLUTION_SECONDS = 60
+
+# Serialises concurrent "create if missing" from several workers or a CLI run.
+_DDL_LOCK_ID = 0x75726B5F6B657973  # "urk_keys"
+
+KEY_TABLE_DDL = (
+    "create schema if not exists api",
+    """
+    create table if not exists api.api_keys (
+        key_id text primary key,
+        workspace_id uuid not null,
+        member_id uuid not null,
+        name text not null check (char_length(name) between 1 and 200),
+        scopes text[] not null check (cardinality(scopes) > 0),
+        token_sha256 bytea not null unique check (octet_length(token_sha256) = 32),
+        created_at timestamptz not null default now(),
+        expires_at timestamptz not null,
+        last_used_at timestamptz,
+        revoked_at timestamptz
+    )
+    """,
+    "create index if not exists api_keys_workspace_idx on api.api_keys (workspace_id, created_at)",
+    """
+    comment on table api.api_keys is
+        'Report API keys: only the SHA-256 of each token is stored. Managed by flask --app api keys.'
+    """,
+)
+
+
+class KeyRequestError(Exception):
+    """A ``keys`` command that must be refused, with the reason to show the operator."""
+
+
+@dataclass(frozen=True)
+class CreatedKey:
+    key_id: str
+    token: str
+    expires_at: datetime
+    missing_role_scopes: tuple[str, ...]
+
+
+def token_digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode("utf-8")).digest()
+
+
+def new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def new_key_id() -> str:
+    return KEY_ID_PREFIX + secrets.token_hex(8)
+
+
+def ensure_key_table(conn: Connection[Any]) -> None:
+    """Create schema ``api`` and ``api.api_keys`` when missing.
+
+    Checks first, so a role that may only use the table (the API role) never
+    needs the privilege to create it.
+    """
+    found = conn.execute("select to_regclass('api.api_keys') is not null as present").fetchone()
+    if found is not None and found["present"]:
+        return
+    with conn.transaction():
+        conn.execute("select pg_advisory_xact_lock(%s)", (_DDL_LOCK_ID,))
+        for statement in KEY_TABLE_DDL:
+            conn.execute(statement)
+
+
+MEMBER_ACCESS_SQL = """
+select
+    members.member_id,
+    members.workspace_id,
+    members.is_deleted,
+    roles.role_id is not null as has_role,
+    coalesce(
+        (
+            select array_agg(role_scopes.scope order by role_scopes.scope)
+            from staging.stg_product__role_scopes as role_scopes
+            where role_scopes.role_id = members.role_id
+        ),
+        cast(array[] as text[])
+    ) as role_scopes
+from staging.stg_product__members as members
+left join staging.stg_product__roles as roles
+    on
+        members.role_id = roles.role_id
+        and (roles.workspace_id is null or roles.workspace_id = members.workspace_id)
+where members.member_id = %(member_id)s
+"""
+
+
+def member_access(conn: Connection[Any], member_id: uuid.UUID) -> dict[str, Any] | None:
+    """The member's workspace, deletion and current role scopes, read live from staging.
+
+    A role only counts when it is a default role or one of the member's own
+    workspace; otherwise (or when the role is unknown) the member holds no scope.
+    """
+    row = conn.execute(MEMBER_ACCESS_SQL, {"member_id": member_id}).fetchone()
+    if row is None:
+        return None
+    record = dict(row)
+    scopes = record["role_scopes"] if record["has_role"] else []
+    record["role_scopes"] = frozenset(scopes)
+    return record
+
+
+def create_key(
+    conn: Connection[Any],
+    *,
+    workspace_id: uuid.UUID,
+    member_id: uuid.UUID,
+    name: str,
+    scopes: list[str] | tuple[str, ...],
+    expires_in_days: int,
+) -> CreatedKey:
+    """Store a new key and return it with its token (the only time it exists in clear)."""
+    name = name.strip()
+    if not name:
+        raise KeyRequestError("--name must not be empty.")
+    if len(name) > 200:
+        raise KeyRequestError("--name must be at most 200 characters.")
+    if not scopes:
+        raise KeyRequestError(f"give at least one --scope ({', '.join(KNOWN_SCOPES)}).")
+    unknown = sorted(set(scopes) - set(KNOWN_SCOPES))
+    if unknown:
+        raise KeyRequestError(
+            f"unknown scope {', '.join(unknown)}; known scopes are {', '.join(KNOWN_SCOPES)}."
+        )
+    if isinstance(expires_in_days, bool) or not MIN_EXPIRY_DAYS <= expires_in_days <= MAX_EXPIRY_DAYS:
+        raise KeyRequestError(
+            f"--expires-in-days must be between {MIN_EXPIRY_DAYS} and {MAX_EXPIRY_DAYS}, got {expires_in_days}."
+        )
+    try:
+        member = member_access(conn, member_id)
+    except errors.UndefinedTable as error:
+        raise KeyRequestError(
+            "the staging views are missing: build the warehouse first (make build)."
+        ) from error
+    if member is None or member["workspace_id"] != workspace_id or member["is_deleted"]:
+        raise KeyRequestError(f"member {member_id} is not an active member of workspace {workspace_id}.")
+
+    ensure_key_table(conn)
+    granted = sorted(set(scopes))
+    token = new_token()
+    key_id = new_key_id()
+    row = conn.execute(
+        """
+        insert into api.api_keys (key_id, workspace_id, member_id, name, scopes, token_sha256, expires_at)
+        values (%s, %s, %s, %s, %s, %s, now() + make_interval(days => %s))
+        returning expires_at
+        """,
+        (key_id, workspace_id, member_id, name, granted, token_digest(token), expires_in_days),
+    ).fetchone()
+    assert row is not None
+    missing = tuple(scope for scope in granted if scope not in member["role_scopes"])
+    return CreatedKey(key_id=key_id, token=token, expires_at=row["expires_at"], missing_role_scopes=missing)
+
+
+def list_keys(conn: Connection[Any], workspace_id: uuid.UUID) -> list[dict[str, Any]]:
+    ensure_key_table(conn)
+    return conn.execute(
+        """
+        select
+            key_id as id,
+            name,
+            workspace_id,
+            member_id,
+            scopes,
+            created_at,
+            expires_at,
+            last_used_at,
+            revoked_at is not null as revoked,
+            revoked_at,
+            expires_at <= now() as expired
+        from api.api_keys
+        where workspace_id = %s
+        order by created_at, key_id
+        """,
+        (workspace_id,),
+    ).fetchall()
+
+
+def revoke_key(conn: Connection[Any], key_id: str) -> str:
+    """Revoke a key: returns ``"revoked"``, ``"already revoked"`` or ``"not found"``."""
+    ensure_key_table(conn)
+    row = conn.execute(
+        """
+        update api.api_keys
+        set revoked_at = coalesce(revoked_at, now())
+        where key_id = %s
+        returning revoked_at = now() as revoked_now
+        """,
+        (key_id,),
+    ).fetchone()
+    if row is None:
+        return "not found"
+    return "revoked" if row["revoked_now"] else "already revoked"
+
+
+def find_key(conn: Connection[Any], token: str) -> dict[str, Any] | None:
+    """The key a well-formed token names, with the server's verdict on its validity."""
+    return conn.execute(
+        f"""
+        select
+            key_id,
+            workspace_id,
+            member_id,
+            scopes,
+            expires_at,
+            revoked_at is not null as is_revoked,
+            expires_at <= now() as is_expired,
+            coalesce(
+                last_used_at < now() - interval '{LAST_USED_RESOLUTION_SECONDS} seconds', true
+            ) as needs_touch
+        from api.api_keys
+        where token_sha256 = %s
+        """,
+        (token_digest(token),),
+    ).fetchone()
+
+
+def touch_key(conn: Connection[Any], key_id: str) -> None:
+    """Record a use, at most once per ``LAST_USED_RESOLUTION_SECONDS`` per key."""
+    conn.execute(
+        f"""
+        update api.api_keys
+        set last_used_at = now()
+        where
+            key_id = %s
+            and (last_used_at is null or last_used_at < now() - interval '{LAST_USED_RESOLUTION_SECONDS} seconds')
+        """,
+        (key_id,),
+    )
