@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import logging
 import os
-import warnings
-import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

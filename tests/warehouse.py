@@ -17,16 +17,12 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures"
 DBT = str(PROJECT_ROOT / ".venv" / "bin" / "dbt")
 
+sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
 
-def recreate_database(name: str) -> None:
-    """Drop and create `name` on the server the PG* variables name."""
-    with psycopg.connect(dbname="postgres", autocommit=True) as conn:
-        conn.execute(
-            "select pg_terminate_backend(pid) from pg_stat_activity where datname = %s and pid <> pg_backend_pid()",
-            (name,),
-        )
-        conn.execute(f'drop database if exists "{name}"')
-        conn.execute(f'create database "{name}"')
+from fresh_database import recreate_database  # noqa: E402
+from load_fixture import load  # noqa: E402
+
+__all__ = ["connect", "dbt", "fresh_warehouse", "load_fixture", "recreate_database"]
 
 
 def database_env(name: str) -> dict[str, str]:
@@ -53,9 +49,6 @@ def dbt(database: str, *args: str, check: bool = True) -> subprocess.CompletedPr
 
 
 def load_fixture(database: str, *names: str, append: bool = False) -> None:
-    sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
-    from load_fixture import load
-
     with psycopg.connect(dbname=database) as conn:
         load(conn, [FIXTURES / name for name in names], append=append)
 

@@ -1,0 +1,86 @@
+# Usage reports: see README.md. Every target sets itself up (virtualenv,
+# dbt profile, private PostgreSQL when PGHOST is unset) on first use.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) * 2 + 1 )))
+TEST_DATABASE ?= usage_reports_test
+
+export DBT_PROFILES_DIR := $(CURDIR)/.dbt
+export HOST PORT
+
+# Runs a command against the warehouse: the server PGHOST names, or the
+# project's private PostgreSQL (started on demand, data in .pgdata/).
+WAREHOUSE := $(BIN)/python scripts/pgenv.py --
+DBT := $(WAREHOUSE) $(BIN)/dbt
+
+.PHONY: help setup raw demo demo-data demo-key build serve test lint test-dbt test-python docs db-stop clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+.dbt/profiles.yml: profiles.example.yml
+	mkdir -p .dbt
+	cp profiles.example.yml $@
+
+setup: $(VENV)/.installed .dbt/profiles.yml ## create .venv with the pinned packages and the dbt profile
+
+raw: setup ## create schema raw and its tables if missing (dbt run-operation, idempotent)
+	$(DBT) run-operation create_raw_tables
+
+demo-data: raw ## load the deterministic demo dataset into raw (replaces what is there)
+	$(WAREHOUSE) $(BIN)/python scripts/generate_demo_data.py --replace --seed 42
+
+build: setup ## the scheduled refresh: dbt build (incremental), one at a time
+	$(WAREHOUSE) $(BIN)/python scripts/build.py $(DBT_ARGS)
+
+demo-key: setup ## create demo API keys and print them with curl lines
+	$(WAREHOUSE) $(BIN)/python scripts/demo_keys.py
+
+demo: demo-data ## set up everything, load demo data, build, create a key, serve
+	$(WAREHOUSE) $(BIN)/python scripts/build.py --full-refresh
+	$(MAKE) --no-print-directory demo-key
+	$(MAKE) --no-print-directory serve
+
+serve: setup ## serve the API and the page with gunicorn on HOST:PORT
+	$(WAREHOUSE) $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) \
+		--access-logfile - --error-logfile - "api:create_app()"
+
+test: lint test-dbt test-python ## everything the project checks
+
+lint: setup ## sqlfluff (models, tests) and ruff
+	$(BIN)/sqlfluff lint models tests/*.sql
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test-dbt: setup ## dbt build with every data and unit test on the fixture data, then the manifest rules
+	PGDATABASE=$(TEST_DATABASE) $(WAREHOUSE) $(BIN)/python scripts/fresh_database.py
+	PGDATABASE=$(TEST_DATABASE) $(DBT) run-operation create_raw_tables
+	PGDATABASE=$(TEST_DATABASE) $(WAREHOUSE) $(BIN)/python scripts/load_fixture.py tests/fixtures/raw_base.sql
+	PGDATABASE=$(TEST_DATABASE) $(DBT) build --full-refresh
+	$(BIN)/python scripts/check_manifest.py
+
+test-python: setup ## pytest: pipeline, API and page tests on real databases
+	$(WAREHOUSE) $(BIN)/pytest
+
+docs: setup ## dbt docs generate (target/index.html)
+	$(DBT) docs generate
+
+db-stop: setup ## stop the project's private PostgreSQL
+	$(BIN)/python scripts/pgenv.py --stop
+
+clean: ## remove build output (keeps .venv and the database)
+	rm -rf target logs .pytest_cache .ruff_cache

@@ -1,0 +1,75 @@
+"""scripts/check_manifest.py flags each rule it promises to enforce."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+
+from check_manifest import violations
+
+
+def model(name: str, path: str, deps: list[str], **extra: object) -> dict:
+    return {
+        "resource_type": "model",
+        "name": name,
+        "original_file_path": path,
+        "depends_on": {"nodes": deps},
+        "description": "A model.",
+        "columns": {"id": {"description": "The id."}},
+        "constraints": [],
+        "config": {"contract": {"enforced": False}},
+        **extra,
+    }
+
+
+def grain_test(model_key: str) -> dict:
+    return {
+        "resource_type": "test",
+        "test_metadata": {"name": "unique_combination"},
+        "depends_on": {"nodes": [model_key]},
+    }
+
+
+def test_a_clean_project_passes() -> None:
+    manifest = {
+        "nodes": {
+            "model.p.stg_a": model("stg_a", "models/staging/stg_a.sql", ["source.p.raw.a"]),
+            "model.p.mart": model("mart", "models/marts/mart.sql", ["model.p.stg_a"]),
+            "test.p.1": grain_test("model.p.stg_a"),
+            "test.p.2": grain_test("model.p.mart"),
+        }
+    }
+    assert violations(manifest) == []
+
+
+def test_each_rule_is_reported() -> None:
+    manifest = {
+        "nodes": {
+            "model.p.mart": model(
+                "mart",
+                "models/marts/mart.sql",
+                ["source.p.raw.a"],
+                description="",
+                columns={"id": {"description": ""}},
+            ),
+        }
+    }
+    assert violations(manifest) == [
+        "mart: reads a source outside models/staging/",
+        "mart: no description",
+        "mart.id: no description",
+        "mart: no grain test (unique_combination, unique or enforced primary_key)",
+    ]
+
+
+def test_an_enforced_primary_key_counts_as_a_grain_test() -> None:
+    mart = model(
+        "mart",
+        "models/marts/mart.sql",
+        [],
+        constraints=[{"type": "primary_key", "columns": ["id"]}],
+        config={"contract": {"enforced": True}},
+    )
+    assert violations({"nodes": {"model.p.mart": mart}}) == []
