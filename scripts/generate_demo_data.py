@@ -361,18 +361,20 @@ def sms_segments(body: str) -> int:
 # --------------------------------------------------------------------------------------------
 
 _DAY_PREFIXES: dict[int, str] = {}
+_CLOCKS: list[str] = []  # "HH:MM:SS" for every second of a day, built on first use
+_MILLIS = [f".{millis:03d}+00" for millis in range(SECOND)]
 
 
 def ts(ms: int) -> str:
-    """A timestamptz literal for milliseconds since the epoch (UTC)."""
+    """A timestamptz literal for milliseconds since the epoch (UTC); the hottest function here."""
     day, rest = divmod(ms, DAY)
     prefix = _DAY_PREFIXES.get(day)
     if prefix is None:
         prefix = _DAY_PREFIXES[day] = f"{date.fromordinal(EPOCH.date().toordinal() + day).isoformat()} "
+    if not _CLOCKS:
+        _CLOCKS.extend(f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in range(DAY // SECOND))
     seconds, millis = divmod(rest, SECOND)
-    hours, seconds = divmod(seconds, 3600)
-    minutes, seconds = divmod(seconds, 60)
-    return f"{prefix}{hours:02d}:{minutes:02d}:{seconds:02d}.{millis:03d}+00"
+    return prefix + _CLOCKS[seconds] + _MILLIS[millis]
 
 
 def ts_or_none(ms: int | None) -> str | None:
@@ -931,16 +933,35 @@ def ai_rows(cfg: Config, world: list[Workspace]) -> Iterator[Timed]:
 # --------------------------------------------------------------------------------------------
 
 
+class TemplateFields(dict[str, str]):
+    """Values for SMS template placeholders, drawn only when a template uses them."""
+
+    def __init__(self, rng: random.Random) -> None:
+        super().__init__()
+        self.rng = rng
+
+    def __missing__(self, key: str) -> str:
+        rng = self.rng
+        if key == "first":
+            value = rng.choice(FIRST_NAMES)
+        elif key == "last":
+            value = rng.choice(LAST_NAMES)
+        elif key == "day":
+            value = rng.choice(("Monday", "Tuesday", "Friday", "tomorrow", "12/03", "June 5"))
+        elif key == "clock":
+            value = f"{rng.randint(8, 17)}:{rng.choice(('00', '15', '30', '45'))}"
+        elif key == "code":
+            value = f"{rng.getrandbits(20) % 1000000:06d}"
+        elif key == "number":
+            value = str(rng.randint(10000, 99999))
+        else:  # amount
+            value = f"{rng.randint(5, 900)}.{rng.getrandbits(7) % 100:02d}"
+        self[key] = value
+        return value
+
+
 def fill(rng: random.Random, template: str) -> str:
-    return template.format(
-        first=rng.choice(FIRST_NAMES),
-        last=rng.choice(LAST_NAMES),
-        day=rng.choice(("Monday", "Tuesday", "Friday", "tomorrow", "12/03", "June 5")),
-        clock=f"{rng.randint(8, 17)}:{rng.choice(('00', '15', '30', '45'))}",
-        code=f"{rng.randint(0, 999999):06d}",
-        number=rng.randint(10000, 99999),
-        amount=f"{rng.randint(5, 900)}.{rng.randint(0, 99):02d}",
-    )
+    return template.format_map(TemplateFields(rng))
 
 
 def sms_body(rng: random.Random, kind: str) -> str:
@@ -1084,8 +1105,8 @@ def unanswered_states(rng: random.Random, call: CallPlan, states: list[CallState
         states.append(CallState(ring + rng.randint(300, 20000), outcome))
 
 
-def call_script(call: CallPlan, ws: Workspace) -> tuple[list[CallState], list[Speech]]:
-    """State changes and speech events of a call, as offsets from its first state change."""
+def call_script(call: CallPlan, ws: Workspace, speech: bool) -> tuple[list[CallState], list[Speech]]:
+    """State changes and (if ``speech``) speech events of a call, as offsets from its first state change."""
     rng = random.Random(call.seed)
     states: list[CallState] = []
     ring = 0
@@ -1106,6 +1127,8 @@ def call_script(call: CallPlan, ws: Workspace) -> tuple[list[CallState], list[Sp
         return states, []
     ended = started + call_duration(rng)
     states.append(CallState(ended + rng.randint(0, 1500), "completed", started, ended, who))
+    if not speech:
+        return states, []  # speech is drawn last, so skipping it changes nothing else
     return states, call_speech(rng, ws, who, started, ended, call.squeeze)
 
 
@@ -1132,10 +1155,12 @@ def call_speech(
     return speech
 
 
-def placed_call(cfg: Config, call: CallPlan, ws: Workspace) -> tuple[list[Row], list[tuple[Speech, int]]]:
+def placed_call(
+    cfg: Config, call: CallPlan, ws: Workspace, speech: bool = True
+) -> tuple[list[Row], list[tuple[Speech, int]]]:
     """State changes (status, started_at, ended_at, answered_by, updated_at) and speech before the cutoff."""
-    states, speech = call_script(call, ws)
-    offsets = [state.offset for state in states] + [event.offset for event in speech]
+    states, events = call_script(call, ws, speech)
+    offsets = [state.offset for state in states] + [event.offset for event in events]
     at = timeline(offsets, call.start_ms, cfg.cutoff_ms, call.squeeze)
     rows: list[Row] = []
     for state in states:
@@ -1145,7 +1170,7 @@ def placed_call(cfg: Config, call: CallPlan, ws: Workspace) -> tuple[list[Row], 
         started = None if state.started is None else at(state.started)
         ended = None if state.ended is None else at(state.ended)
         rows.append((state.status, ts_or_none(started), ts_or_none(ended), state.answered_by, when))
-    placed_speech = [(event, when) for event in speech if (when := at(event.offset)) is not None]
+    placed_speech = [(event, when) for event in events if (when := at(event.offset)) is not None]
     return rows, placed_speech
 
 
@@ -1153,7 +1178,7 @@ def call_event_rows(cfg: Config, world: list[Workspace]) -> Iterator[Timed]:
     for ws in world:
         for day in range(cfg.days):
             for call in day_calls(cfg, ws, day):
-                states, _ = placed_call(cfg, call, ws)
+                states, _ = placed_call(cfg, call, ws, speech=False)
                 for status, started, ended, who, at in states:
                     row = (call.call_id, ws.workspace_id, call.direction, call.number, call.remote, status,
                            started, ended, who, ts(at))  # fmt: skip

@@ -188,7 +188,8 @@ def test_late_rows_incremental_equals_full_refresh(warehouse: str) -> None:
         ("2026-05-01", "+15550001111", 2, 1, 175, 4, 3, 1),
         ("2026-05-02", "+15550002222", 1, 2, 5, 6, 4, 2),
     ]
-    # CA04 finished four days later: 30 s on its start day, 2 May. CA07 has an unknown direction.
+    # CA04 finished four days later: 30 s on its start day, 2 May.
+    # CA07 has an unknown direction, CA08 an unknown status: both quarantined.
     assert rows(
         warehouse,
         """select usage_date::text, phone_number, call_count, duration_seconds
@@ -206,8 +207,12 @@ def test_late_rows_incremental_equals_full_refresh(warehouse: str) -> None:
            from marts.member_usage_daily where member_id = %s""",
         M2,
     ) == (2, Decimal("0.020001"), 52)
-    assert rows(warehouse, "select distinct source_table from marts.quarantined_rows order by 1") == [
-        ("ai_usage_events",),
-        ("call_events",),
-        ("sms_messages",),
+    assert rows(warehouse, "select row_id, reason from marts.quarantined_rows order by row_id") == [
+        ("CA06", "ended_at before started_at"),
+        ("CA07", "unknown direction"),
+        ("CA08", "unknown status"),
+        ("SM07", "unknown direction"),
+        ("SM08", "null body"),
+        ("e0000000-0000-4000-8000-000000000010", "negative or missing token count"),
+        ("e0000000-0000-4000-8000-000000000011", "missing workspace_id"),
     ]

@@ -1,0 +1,108 @@
+"""`make build` is safe to run from cron: concurrent builds serialize, a
+killed build leaves the previous marts in place and the next one is exact."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from tests.warehouse import PROJECT_ROOT, connect, database_env, dbt, fresh_warehouse, load_fixture
+
+DATABASE = "usage_reports_test_refresh"
+BUILD = [str(PROJECT_ROOT / ".venv" / "bin" / "python"), str(PROJECT_ROOT / "scripts" / "build.py")]
+MARTS = ("ai_usage_daily", "sms_usage_daily", "phone_usage_daily", "voice_usage_daily", "member_usage_daily")
+
+
+def snapshot(database: str) -> dict[str, list[tuple]]:
+    with connect(database) as conn:
+        return {
+            table: sorted(conn.execute(f"select * from marts.{table}").fetchall(), key=repr)
+            for table in MARTS
+        }
+
+
+def start_build(database: str, *args: str, **env: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [*BUILD, *args],
+        cwd=PROJECT_ROOT,
+        env={**database_env(database), **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+@pytest.fixture
+def warehouse() -> str:
+    fresh_warehouse(DATABASE, "raw_base.sql")
+    return DATABASE
+
+
+def expected_after_late_rows(database: str) -> dict[str, list[tuple]]:
+    """The marts a full rebuild gives after raw_late.sql (computed, then put back)."""
+    dbt(database, "build", "--full-refresh")
+    return snapshot(database)
+
+
+def test_two_builds_at_once_serialize_and_end_exact(warehouse: str) -> None:
+    load_fixture(warehouse, "raw_late.sql", append=True)
+    first = start_build(warehouse)
+    second = start_build(warehouse)
+    outputs = [build.communicate(timeout=300) for build in (first, second)]
+    assert [first.returncode, second.returncode] == [0, 0], outputs
+    assert any("another build is running" in stderr for _, stderr in outputs)
+    incremental = snapshot(warehouse)
+    assert expected_after_late_rows(warehouse) == incremental
+
+
+def test_a_build_that_cannot_wait_exits_cleanly(warehouse: str) -> None:
+    with connect(warehouse) as holder:
+        holder.execute("select pg_advisory_lock(7305118042)")
+        blocked = start_build(warehouse, BUILD_LOCK_WAIT_SECONDS="0")
+        _, stderr = blocked.communicate(timeout=60)
+    assert blocked.returncode == 75
+    assert "another build still holds the lock" in stderr
+
+
+def wait_for_dbt_query(database: str, timeout: float = 60.0) -> None:
+    """Return once dbt is running a statement against the marts' database."""
+    deadline = time.monotonic() + timeout
+    with connect(database) as conn:
+        while time.monotonic() < deadline:
+            (busy,) = conn.execute(
+                """select count(*) from pg_stat_activity
+                   where datname = %s and pid <> pg_backend_pid() and state = 'active'
+                     and query ilike '%%marts%%'""",
+                (database,),
+            ).fetchone()  # type: ignore[misc]
+            if busy:
+                return
+            time.sleep(0.02)
+    raise AssertionError("dbt never started working on the marts")
+
+
+def test_a_killed_build_leaves_the_previous_marts_and_the_next_build_is_exact(warehouse: str) -> None:
+    before = snapshot(warehouse)
+    load_fixture(warehouse, "raw_late.sql", append=True)
+    build = start_build(warehouse)
+    wait_for_dbt_query(warehouse)
+    os.killpg(build.pid, signal.SIGKILL)
+    build.wait(timeout=30)
+    # Each mart is whole: either as before the build, or fully refreshed. Never half.
+    after_kill = snapshot(warehouse)
+    with connect(warehouse) as conn:
+        conn.execute("select pg_advisory_lock(7305118042)")  # the killed build's lock is gone
+        conn.execute("select pg_advisory_unlock(7305118042)")
+    finished = start_build(warehouse)
+    _, stderr = finished.communicate(timeout=300)
+    assert finished.returncode == 0, stderr
+    incremental = snapshot(warehouse)
+    expected = expected_after_late_rows(warehouse)
+    assert incremental == expected
+    for table in MARTS:
+        assert after_kill[table] in (before[table], expected[table]), table
