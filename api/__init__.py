@@ -1,0 +1,42 @@
+"""The report API (CONTRACT §5): a Flask application factory.
+
+``flask --app api run`` / ``gunicorn 'api:create_app()'`` serve it; the
+operator commands are ``flask --app api keys ...`` and ``flask --app api db ...``.
+Configuration comes from the environment (see ``api.config``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, Response
+
+from api import cli, db, errors, members, openapi, reports
+from api.config import config_from_env
+from api.jsonenc import ExactJSONProvider
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the application. ``config`` overrides what the environment gives."""
+    app = Flask(__name__)
+    app.json = ExactJSONProvider(app)
+    app.config.from_mapping(config_from_env(os.environ))
+    if config:
+        app.config.from_mapping(config)
+
+    db.init_app(app)
+    errors.register_error_handlers(app)
+    app.register_blueprint(openapi.bp)
+    app.register_blueprint(reports.bp)
+    app.register_blueprint(members.bp)
+    # The Detailed Reports page will be one more blueprint here.
+    cli.register_commands(app)
+
+    @app.after_request
+    def _common_headers(response: Response) -> Response:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
+
+    return app

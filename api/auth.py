@@ -59,7 +59,9 @@ def _unauthorized(code: str, message: str, *, invalid_token: bool = True) -> Api
 def _forbidden(code: str, message: str, *, scope: str | None = None) -> ApiError:
     headers = {}
     if scope is not None:
-        headers["WWW-Authenticate"] = f'Bearer realm="usage-reports", error="insufficient_scope", scope="{scope}"'
+        headers["WWW-Authenticate"] = (
+            f'Bearer realm="usage-reports", error="insufficient_scope", scope="{scope}"'
+        )
     return ApiError(403, code, message, headers)
 
 

@@ -39,7 +39,9 @@ def bad_request(code: str, message: str) -> ApiError:
     return ApiError(400, code, message)
 
 
-def error_response(status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> Response:
+def error_response(
+    status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+) -> Response:
     response = jsonify({"error": {"status": status, "code": code, "message": message}})
     response.status_code = status
     response.headers["Cache-Control"] = "no-store"

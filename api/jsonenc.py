@@ -59,7 +59,9 @@ def encode(value: Any) -> str:
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, Mapping):
-        members = (f"{json.dumps(str(key), ensure_ascii=False)}:{encode(item)}" for key, item in value.items())
+        members = (
+            f"{json.dumps(str(key), ensure_ascii=False)}:{encode(item)}" for key, item in value.items()
+        )
         return "{" + ",".join(members) + "}"
     if isinstance(value, list | tuple):
         return "[" + ",".join(encode(item) for item in value) + "]"

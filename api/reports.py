@@ -147,7 +147,9 @@ def _by_credits_then(*names: str) -> Callable[[dict[str, Any]], tuple[Any, ...]]
     return key
 
 
-def shape_ai_usage(workspace_id: uuid.UUID, dates: DateRange, rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
+def shape_ai_usage(
+    workspace_id: uuid.UUID, dates: DateRange, rows: Iterable[dict[str, Any]]
+) -> dict[str, Any]:
     total: dict[str, Any] = {}
     data_as_of = None
     total_messages = 0
@@ -224,7 +226,9 @@ group by grouping sets ((), (usage_date, phone_number))
 """
 
 
-def shape_sms_usage(workspace_id: uuid.UUID, dates: DateRange, rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
+def shape_sms_usage(
+    workspace_id: uuid.UUID, dates: DateRange, rows: Iterable[dict[str, Any]]
+) -> dict[str, Any]:
     total: dict[str, Any] = {}
     data_as_of = None
     day_rows: list[dict[str, Any]] = []

@@ -1,0 +1,136 @@
+"""The API's own database role: it can read what it serves and touch its key table, nothing else.
+
+``flask --app api db grant-api-role`` (run as the user that runs dbt, from the
+project root) creates the login role ``usage_reports_api`` when it is missing
+and the connected user may create roles, then grants it exactly this
+(``--sql-only`` prints the same script for a DBA, for a warehouse where the
+project's user may not create roles)::
+
+    -- once, by a user with CREATEROLE (a DBA on an existing warehouse):
+    create role usage_reports_api login password '...';
+
+    -- by the user that runs dbt (it owns the schemas and the tables):
+    grant connect on database usage_reports to usage_reports_api;
+
+    -- every mart, now and after each rebuild (default privileges cover the
+    -- tables dbt creates later as this same user, e.g. marts.data_freshness)
+    grant usage on schema marts to usage_reports_api;
+    grant select on all tables in schema marts to usage_reports_api;
+    alter default privileges in schema marts grant select on tables to usage_reports_api;
+
+    -- the three live staging views authorization reads, and no other staging view
+    grant usage on schema staging to usage_reports_api;
+    grant select on staging.stg_product__members, staging.stg_product__roles,
+        staging.stg_product__role_scopes to usage_reports_api;
+
+    -- its key table: read keys, record their last use
+    grant usage on schema api to usage_reports_api;
+    grant select, update (last_used_at) on api.api_keys to usage_reports_api;
+
+Nothing on ``raw`` and nothing on the other staging views (SMS bodies and
+phone numbers stay out of reach). The views run with their owner's rights,
+so the role needs no access to ``raw``. dbt re-creates its views on every run,
+which drops grants made on them by hand: the three staging models need a dbt
+``grants`` config for this role (dbt re-applies it in the same transaction
+that swaps the view in, so the API never sees a view it may not read);
+without it, this command must run again after every build. Then start the API with ``API_PGUSER=usage_reports_api``
+(and ``API_PGPASSWORD`` when the server asks for a password).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg import Connection, sql
+
+from api import keystore
+
+DEFAULT_ROLE = "usage_reports_api"
+AUTHORIZATION_VIEWS = ("stg_product__members", "stg_product__roles", "stg_product__role_scopes")
+
+
+class RoleSetupError(Exception):
+    """The role cannot be set up by the connected user; the message says what to do."""
+
+
+def _grant_statements(role: str, database: str) -> list[sql.Composed]:
+    grantee = sql.Identifier(role)
+    views = sql.SQL(", ").join(sql.Identifier("staging", view) for view in AUTHORIZATION_VIEWS)
+    return [
+        sql.SQL("grant connect on database {} to {}").format(sql.Identifier(database), grantee),
+        sql.SQL("grant usage on schema marts to {}").format(grantee),
+        sql.SQL("grant select on all tables in schema marts to {}").format(grantee),
+        sql.SQL("alter default privileges in schema marts grant select on tables to {}").format(grantee),
+        sql.SQL("grant usage on schema staging to {}").format(grantee),
+        sql.SQL("grant select on {} to {}").format(views, grantee),
+        sql.SQL("grant usage on schema api to {}").format(grantee),
+        sql.SQL("grant select, update (last_used_at) on api.api_keys to {}").format(grantee),
+    ]
+
+
+def grant_script(role: str, database: str, *, password_placeholder: bool = True) -> str:
+    """The SQL a DBA can run by hand (``--sql-only``)."""
+    identifier = sql.Identifier(role).as_string()
+    create = f"create role {identifier} login" + (" password '<password>'" if password_placeholder else "")
+    setup = [statement.rstrip() + ";" for statement in keystore.KEY_TABLE_DDL]
+    grants = [statement.as_string() + ";" for statement in _grant_statements(role, database)]
+    return "\n".join(
+        [
+            "-- 1. as a user with CREATEROLE:",
+            create + ";",
+            "-- 2. as the user that runs dbt, after the first dbt build:",
+            *(" ".join(line.split()) for line in setup),
+            *grants,
+        ]
+    )
+
+
+def _relation_exists(conn: Connection[Any], name: str) -> bool:
+    row = conn.execute("select to_regclass(%s) is not null as present", (name,)).fetchone()
+    return bool(row and row["present"])
+
+
+def grant_api_role(conn: Connection[Any], role: str, *, password: str | None = None) -> list[str]:
+    """Create the role if missing (and allowed), then grant it what the API needs. Idempotent."""
+    report: list[str] = []
+    existing = conn.execute("select rolcanlogin from pg_roles where rolname = %s", (role,)).fetchone()
+    me = conn.execute(
+        "select current_user as name, rolsuper or rolcreaterole as may_create_roles "
+        "from pg_roles where rolname = current_user"
+    ).fetchone()
+    assert me is not None
+    if existing is None:
+        if not me["may_create_roles"]:
+            raise RoleSetupError(
+                f"role {role} does not exist and {me['name']} may not create roles; ask a DBA to run "
+                f"`create role {role} login password '...'` (see --sql-only), then run this again."
+            )
+        statement = sql.SQL("create role {} login").format(sql.Identifier(role))
+        if password:
+            statement = sql.SQL("{} password {}").format(statement, sql.Literal(password))
+        conn.execute(statement)
+        report.append(f"created login role {role}")
+    else:
+        if not existing["rolcanlogin"]:
+            report.append(f"warning: role {role} exists but cannot log in")
+        if password and me["may_create_roles"]:
+            conn.execute(
+                sql.SQL("alter role {} password {}").format(sql.Identifier(role), sql.Literal(password))
+            )
+            report.append(f"set the password of {role}")
+
+    missing_views = [view for view in AUTHORIZATION_VIEWS if not _relation_exists(conn, f"staging.{view}")]
+    if missing_views:
+        raise RoleSetupError(
+            f"staging.{', staging.'.join(missing_views)} missing: build the warehouse first (make build)."
+        )
+    keystore.ensure_key_table(conn)
+    database = conn.info.dbname
+    with conn.transaction():
+        for statement in _grant_statements(role, database):
+            conn.execute(statement)
+    report.append(
+        f"granted {role}: select on the marts (now and future), on staging."
+        f"{', staging.'.join(AUTHORIZATION_VIEWS)}, select and update (last_used_at) on api.api_keys"
+    )
+    return report

@@ -1,0 +1,495 @@
+"""The OpenAPI 3.1 description of the API, served without a key at ``GET /api/v2/openapi.json``.
+
+Kept as a Python dict next to the code it describes; the tests validate real
+responses against it and run schemathesis over it.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from flask import Blueprint, Response, jsonify
+
+from api.errors import OPENAPI_PATH
+from api.keystore import KNOWN_SCOPES
+
+bp = Blueprint("openapi", __name__)
+
+_JSON = "application/json"
+_UUID_EXAMPLE = "3f2c6a0e-8b1d-4c5e-9a7f-0d1e2f3a4b5c"
+_DATE_PATTERN = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+
+def _ref(kind: str, name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/{kind}/{name}"}
+
+
+def _count(description: str) -> dict[str, Any]:
+    return {"type": "integer", "minimum": 0, "description": description}
+
+
+def _object(properties: dict[str, Any], description: str | None = None) -> dict[str, Any]:
+    schema: dict[str, Any] = {
+        "type": "object",
+        "required": list(properties),
+        "additionalProperties": False,
+        "properties": properties,
+    }
+    if description:
+        schema["description"] = description
+    return schema
+
+
+_DATE = {"type": "string", "format": "date", "description": "A UTC calendar day, YYYY-MM-DD."}
+_DATA_AS_OF = {
+    "type": ["string", "null"],
+    "format": "date-time",
+    "description": "Time of the newest raw row the marts were built from (UTC, ISO 8601 with Z); "
+    "null before the first data.",
+}
+_CREDITS = {"type": "number", "description": "Credits as recorded, summed, rounded to 6 decimals."}
+_SECONDS = {"type": "number", "minimum": 0, "description": "Seconds of audio, up to 3 decimals."}
+_TEXT = {"type": "string"}
+
+_AI_AMOUNTS = {
+    "total_tokens": _count("Prompt plus completion tokens."),
+    "total_cached_tokens": _count("Cached prompt tokens."),
+    "total_audio_input_tokens": _count("Audio input tokens (reported apart from total_tokens)."),
+    "total_audio_output_tokens": _count("Audio output tokens (reported apart from total_tokens)."),
+    "total_credits": _CREDITS,
+}
+
+_SCHEMAS: dict[str, Any] = {
+    "Error": _object(
+        {
+            "error": _object(
+                {
+                    "status": {"type": "integer", "description": "The HTTP status, repeated."},
+                    "code": {"type": "string", "pattern": "^[a-z0-9_]+$", "description": "A stable word."},
+                    "message": {"type": "string", "description": "A sentence for people."},
+                }
+            )
+        },
+        "Every error, for every status.",
+    ),
+    "AiUsageReport": _object(
+        {
+            "workspace_id": {"type": "string", "format": "uuid"},
+            "start_date": _DATE,
+            "end_date": _DATE,
+            "data_as_of": _DATA_AS_OF,
+            "total_messages": _count("Messages of the workspace in the range (every role, every channel)."),
+            "total_tokens": _count("Prompt plus completion tokens."),
+            "total_prompt_tokens": _count("Prompt tokens."),
+            "total_completion_tokens": _count("Completion tokens."),
+            "total_cached_tokens": _count("Cached prompt tokens."),
+            "total_audio_input_tokens": _count("Audio input tokens."),
+            "total_audio_output_tokens": _count("Audio output tokens."),
+            "total_credits": _CREDITS,
+            "by_provider": {
+                "type": "array",
+                "description": "Sorted by total_credits, highest first, then provider.",
+                "items": _object({"provider": _TEXT, **_AI_AMOUNTS}),
+            },
+            "by_type": {
+                "type": "array",
+                "description": "By model type (chat, realtime); sorted by total_credits, highest first, then type.",
+                "items": _object({"type": _TEXT, **_AI_AMOUNTS}),
+            },
+            "top_models": {
+                "type": "array",
+                "maxItems": 10,
+                "description": "At most 10 (model, provider, type) groups: total_credits highest first, "
+                "then model, then provider.",
+                "items": _object(
+                    {
+                        "model": _TEXT,
+                        "provider": _TEXT,
+                        "type": _TEXT,
+                        "total_tokens": _count("Prompt plus completion tokens."),
+                        "total_credits": _CREDITS,
+                    }
+                ),
+            },
+        },
+        "AI usage (snake_case).",
+    ),
+    "SmsUsageReport": _object(
+        {
+            "workspaceId": {"type": "string", "format": "uuid"},
+            "startDate": _DATE,
+            "endDate": _DATE,
+            "dataAsOf": _DATA_AS_OF,
+            "totalMessages": _count("SMS sent and received."),
+            "totalInbound": _count("Inbound SMS."),
+            "totalOutbound": _count("Outbound SMS."),
+            "totalCharacters": _count("Unicode code points of the bodies."),
+            "totalSegments": _count("Billed segments."),
+            "totalInboundSegments": _count("Segments of inbound SMS."),
+            "totalOutboundSegments": _count("Segments of outbound SMS."),
+            "rows": {
+                "type": "array",
+                "description": "Days and workspace numbers with activity, by date then phoneNumber.",
+                "items": _object(
+                    {
+                        "date": _DATE,
+                        "phoneNumber": {"type": "string", "description": "The workspace's number (E.164)."},
+                        "inbound": _count("Inbound SMS."),
+                        "outbound": _count("Outbound SMS."),
+                        "characters": _count("Unicode code points."),
+                        "segments": _count("Billed segments."),
+                        "inboundSegments": _count("Segments of inbound SMS."),
+                        "outboundSegments": _count("Segments of outbound SMS."),
+                    }
+                ),
+            },
+        },
+        "SMS usage (camelCase).",
+    ),
+    "PhoneUsageReport": _object(
+        {
+            "workspaceId": {"type": "string", "format": "uuid"},
+            "startDate": _DATE,
+            "endDate": _DATE,
+            "dataAsOf": _DATA_AS_OF,
+            "totalCalls": _count("Completed calls, by the UTC day they started."),
+            "totalInbound": _count("Completed inbound calls."),
+            "totalOutbound": _count("Completed outbound calls."),
+            "totalDurationSeconds": _count("Each call's length rounded to the second (halves up), summed."),
+            "rows": {
+                "type": "array",
+                "description": "Days and workspace numbers with calls, by date then phoneNumber.",
+                "items": _object(
+                    {
+                        "date": _DATE,
+                        "phoneNumber": {"type": "string", "description": "The workspace's number (E.164)."},
+                        "inbound": _count("Completed inbound calls."),
+                        "outbound": _count("Completed outbound calls."),
+                        "totalDurationSeconds": _count("Rounded seconds, summed."),
+                    }
+                ),
+            },
+        },
+        "Phone usage (camelCase).",
+    ),
+    "VoiceUsageReport": _object(
+        {
+            "workspaceId": {"type": "string", "format": "uuid"},
+            "startDate": _DATE,
+            "endDate": _DATE,
+            "dataAsOf": _DATA_AS_OF,
+            "totalSttDurationSeconds": _SECONDS,
+            "totalSttMessages": _count("Speech-to-text events."),
+            "totalTtsCharacters": _count("Characters synthesised."),
+            "totalTtsMessages": _count("Text-to-speech events."),
+            "sttByProvider": {
+                "type": "array",
+                "description": "By provider and model, sorted by provider then model.",
+                "items": _object(
+                    {
+                        "provider": _TEXT,
+                        "model": _TEXT,
+                        "durationSeconds": _SECONDS,
+                        "messages": _count("Events."),
+                    }
+                ),
+            },
+            "ttsByProvider": {
+                "type": "array",
+                "description": "By provider and model, sorted by provider then model.",
+                "items": _object(
+                    {
+                        "provider": _TEXT,
+                        "model": _TEXT,
+                        "characters": _count("Characters."),
+                        "messages": _count("Events."),
+                    }
+                ),
+            },
+            "sttRows": {
+                "type": "array",
+                "description": "Days with activity, by date, provider, model.",
+                "items": _object(
+                    {
+                        "date": _DATE,
+                        "provider": _TEXT,
+                        "model": _TEXT,
+                        "durationSeconds": _SECONDS,
+                        "messages": _count("Events."),
+                    }
+                ),
+            },
+            "ttsRows": {
+                "type": "array",
+                "description": "Days with activity, by date, provider, model.",
+                "items": _object(
+                    {
+                        "date": _DATE,
+                        "provider": _TEXT,
+                        "model": _TEXT,
+                        "characters": _count("Characters."),
+                        "messages": _count("Events."),
+                    }
+                ),
+            },
+        },
+        "Voice usage (camelCase).",
+    ),
+    "MemberUsageReport": _object(
+        {
+            "workspaceId": {"type": "string", "format": "uuid"},
+            "memberId": {"type": "string", "format": "uuid"},
+            "startDate": _DATE,
+            "endDate": _DATE,
+            "dataAsOf": _DATA_AS_OF,
+            "totalChats": _count("Chats the member owns, created in the range."),
+            "totalMessages": _count("Messages the member sent (any role, any channel)."),
+            "totalCredits": _CREDITS,
+            "totalTokens": _count("Prompt plus completion tokens of AI events in chats the member owns."),
+        },
+        "One member's usage (camelCase).",
+    ),
+    "Member": _object(
+        {
+            "memberId": {"type": "string", "format": "uuid"},
+            "displayName": {"type": ["string", "null"]},
+            "role": {"type": ["string", "null"], "description": "The name of the member's current role."},
+        }
+    ),
+    "MemberList": {
+        "type": "array",
+        "description": "Active members, sorted by displayName then memberId.",
+        "items": _ref("schemas", "Member"),
+    },
+}
+
+
+def _error_response(description: str, *, www_authenticate: bool = False) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {_JSON: {"schema": _ref("schemas", "Error")}},
+    }
+    if www_authenticate:
+        response["headers"] = {
+            "WWW-Authenticate": {
+                "description": 'Bearer challenge (with error="invalid_token" when a key was sent).',
+                "schema": {"type": "string"},
+                "required": True,
+            }
+        }
+    return response
+
+
+_RESPONSES: dict[str, Any] = {
+    "BadRequest": _error_response(
+        "A malformed or impossible date, start_date after end_date, a malformed UUID, an unknown or "
+        "repeated query parameter. The message names the parameter."
+    ),
+    "Unauthorized": _error_response(
+        "No key, or a malformed, unknown, expired or revoked key, or a key whose member is no longer "
+        "active in its workspace.",
+        www_authenticate=True,
+    ),
+    "Forbidden": _error_response(
+        "The key belongs to another workspace, or lacks the scope (or the member's role no longer grants it)."
+    ),
+    "NotFound": _error_response("No such path, or (member usage) no such member in this workspace."),
+    "MethodNotAllowed": _error_response("Only GET (and HEAD) are accepted."),
+    "ServerError": _error_response("A fault of the server; the body never carries details."),
+    "Unavailable": _error_response("The database cannot be reached right now."),
+}
+
+_PARAMETERS: dict[str, Any] = {
+    "WorkspaceId": {
+        "name": "workspace_id",
+        "in": "path",
+        "required": True,
+        "description": "The workspace, a UUID.",
+        "schema": {"type": "string", "format": "uuid", "example": _UUID_EXAMPLE},
+    },
+    "MemberId": {
+        "name": "member_id",
+        "in": "path",
+        "required": True,
+        "description": "The member, a UUID.",
+        "schema": {"type": "string", "format": "uuid", "example": _UUID_EXAMPLE},
+    },
+}
+
+
+def _date_parameter(name: str, default: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": f"Inclusive, YYYY-MM-DD (UTC day). Default: {default}.",
+        "schema": {"type": "string", "format": "date", "pattern": _DATE_PATTERN},
+    }
+
+
+def _operation(
+    *,
+    operation_id: str,
+    summary: str,
+    description: str,
+    schema: str,
+    scope: str,
+    default_start: str | None,
+    default_end: str | None,
+    member: bool = False,
+) -> dict[str, Any]:
+    parameters: list[dict[str, Any]] = [_ref("parameters", "WorkspaceId")]
+    if member:
+        parameters.append(_ref("parameters", "MemberId"))
+    if default_start is not None and default_end is not None:
+        parameters.append(_date_parameter("start_date", default_start))
+        parameters.append(_date_parameter("end_date", default_end))
+    responses: dict[str, Any] = {
+        "200": {"description": "The report.", "content": {_JSON: {"schema": _ref("schemas", schema)}}},
+        "400": _ref("responses", "BadRequest"),
+        "401": _ref("responses", "Unauthorized"),
+        "403": _ref("responses", "Forbidden"),
+        "404": _ref("responses", "NotFound"),
+        "405": _ref("responses", "MethodNotAllowed"),
+        "500": _ref("responses", "ServerError"),
+        "503": _ref("responses", "Unavailable"),
+    }
+    return {
+        "get": {
+            "operationId": operation_id,
+            "summary": summary,
+            "description": f"{description}\n\nScope: {scope}.",
+            "tags": ["members" if schema == "MemberList" else "reports"],
+            "parameters": parameters,
+            "responses": responses,
+        }
+    }
+
+
+_WORKSPACE = "/api/v2/w/{workspace_id}"
+
+_PATHS: dict[str, Any] = {
+    f"{_WORKSPACE}/reports/ai-usage": _operation(
+        operation_id="getAiUsage",
+        summary="AI usage",
+        description="Tokens and credits of the workspace's AI events, by provider, model type and model.",
+        schema="AiUsageReport",
+        scope="analytics:read",
+        default_start="today - 30 days",
+        default_end="today",
+    ),
+    f"{_WORKSPACE}/reports/sms-usage": _operation(
+        operation_id="getSmsUsage",
+        summary="SMS usage",
+        description="SMS counts, characters and segments per day and workspace number.",
+        schema="SmsUsageReport",
+        scope="analytics:read",
+        default_start="first day of the current month",
+        default_end="last day of the current month",
+    ),
+    f"{_WORKSPACE}/reports/phone-usage": _operation(
+        operation_id="getPhoneUsage",
+        summary="Phone usage",
+        description="Completed calls and their durations per day and workspace number.",
+        schema="PhoneUsageReport",
+        scope="analytics:read",
+        default_start="first day of the current month",
+        default_end="last day of the current month",
+    ),
+    f"{_WORKSPACE}/reports/voice-usage": _operation(
+        operation_id="getVoiceUsage",
+        summary="Voice usage",
+        description="Speech-to-text seconds and text-to-speech characters by provider, model and day.",
+        schema="VoiceUsageReport",
+        scope="analytics:read",
+        default_start="first day of the current month",
+        default_end="last day of the current month",
+    ),
+    f"{_WORKSPACE}/reports/member-usage/{{member_id}}": _operation(
+        operation_id="getMemberUsage",
+        summary="One member's usage",
+        description="Chats, messages, credits and tokens of one member. 404 when the member is not in "
+        "the workspace, answered only to a caller allowed to ask (a deleted member of the workspace "
+        "is still reported).",
+        schema="MemberUsageReport",
+        scope="own usage: members:read or analytics:read; anyone else's: analytics:read",
+        default_start="first day of the current month",
+        default_end="today",
+        member=True,
+    ),
+    f"{_WORKSPACE}/members": _operation(
+        operation_id="listMembers",
+        summary="Members",
+        description="The workspace's active members with their role names. Takes no query parameters.",
+        schema="MemberList",
+        scope="members:read",
+        default_start=None,
+        default_end=None,
+    ),
+    OPENAPI_PATH: {
+        "get": {
+            "operationId": "getOpenApiDocument",
+            "summary": "This document",
+            "tags": ["meta"],
+            "security": [],
+            "responses": {
+                "200": {
+                    "description": "The OpenAPI document.",
+                    "content": {_JSON: {"schema": {"type": "object"}}},
+                },
+                "405": _ref("responses", "MethodNotAllowed"),
+            },
+        }
+    },
+}
+
+OPENAPI_DOCUMENT: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "Usage reports API",
+        "version": "2.0.0",
+        "description": (
+            "Usage reports of a workspace: AI, SMS, phone, voice and per member, read from the warehouse "
+            "marts (UTC days, both ends of a range inclusive), and the list of members.\n\n"
+            "Authenticate with `Authorization: Bearer <key>`; keys are made with "
+            "`flask --app api keys create`. A key's effective scopes are the scopes it was granted that "
+            "the member's current role also holds. Checks run in this order: 401 (key), 400 (path ids "
+            "and query parameters; unknown query parameter names are refused), 403 (workspace, scope), "
+            '404. Every error has the body `{"error": {"status", "code", "message"}}`.\n\n'
+            "Known scopes: " + ", ".join(KNOWN_SCOPES) + "."
+        ),
+    },
+    "tags": [
+        {"name": "reports", "description": "Usage reports (analytics:read, or members:read for own usage)."},
+        {"name": "members", "description": "The workspace's members (members:read)."},
+        {"name": "meta", "description": "About the API."},
+    ],
+    "security": [{"bearerAuth": []}],
+    "paths": _PATHS,
+    "components": {
+        "securitySchemes": {
+            "bearerAuth": {
+                "type": "http",
+                "scheme": "bearer",
+                "bearerFormat": "urk_ followed by 43 URL-safe characters",
+                "description": "An API key made by `flask --app api keys create`.",
+            }
+        },
+        "parameters": _PARAMETERS,
+        "responses": _RESPONSES,
+        "schemas": _SCHEMAS,
+    },
+}
+
+
+def openapi_document() -> dict[str, Any]:
+    """A copy of the document (callers may not mutate the served one)."""
+    return copy.deepcopy(OPENAPI_DOCUMENT)
+
+
+@bp.get(OPENAPI_PATH)
+def serve_openapi() -> Response:
+    response = jsonify(OPENAPI_DOCUMENT)
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
