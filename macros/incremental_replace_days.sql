@@ -39,7 +39,7 @@
     cross join lateral (
         {{ usage_reports.days_between('changed.earliest_copy_date', 'changed.latest_copy_date') }}
     ) as changed_day (day_value)
-    where changed.last_loaded_at > ({{ usage_reports.mart_watermark() }})
+    where changed.last_loaded_at > ({{ usage_reports.build_watermark() }})
         and changed.earliest_copy_date is not null
     {%- else -%}
     {{ usage_reports.no_rebuilt_days() }}
@@ -54,7 +54,7 @@
     from {{ events_relation }} as chat_events
     inner join {{ chats_relation }} as changed_chats
         on chat_events.chat_id = changed_chats.chat_id
-    where changed_chats.last_loaded_at > ({{ usage_reports.mart_watermark() }})
+    where changed_chats.last_loaded_at > ({{ usage_reports.build_watermark() }})
         and chat_events.usage_date is not null
     {%- else -%}
     {{ usage_reports.no_rebuilt_days() }}
@@ -74,8 +74,8 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The newest landing the current mart was built from, less the lookback. -#}
-{% macro mart_watermark() -%}
+{#- The newest raw landing the current table was built from, less the lookback. -#}
+{% macro build_watermark() -%}
     select
         coalesce(max(last_loaded_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
         - interval '{{ var("incremental_lookback_minutes") | int }} minutes'

@@ -10,16 +10,17 @@
     an extension pair or a surrogate pair. The empty body is one segment.
 -#}
 
-{#- GSM 03.38 default alphabet (3GPP TS 23.038), without LF and CR which are
-    added with chr() so the literal stays printable. ESC (0x1B) is not a
-    character of its own. -#}
-{% macro gsm7_basic_characters() -%}
-    '@£$¥èéùìòÇØøÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&''()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà' || chr(10) || chr(13)
+{#- GSM 03.38 (3GPP TS 23.038) as regular-expression bracket contents: the
+    default alphabet (LF and CR as \n and \r; ESC, 0x1B, is no character of
+    its own) and the extension table (form feed as \f). A regular expression
+    is used rather than translate(): PostgreSQL compiles it once per query,
+    while translate() searches its list for every character of every body. -#}
+{% macro gsm7_default_class() -%}
+    @£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&''()*+,./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà-
 {%- endmacro %}
 
-{#- The extension table: each costs an escape septet plus its own (form feed is chr(12)). -#}
-{% macro gsm7_extension_characters() -%}
-    '^{}\[~]|€' || chr(12)
+{% macro gsm7_extension_class() -%}
+    \f^{}\\\[~\]|€
 {%- endmacro %}
 
 {% macro sms_is_gsm7(body) -%}
@@ -27,7 +28,7 @@
 {%- endmacro %}
 
 {% macro postgres__sms_is_gsm7(body) -%}
-    (char_length(translate({{ body }}, {{ gsm7_basic_characters() }} || {{ gsm7_extension_characters() }}, '')) = 0)
+    ({{ body }} ~ '^[{{ gsm7_extension_class() }}{{ gsm7_default_class() }}]*$')
 {%- endmacro %}
 
 {% macro sms_segments(body, carrier_segments) -%}
@@ -36,16 +37,23 @@
 
 {% macro postgres__sms_segments(body, carrier_segments) -%}
     {%- set extension_count -%}
-        (char_length({{ body }}) - char_length(translate({{ body }}, {{ gsm7_extension_characters() }}, '')))
+        (char_length({{ body }}) - char_length(regexp_replace({{ body }}, '[{{ gsm7_extension_class() }}]', '', 'g')))
     {%- endset -%}
     {%- set astral_count -%}
         (char_length({{ body }}) - char_length(regexp_replace({{ body }}, '[\U00010000-\U0010FFFF]', '', 'g')))
     {%- endset -%}
-    {%- set gsm7_cost -%}
-        case when strpos({{ gsm7_extension_characters() }}, substr({{ body }}, walk.position + 1, 1)) > 0 then 2 else 1 end
+    {#- The body in units (septets / UTF-16 code units): a marker follows each
+        two-unit character, so the marker sits exactly on every unit offset
+        where a cut would split a pair. chr(1) is not a GSM character;
+        U+FFFF is a Unicode noncharacter. -#}
+    {%- set gsm7_units -%}
+        replace(replace(replace(replace(replace(replace(replace(replace(replace(replace({{ body }},
+            '^', '^' || chr(1)), '{', '{' || chr(1)), '}', '}' || chr(1)), '\', '\' || chr(1)),
+            '[', '[' || chr(1)), '~', '~' || chr(1)), ']', ']' || chr(1)), '|', '|' || chr(1)),
+            '€', '€' || chr(1)), chr(12), chr(12) || chr(1))
     {%- endset -%}
-    {%- set ucs2_cost -%}
-        case when ascii(substr({{ body }}, walk.position + 1, 1)) > 65535 then 2 else 1 end
+    {%- set ucs2_units -%}
+        regexp_replace({{ body }}, '([\U00010000-\U0010FFFF])', '\1' || chr(65535), 'g')
     {%- endset -%}
     case
         when {{ carrier_segments }} > 0 then {{ carrier_segments }}
@@ -54,35 +62,44 @@
             case
                 when char_length({{ body }}) + {{ extension_count }} <= 160 then 1
                 when {{ extension_count }} = 0 then (char_length({{ body }}) + 152) / 153
-                else {{ postgres__sms_greedy_segments(body, gsm7_cost, 153) }}
+                else {{ postgres__sms_cut_segments(gsm7_units, 'chr(1)', 153) }}
             end
         else
             case
                 when char_length({{ body }}) + {{ astral_count }} <= 70 then 1
                 when {{ astral_count }} = 0 then (char_length({{ body }}) + 66) / 67
-                else {{ postgres__sms_greedy_segments(body, ucs2_cost, 67) }}
+                else {{ postgres__sms_cut_segments(ucs2_units, 'chr(65535)', 67) }}
             end
     end
 {%- endmacro %}
 
-{#- Fill segments one character at a time, opening a new segment when the
-    next character (one or two units) would not fit: the way a carrier cuts a
-    concatenated message without splitting a pair. Only bodies that need it
-    (long, with two-unit characters) take this path. -#}
-{% macro postgres__sms_greedy_segments(body, cost_expression, capacity) -%}
+{#- Cut a long body into segments of `size` units, one segment at a time:
+    a cut that would fall between the two units of a pair (the unit after the
+    cut is the marker) moves back by one. Only bodies longer than one segment
+    that contain two-unit characters take this path; it loops once per
+    segment, not once per character. -#}
+{% macro postgres__sms_cut_segments(units_expression, marker, size) -%}
     (
-        with recursive walk (position, segments, used) as (
-            select 0, 1, 0
+        with recursive measured as (
+            select {{ units_expression }} as units
+        ),
+
+        cut (consumed, segments) as (
+            select 0, 1
             union all
             select
-                walk.position + 1,
-                case when walk.used + step.cost > {{ capacity }} then walk.segments + 1 else walk.segments end,
-                case when walk.used + step.cost > {{ capacity }} then step.cost else walk.used + step.cost end
-            from walk
-            cross join lateral (select {{ cost_expression }} as cost) as step
-            where walk.position < char_length({{ body }})
+                cut.consumed
+                + case
+                    when substr(measured.units, cut.consumed + {{ size + 1 }}, 1) = {{ marker }} then {{ size - 1 }}
+                    else {{ size }}
+                end,
+                cut.segments + 1
+            from cut
+            cross join measured
+            where char_length(measured.units) - cut.consumed > {{ size }}
         )
-        select max(walk.segments) from walk
+
+        select max(cut.segments) from cut
     )
 {%- endmacro %}
 

@@ -1,12 +1,69 @@
 {#- One row per call: its state is the state row with the latest updated_at
     (on a tie, the one that landed last, then a final status over a non-final
     one). last_loaded_at is the newest landing of any of its state rows, so a
-    state that arrives out of order still marks the call as changed. -#}
+    state that arrives out of order still marks the call as changed.
+    Incremental: new state rows are ranked together with the state earlier
+    builds chose (earlier_call_states), which equals ranking every row. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='call_id',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['call_id']},
+            {'columns': ['call_date']},
+            {'columns': ['last_loaded_at']},
+        ],
+    )
+}}
+
 with source as (
     select * from {{ source('product', 'call_events') }}
+    where call_id is not null and {{ landed_since_last_build() }}
 ),
 
-deliveries as (
+earlier_states as (
+    {{ earlier_call_states() }}
+),
+
+state_rows as (
+    select
+        call_id,
+        workspace_id,
+        direction,
+        workspace_number,
+        remote_number,
+        status,
+        started_at,
+        ended_at,
+        answered_by,
+        updated_at,
+        _loaded_at,
+        {{ utc_date('started_at') }} as earliest_copy_date,
+        {{ utc_date('started_at') }} as latest_copy_date,
+        _loaded_at as last_loaded_at
+    from source
+    union all
+    select
+        call_id,
+        workspace_id,
+        direction,
+        workspace_number,
+        remote_number,
+        status,
+        started_at,
+        ended_at,
+        answered_by,
+        updated_at,
+        _loaded_at,
+        earliest_copy_date,
+        latest_copy_date,
+        last_loaded_at
+    from earlier_states
+),
+
+ranked as (
     select
         *,
         row_number() over (
@@ -16,10 +73,10 @@ deliveries as (
                 _loaded_at desc,
                 case when status in ('completed', 'busy', 'failed', 'no-answer', 'canceled') then 0 else 1 end
         ) as state_rank,
-        max(_loaded_at) over (partition by call_id) as call_last_loaded_at,
-        min({{ utc_date('started_at') }}) over (partition by call_id) as earliest_copy_date,
-        max({{ utc_date('started_at') }}) over (partition by call_id) as latest_copy_date
-    from source
+        max(last_loaded_at) over (partition by call_id) as call_last_loaded_at,
+        min(earliest_copy_date) over (partition by call_id) as call_earliest_copy_date,
+        max(latest_copy_date) over (partition by call_id) as call_latest_copy_date
+    from state_rows
 ),
 
 renamed as (
@@ -43,8 +100,7 @@ renamed as (
         ) as is_finished,
         {{ call_duration_seconds('started_at', 'ended_at') }} as duration_seconds,
         (
-            call_id is not null
-            and workspace_id is not null
+            workspace_id is not null
             and workspace_number is not null
             and coalesce(direction in ('inbound', 'outbound'), false)
             and coalesce(
@@ -53,10 +109,11 @@ renamed as (
             )
             and coalesce(ended_at >= started_at, true)
         ) as is_valid,
-        earliest_copy_date,
-        latest_copy_date,
+        call_earliest_copy_date as earliest_copy_date,
+        call_latest_copy_date as latest_copy_date,
+        _loaded_at as state_loaded_at,
         call_last_loaded_at as last_loaded_at
-    from deliveries
+    from ranked
     where state_rank = 1
 )
 

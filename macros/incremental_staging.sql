@@ -1,0 +1,87 @@
+{#-
+    Incremental staging for the event tables.
+
+    A view that de-duplicates raw rows must sort every raw row on each read,
+    so the seven event staging models are tables that merge only what landed
+    since the last build: `landed_since_last_build()` selects raw rows newer
+    than the newest landing the table holds (less the lookback), they are
+    ranked per id, and delete+insert on the id replaces each changed id's row.
+    The copy that landed last wins (CONTRACT §4), and `earlier_copies` carries
+    forward the day range of copies merged before, so the marts can clear a
+    day an event moved away from.
+-#}
+
+{#- Raw rows that landed since the table was last built (all rows on a full build). -#}
+{% macro landed_since_last_build() -%}
+    {%- if is_incremental() -%}
+    _loaded_at > ({{ usage_reports.build_watermark() }})
+    {%- else -%}
+    1 = 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- What earlier builds merged for the ids in CTE `source`: their copy-day
+    range and newest landing. Empty on a full build. -#}
+{% macro earlier_copies(id_column) -%}
+    {%- if is_incremental() -%}
+    select
+        {{ id_column }} as known_id,
+        earliest_copy_date,
+        latest_copy_date,
+        last_loaded_at
+    from {{ this }}
+    where {{ id_column }} in (select source.{{ id_column }} from source)
+    {%- else -%}
+    select
+        {{ id_column }} as known_id,
+        cast(null as date) as earliest_copy_date,
+        cast(null as date) as latest_copy_date,
+        _loaded_at as last_loaded_at
+    from source
+    where 1 = 0
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The current state row of each call in CTE `source`, as merged by earlier
+    builds, shaped like a raw state row; empty on a full build. A call's state
+    is decided by updated_at, so an older state landing now must be ranked
+    against the state already known. -#}
+{% macro earlier_call_states() -%}
+    {%- if is_incremental() -%}
+    select
+        call_id,
+        workspace_id,
+        direction,
+        phone_number as workspace_number,
+        remote_number,
+        call_status as status,
+        started_at,
+        ended_at,
+        answered_by,
+        updated_at,
+        state_loaded_at as _loaded_at,
+        earliest_copy_date,
+        latest_copy_date,
+        last_loaded_at
+    from {{ this }}
+    where call_id in (select source.call_id from source)
+    {%- else -%}
+    select
+        call_id,
+        workspace_id,
+        direction,
+        workspace_number,
+        remote_number,
+        status,
+        started_at,
+        ended_at,
+        answered_by,
+        updated_at,
+        _loaded_at,
+        cast(null as date) as earliest_copy_date,
+        cast(null as date) as latest_copy_date,
+        _loaded_at as last_loaded_at
+    from source
+    where 1 = 0
+    {%- endif -%}
+{%- endmacro %}
