@@ -12,6 +12,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) * 2 + 1 )))
 TEST_DATABASE ?= usage_reports_test
+SCALE ?= 5
 
 export DBT_PROFILES_DIR := $(CURDIR)/.dbt
 export HOST PORT
@@ -21,7 +22,7 @@ export HOST PORT
 WAREHOUSE := $(BIN)/python scripts/pgenv.py --
 DBT := $(WAREHOUSE) $(BIN)/dbt
 
-.PHONY: help setup raw demo demo-data demo-key build serve test lint test-dbt test-python docs db-stop clean
+.PHONY: help setup raw demo demo-data demo-key build serve test lint test-dbt test-python bench docs db-stop clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -75,6 +76,9 @@ test-dbt: setup ## dbt build with every data and unit test on the fixture data, 
 
 test-python: setup ## pytest: pipeline, API and page tests on real databases
 	$(WAREHOUSE) $(BIN)/pytest
+
+bench: setup ## benchmark on ~10M generated rows (SCALE=5; smaller is faster): bench/results.json, BENCHMARKS.md
+	$(WAREHOUSE) $(BIN)/python scripts/bench.py --scale $(SCALE)
 
 docs: setup ## dbt docs generate (target/index.html)
 	$(DBT) docs generate
