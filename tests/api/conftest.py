@@ -69,11 +69,15 @@ def _server_env() -> dict[str, str]:
 @dataclass(frozen=True)
 class Warehouse:
     env: dict[str, str]
+    dbt_env: dict[str, str]
     conninfo: str
     today: date
 
     def connect(self) -> psycopg.Connection[Any]:
         return psycopg.connect(self.conninfo, autocommit=True)
+
+    def dbt(self, *args: str) -> None:
+        _run_dbt(self.dbt_env, *args)
 
 
 def _run_dbt(env: dict[str, str], *args: str) -> None:
@@ -119,7 +123,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     # dbt's unit tests carry their own inputs (make test-dbt runs them); here the
     # data tests run on this suite's dataset.
     _run_dbt(dbt_env, command, *(["--exclude-resource-type", "unit_test"] if command == "build" else []))
-    return Warehouse(env=env, conninfo=conninfo, today=today)
+    return Warehouse(env=env, dbt_env=dbt_env, conninfo=conninfo, today=today)
 
 
 def _conninfo(env: dict[str, str]) -> str:

@@ -1,0 +1,165 @@
+"""flask --app api keys create | list | revoke (CONTRACT §5, "Keys")."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+
+import pytest
+from flask import Flask
+
+from tests.api import fixture_data as data
+from tests.api.conftest import PROJECT_ROOT, ApiClient, Key, Warehouse, create_key_with_cli, error_of
+
+FLASK = str(PROJECT_ROOT / ".venv" / "bin" / "flask")
+TOKEN = re.compile(r"urk_[A-Za-z0-9_-]{43}")
+
+
+def flask_cli(warehouse: Warehouse, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        name: value for name, value in warehouse.env.items() if name not in ("API_PGUSER", "API_PGPASSWORD")
+    }
+    return subprocess.run(
+        [FLASK, "--app", "api", *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def invoke(app: Flask, *args: str):  # type: ignore[no-untyped-def]
+    return app.test_cli_runner().invoke(args=list(args))
+
+
+def create_args(member: str = data.CLEO, workspace: str = data.W1, *extra: str) -> list[str]:
+    return ["keys", "create", "--workspace", workspace, "--member", member, "--name", "CLI test", *extra]
+
+
+def test_create_prints_the_key_alone_and_it_works(warehouse: Warehouse, api: ApiClient) -> None:
+    result = flask_cli(
+        warehouse,
+        *create_args(data.ADA),
+        "--scope", "analytics:read", "--scope", "members:read", "--expires-in-days", "90",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert TOKEN.fullmatch(result.stdout.rstrip("\n")), result.stdout
+    assert result.stdout.count("\n") == 1
+    assert "key_" in result.stderr  # the id, for revoking, goes to stderr
+    response = api.get(
+        f"/api/v2/w/{data.W1}/members", headers={"Authorization": f"Bearer {result.stdout.strip()}"}
+    )
+    assert response.status_code == 200
+    # only a hash is stored
+    with warehouse.connect() as conn:
+        stored = conn.execute(
+            "select count(*) from api.api_keys where position(%s in name) > 0", (result.stdout,)
+        )
+        assert stored.fetchone() == (0,)
+        found = conn.execute(
+            "select count(*) from api.api_keys where token_sha256 = sha256(convert_to(%s, 'UTF8'))",
+            (result.stdout.strip(),),
+        ).fetchone()
+        assert found == (1,)
+
+
+@pytest.mark.parametrize("days", ["0", "366", "-1", "1000"])
+def test_create_refuses_expiries_outside_1_to_365_days(app: Flask, days: str) -> None:
+    result = invoke(app, *create_args(), "--scope", "members:read", "--expires-in-days", days)
+    assert result.exit_code != 0
+    assert result.stdout == ""
+    assert "--expires-in-days must be between 1 and 365" in result.stderr
+
+
+def test_create_accepts_1_and_365_days(app: Flask) -> None:
+    for days in ("1", "365"):
+        result = invoke(app, *create_args(), "--scope", "members:read", "--expires-in-days", days)
+        assert result.exit_code == 0, result.output
+
+
+def test_create_refuses_unknown_scopes(app: Flask) -> None:
+    result = invoke(app, *create_args(), "--scope", "members:read", "--scope", "billing:write")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert "unknown scope billing:write" in result.stderr
+
+
+def test_create_needs_a_scope(app: Flask) -> None:
+    result = invoke(app, *create_args())
+    assert result.exit_code != 0
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("member", "workspace"),
+    [
+        (data.HAL, data.W1),  # member of another workspace
+        (data.EVE, data.W1),  # deleted
+        ("deadbeef-0000-4000-8000-000000000000", data.W1),  # unknown
+        (data.ADA, data.W2),  # right member, wrong workspace
+    ],
+)
+def test_create_refuses_members_not_active_in_the_workspace(app: Flask, member: str, workspace: str) -> None:
+    result = invoke(app, *create_args(member, workspace), "--scope", "members:read")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert "is not an active member of workspace" in result.stderr
+
+
+def test_create_refuses_malformed_ids(warehouse: Warehouse) -> None:
+    result = flask_cli(warehouse, *create_args("not-a-uuid"), "--scope", "members:read")
+    assert result.returncode != 0
+    assert result.stdout == ""
+    assert "--member" in result.stderr
+
+
+def test_create_warns_when_the_role_lacks_a_scope(app: Flask) -> None:
+    result = invoke(app, *create_args(data.CLEO), "--scope", "analytics:read")
+    assert result.exit_code == 0
+    assert TOKEN.fullmatch(result.stdout.strip())
+    assert "does not hold analytics:read" in result.stderr
+
+
+def test_list_shows_keys_but_never_the_key(app: Flask, keys: dict[str, Key]) -> None:
+    result = invoke(app, "keys", "list", "--workspace", data.W2)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["ID", "NAME", "MEMBER", "SCOPES", "EXPIRES", "LAST", "USED", "REVOKED"]
+    assert any(keys["w2_admin"].key_id in line and data.HAL in line for line in lines[1:])
+    assert keys["w2_admin"].token not in result.output
+
+
+def test_list_json(app: Flask, keys: dict[str, Key]) -> None:
+    result = invoke(app, "keys", "list", "--workspace", data.W1, "--json")
+    assert result.exit_code == 0, result.output
+    listed = {item["id"]: item for item in json.loads(result.stdout)}
+    for name in ("admin", "revoked", "expired"):
+        assert keys[name].key_id in listed
+        assert keys[name].token not in result.stdout
+    admin = listed[keys["admin"].key_id]
+    assert {"id", "name", "member_id", "scopes", "expires_at", "last_used_at", "revoked"} <= set(admin)
+    assert admin["name"] == "Admin export"
+    assert admin["member_id"] == data.ADA
+    assert admin["scopes"] == ["analytics:read", "members:read"]
+    assert admin["revoked"] is False
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z", admin["expires_at"])
+    assert listed[keys["revoked"].key_id]["revoked"] is True
+    assert listed[keys["expired"].key_id]["expired"] is True
+    assert all(item["member_id"] != data.HAL for item in listed.values())  # W2's keys are not listed
+
+
+def test_revoke(app: Flask, api: ApiClient) -> None:
+    key = create_key_with_cli(app, data.W1, data.CLEO, "To revoke", ["members:read"])
+    assert api.get(f"/api/v2/w/{data.W1}/members", key).status_code == 200
+    result = invoke(app, "keys", "revoke", key.key_id)
+    assert result.exit_code == 0
+    assert "revoked" in result.stderr
+    response = api.get(f"/api/v2/w/{data.W1}/members", key)
+    assert response.status_code == 401
+    assert error_of(response)["code"] == "revoked_api_key"
+    again = invoke(app, "keys", "revoke", key.key_id)
+    assert again.exit_code == 0
+    assert "already revoked" in again.stderr
+
+
+def test_revoke_an_unknown_key(app: Flask) -> None:
+    result = invoke(app, "keys", "revoke", "key_0000000000000000")
+    assert result.exit_code == 1
+    assert "no key with id" in result.stderr

@@ -1,0 +1,184 @@
+"""flask --app api db grant-api-role: a login role that reads only what the API
+serves, and the app running as it (API_PGUSER)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from flask import Flask
+from psycopg import errors, sql
+from psycopg.conninfo import make_conninfo
+
+from api import create_app
+from api.config import config_from_env
+from tests.api import fixture_data as data
+from tests.api.conftest import ApiClient, Key, Warehouse
+from tests.api.openapi_check import OpenApiChecker
+
+ROLE = "usage_reports_api_test"
+PASSWORD = "test-only-password"
+
+
+def _drop_role(warehouse: Warehouse) -> None:
+    with warehouse.connect() as conn:
+        exists = conn.execute("select 1 from pg_roles where rolname = %s", (ROLE,)).fetchone()
+        if exists:
+            conn.execute(sql.SQL("drop owned by {}").format(sql.Identifier(ROLE)))
+            conn.execute(sql.SQL("drop role {}").format(sql.Identifier(ROLE)))
+
+
+@pytest.fixture(scope="module")
+def api_role(app: Flask, warehouse: Warehouse, keys: dict[str, Key]) -> Iterator[dict[str, str]]:
+    with warehouse.connect() as conn:
+        may = conn.execute(
+            "select rolsuper or rolcreaterole from pg_roles where rolname = current_user"
+        ).fetchone()
+    if not may or not may[0]:
+        pytest.skip("the test server's user may not create roles")
+    _drop_role(warehouse)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["db", "grant-api-role", "--role", ROLE], env={"API_PGPASSWORD": PASSWORD})
+    assert result.exit_code == 0, result.output
+    assert f"created login role {ROLE}" in result.stderr
+    again = runner.invoke(args=["db", "grant-api-role", "--role", ROLE], env={"API_PGPASSWORD": PASSWORD})
+    assert again.exit_code == 0, again.output  # idempotent
+    env = {**warehouse.env, "API_PGUSER": ROLE, "API_PGPASSWORD": PASSWORD}
+    try:
+        yield env
+    finally:
+        _drop_role(warehouse)
+
+
+@pytest.fixture(scope="module")
+def role_app(api_role: dict[str, str]) -> Iterator[Flask]:
+    application = create_app({**config_from_env(api_role), "TESTING": True})
+    yield application
+    application.extensions["usage_reports_db"].close()
+
+
+def as_role(api_role: dict[str, str]) -> psycopg.Connection[Any]:
+    config = config_from_env(api_role)
+    return psycopg.connect(config["DATABASE_CONNINFO"], autocommit=True)
+
+
+def test_the_app_connects_as_the_api_role(role_app: Flask) -> None:
+    assert f"user={ROLE}" in role_app.config["DATABASE_CONNINFO"]
+    assert f"user={ROLE}" not in role_app.config["ADMIN_CONNINFO"]
+
+
+def test_the_api_role_serves_every_endpoint(
+    role_app: Flask, keys: dict[str, Key], checker: OpenApiChecker, warehouse: Warehouse
+) -> None:
+    api = ApiClient(role_app.test_client(), checker)
+    with warehouse.connect() as conn:  # make the request record its use (an update as the role)
+        conn.execute("update api.api_keys set last_used_at = null where key_id = %s", (keys["admin"].key_id,))
+    for path in ("ai-usage", "sms-usage", "phone-usage", "voice-usage", f"member-usage/{data.BEN}"):
+        response = api.get(f"/api/v2/w/{data.W1}/reports/{path}", keys["admin"])
+        assert response.status_code == 200, response.get_data(as_text=True)
+    assert api.get(f"/api/v2/w/{data.W1}/members", keys["admin"]).status_code == 200
+    with warehouse.connect() as conn:
+        row = conn.execute("select last_used_at from api.api_keys where key_id = %s", (keys["admin"].key_id,))
+        assert row.fetchone()[0] is not None  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "select count(*) from raw.members",
+        "select count(*) from raw.ai_usage_events",
+        "select count(*) from staging.stg_product__sms_messages",
+        "select count(*) from staging.stg_product__messages",
+        "update api.api_keys set revoked_at = null",
+        "update api.api_keys set scopes = array['analytics:read']",
+        "delete from api.api_keys",
+        "insert into api.api_keys (key_id) values ('x')",
+        "create table marts.intruder (id int)",
+        "create table api.intruder (id int)",
+    ],
+)
+def test_the_api_role_can_do_nothing_else(api_role: dict[str, str], statement: str) -> None:
+    with as_role(api_role) as conn, pytest.raises(errors.InsufficientPrivilege):
+        conn.execute(statement)
+
+
+def test_the_api_role_reads_the_marts_and_the_authorization_views(api_role: dict[str, str]) -> None:
+    with as_role(api_role) as conn:
+        for relation in (
+            "marts.ai_usage_daily",
+            "marts.member_usage_daily",
+            "marts.data_freshness",
+            "staging.stg_product__members",
+            "staging.stg_product__roles",
+            "staging.stg_product__role_scopes",
+            "api.api_keys",
+        ):
+            conn.execute(f"select count(*) from {relation}").fetchone()
+
+
+@pytest.fixture(scope="module")
+def rebuilt(api_role: dict[str, str], warehouse: Warehouse) -> Iterator[None]:
+    """A build replaces the table data_freshness and the view stg_product__members."""
+    warehouse.dbt("run", "--select", "data_freshness", "stg_product__members")
+    yield
+    with warehouse.connect() as conn:  # restore the view's grant for any later test
+        conn.execute(
+            sql.SQL("grant select on staging.stg_product__members to {}").format(sql.Identifier(ROLE))
+        )
+
+
+def test_a_rebuilt_mart_stays_readable(api_role: dict[str, str], rebuilt: None) -> None:
+    # default privileges on schema marts cover the tables dbt creates later
+    with as_role(api_role) as conn:
+        assert conn.execute("select count(*) from marts.data_freshness").fetchone() == (1,)
+
+
+@pytest.mark.xfail(
+    reason="dbt re-creates views and drops grants made by hand: the three staging models need a dbt "
+    "`grants` config for the API role (see api/dbrole.py)",
+    raises=errors.InsufficientPrivilege,
+    strict=False,
+)
+def test_a_rebuilt_authorization_view_stays_readable(api_role: dict[str, str], rebuilt: None) -> None:
+    with as_role(api_role) as conn:
+        conn.execute("select count(*) from staging.stg_product__members").fetchone()
+
+
+def test_sql_only_prints_the_script(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(
+        args=["db", "grant-api-role", "--role", "reporting_api", "--sql-only"]
+    )
+    assert result.exit_code == 0, result.output
+    script = result.stdout
+    assert 'create role "reporting_api" login;' in script  # no password: API_PGPASSWORD is not set
+    for line in (
+        'grant select on all tables in schema marts to "reporting_api";',
+        'alter default privileges in schema marts grant select on tables to "reporting_api";',
+        'grant select on "staging"."stg_product__members", "staging"."stg_product__roles", '
+        '"staging"."stg_product__role_scopes" to "reporting_api";',
+        'grant select, update (last_used_at) on api.api_keys to "reporting_api";',
+    ):
+        assert line in script, line
+
+
+def test_the_conninfo_comes_from_the_pg_variables() -> None:
+    config = config_from_env(
+        {"PGHOST": "db.internal", "PGPORT": "6543", "PGUSER": "dbt", "PGPASSWORD": "s3", "PGDATABASE": "wh"}
+    )
+    assert config["DATABASE_CONNINFO"] == make_conninfo(
+        host="db.internal",
+        port="6543",
+        user="dbt",
+        password="s3",
+        dbname="wh",
+        application_name="usage-reports-api",
+    )
+    assert config["ADMIN_CONNINFO"] == config["DATABASE_CONNINFO"]
+    config = config_from_env(
+        {"PGHOST": "db.internal", "PGUSER": "dbt", "PGPASSWORD": "s3", "API_PGUSER": "ro"}
+    )
+    assert "user=ro" in config["DATABASE_CONNINFO"] and "s3" not in config["DATABASE_CONNINFO"]
+    assert "dbname=usage_reports" in config["DATABASE_CONNINFO"]
+    assert "user=dbt" in config["ADMIN_CONNINFO"]

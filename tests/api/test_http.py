@@ -1,0 +1,130 @@
+"""Over real HTTP: the app in a threaded WSGI server on an ephemeral port, and
+under gunicorn the way `make serve` runs it (configured only by PG* variables)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from tests.api import fixture_data as data
+from tests.api.conftest import PROJECT_ROOT, Key, Warehouse
+from tests.api.openapi_check import OpenApiChecker
+
+TIMEOUT = 10
+
+
+def fetch(url: str, token: str | None = None, method: str = "GET") -> tuple[int, Any, Any]:
+    request = urllib.request.Request(url, method=method)
+    if token is not None:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+@pytest.fixture(scope="module")
+def server(app: Flask) -> Iterator[str]:
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}"
+    finally:
+        httpd.shutdown()
+        thread.join(timeout=TIMEOUT)
+
+
+def test_a_report_over_http(server: str, keys: dict[str, Key], checker: OpenApiChecker) -> None:
+    path = f"/api/v2/w/{data.W1}/reports/phone-usage"
+    status, headers, raw = fetch(
+        f"{server}{path}?start_date=2024-03-01&end_date=2024-03-31", keys["admin"].token
+    )
+    assert status == 200
+    assert headers["Content-Type"] == "application/json"
+    checker.check("GET", path, status, headers, raw)
+    result = json.loads(raw, parse_float=Decimal)
+    assert (result["totalCalls"], result["totalDurationSeconds"]) == (4, 132)  # see test_reports
+
+
+def test_errors_over_http(server: str, keys: dict[str, Key], checker: OpenApiChecker) -> None:
+    path = f"/api/v2/w/{data.W1}/reports/ai-usage"
+    status, headers, raw = fetch(f"{server}{path}")
+    assert status == 401
+    assert headers["WWW-Authenticate"].startswith("Bearer")
+    checker.check("GET", path, status, headers, raw)
+    status, headers, raw = fetch(f"{server}{path}", keys["revoked"].token)
+    assert (status, json.loads(raw)["error"]["code"]) == (401, "revoked_api_key")
+    assert 'error="invalid_token"' in headers["WWW-Authenticate"]
+    status, headers, raw = fetch(f"{server}{path}", keys["w2_admin"].token)
+    assert status == 403
+    status, headers, raw = fetch(f"{server}{path}?end_date=2024-02-30", keys["admin"].token)
+    assert status == 400 and "end_date" in json.loads(raw)["error"]["message"]
+    status, headers, raw = fetch(f"{server}{path}", keys["admin"].token, method="POST")
+    assert status == 405 and json.loads(raw)["error"]["status"] == 405
+    status, headers, raw = fetch(f"{server}/nowhere")
+    assert status == 404 and json.loads(raw)["error"]["code"] == "not_found"
+
+
+def test_concurrent_requests_share_the_pool(server: str, keys: dict[str, Key]) -> None:
+    url = f"{server}/api/v2/w/{data.W1}/reports/sms-usage?start_date=2024-03-01&end_date=2024-03-31"
+    results: list[int] = []
+
+    def worker() -> None:
+        for _ in range(5):
+            results.append(fetch(url, keys["admin"].token)[0])
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert results == [200] * 40
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_under_gunicorn(warehouse: Warehouse, keys: dict[str, Key]) -> None:
+    port = _free_port()
+    env = {
+        name: value for name, value in warehouse.env.items() if name not in ("API_PGUSER", "API_PGPASSWORD")
+    }
+    process = subprocess.Popen(
+        [str(PROJECT_ROOT / ".venv" / "bin" / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2",
+         "--access-logfile", "-", "api:create_app()"],
+        cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}/api/v2/w/{data.W1}/members"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                status, _, raw = fetch(url, keys["member"].token)
+                break
+            except (urllib.error.URLError, ConnectionError):
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        assert status == 200
+        assert [member["memberId"] for member in json.loads(raw)][:2] == [data.ADA, data.ADA_TWIN]
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=TIMEOUT)
+    assert f"GET /api/v2/w/{data.W1}/members" in output  # access log on stdout
