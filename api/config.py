@@ -66,4 +66,6 @@ def config_from_env(env: Mapping[str, str]) -> dict[str, Any]:
         "POOL_MIN_SIZE": 1,
         "POOL_MAX_SIZE": _int_setting(env, "API_POOL_MAX_SIZE", 4, 1),
         "STATEMENT_TIMEOUT_MS": _int_setting(env, "API_STATEMENT_TIMEOUT_MS", 15000, 100),
+        # How long a request waits for a pooled connection before answering 503.
+        "POOL_TIMEOUT_SECONDS": 10.0,
     }

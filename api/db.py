@@ -29,8 +29,11 @@ Params = Mapping[str, Any] | Sequence[Any] | None
 class Database:
     """Lazily opened connection pool plus the per-process one-time setup."""
 
-    def __init__(self, conninfo: str, *, min_size: int, max_size: int, statement_timeout_ms: int) -> None:
+    def __init__(
+        self, conninfo: str, *, min_size: int, max_size: int, statement_timeout_ms: int, timeout: float
+    ) -> None:
         self._conninfo = conninfo
+        self._timeout = timeout
         self._min_size = min_size
         self._max_size = max_size
         self._statement_timeout_ms = statement_timeout_ms
@@ -52,7 +55,7 @@ class Database:
                             "options": f"-c statement_timeout={self._statement_timeout_ms}",
                         },
                         check=ConnectionPool.check_connection,
-                        timeout=10.0,
+                        timeout=self._timeout,
                         name="usage-reports-api",
                         open=False,
                     )
@@ -87,6 +90,7 @@ def init_app(app: Flask) -> Database:
         min_size=app.config["POOL_MIN_SIZE"],
         max_size=app.config["POOL_MAX_SIZE"],
         statement_timeout_ms=app.config["STATEMENT_TIMEOUT_MS"],
+        timeout=app.config["POOL_TIMEOUT_SECONDS"],
     )
     app.extensions[EXTENSION_NAME] = database
     return database

@@ -105,7 +105,14 @@ select
     members.member_id,
     members.workspace_id,
     members.is_deleted,
-    roles.role_id is not null as has_role,
+    -- subqueries (not joins) so the role id reaches the views' indexes: no ranking of every role
+    exists (
+        select
+        from staging.stg_product__roles as roles
+        where
+            roles.role_id = members.role_id
+            and (roles.workspace_id is null or roles.workspace_id = members.workspace_id)
+    ) as has_role,
     coalesce(
         (
             select array_agg(role_scopes.scope order by role_scopes.scope)
@@ -115,10 +122,6 @@ select
         cast(array[] as text[])
     ) as role_scopes
 from staging.stg_product__members as members
-left join staging.stg_product__roles as roles
-    on
-        members.role_id = roles.role_id
-        and (roles.workspace_id is null or roles.workspace_id = members.workspace_id)
 where members.member_id = %(member_id)s
 """
 
