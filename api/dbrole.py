@@ -27,14 +27,20 @@ project's user may not create roles)::
     grant usage on schema api to usage_reports_api;
     grant select, update (last_used_at) on api.api_keys to usage_reports_api;
 
+The command first creates schema ``api`` and ``api.api_keys`` when missing
+(``api.keystore.KEY_TABLE_DDL``). Before the first build it grants what exists
+and names what is missing: run it again after the build.
+
 Nothing on ``raw`` and nothing on the other staging views (SMS bodies and
-phone numbers stay out of reach). The views run with their owner's rights,
-so the role needs no access to ``raw``. dbt re-creates its views on every run,
-which drops grants made on them by hand: the three staging models need a dbt
-``grants`` config for this role (dbt re-applies it in the same transaction
-that swaps the view in, so the API never sees a view it may not read);
-without it, this command must run again after every build. Then start the API with ``API_PGUSER=usage_reports_api``
-(and ``API_PGPASSWORD`` when the server asks for a password).
+phone numbers stay out of reach): the views run with their owner's rights,
+so the role needs no access to ``raw``. dbt re-creates its views on every
+run, which drops grants made on them by hand: the three staging models need
+a dbt ``grants`` config for this role (dbt re-applies it in the same
+transaction that swaps the view in, so the API never sees a view it may not
+read); without it, this command must run again after every build.
+
+Then start the API with ``API_PGUSER=usage_reports_api`` (and
+``API_PGPASSWORD`` when the server asks for a password).
 """
 
 from __future__ import annotations
@@ -53,19 +59,40 @@ class RoleSetupError(Exception):
     """The role cannot be set up by the connected user; the message says what to do."""
 
 
-def _grant_statements(role: str, database: str) -> list[sql.Composed]:
+def _grant_groups(role: str, database: str) -> list[tuple[str, list[sql.Composed]]]:
+    """The grants, grouped by what must exist for them: ``(relation or schema, statements)``."""
     grantee = sql.Identifier(role)
-    views = sql.SQL(", ").join(sql.Identifier("staging", view) for view in AUTHORIZATION_VIEWS)
-    return [
-        sql.SQL("grant connect on database {} to {}").format(sql.Identifier(database), grantee),
-        sql.SQL("grant usage on schema marts to {}").format(grantee),
-        sql.SQL("grant select on all tables in schema marts to {}").format(grantee),
-        sql.SQL("alter default privileges in schema marts grant select on tables to {}").format(grantee),
-        sql.SQL("grant usage on schema staging to {}").format(grantee),
-        sql.SQL("grant select on {} to {}").format(views, grantee),
-        sql.SQL("grant usage on schema api to {}").format(grantee),
-        sql.SQL("grant select, update (last_used_at) on api.api_keys to {}").format(grantee),
+    groups: list[tuple[str, list[sql.Composed]]] = [
+        ("", [sql.SQL("grant connect on database {} to {}").format(sql.Identifier(database), grantee)]),
+        (
+            "marts",
+            [
+                sql.SQL("grant usage on schema marts to {}").format(grantee),
+                sql.SQL("grant select on all tables in schema marts to {}").format(grantee),
+                sql.SQL("alter default privileges in schema marts grant select on tables to {}").format(
+                    grantee
+                ),
+            ],
+        ),
+        ("staging", [sql.SQL("grant usage on schema staging to {}").format(grantee)]),
     ]
+    groups += [
+        (
+            f"staging.{view}",
+            [sql.SQL("grant select on {} to {}").format(sql.Identifier("staging", view), grantee)],
+        )
+        for view in AUTHORIZATION_VIEWS
+    ]
+    groups.append(
+        (
+            "api.api_keys",
+            [
+                sql.SQL("grant usage on schema api to {}").format(grantee),
+                sql.SQL("grant select, update (last_used_at) on api.api_keys to {}").format(grantee),
+            ],
+        )
+    )
+    return groups
 
 
 def grant_script(role: str, database: str, *, password_placeholder: bool = True) -> str:
@@ -73,7 +100,9 @@ def grant_script(role: str, database: str, *, password_placeholder: bool = True)
     identifier = sql.Identifier(role).as_string()
     create = f"create role {identifier} login" + (" password '<password>'" if password_placeholder else "")
     setup = [statement.rstrip() + ";" for statement in keystore.KEY_TABLE_DDL]
-    grants = [statement.as_string() + ";" for statement in _grant_statements(role, database)]
+    grants = [
+        statement.as_string() + ";" for _, group in _grant_groups(role, database) for statement in group
+    ]
     return "\n".join(
         [
             "-- 1. as a user with CREATEROLE:",
@@ -85,8 +114,14 @@ def grant_script(role: str, database: str, *, password_placeholder: bool = True)
     )
 
 
-def _relation_exists(conn: Connection[Any], name: str) -> bool:
-    row = conn.execute("select to_regclass(%s) is not null as present", (name,)).fetchone()
+def _exists(conn: Connection[Any], name: str) -> bool:
+    """Whether a schema (``marts``) or a relation (``staging.view``) exists."""
+    if "." in name:
+        row = conn.execute("select to_regclass(%s) is not null as present", (name,)).fetchone()
+    else:
+        row = conn.execute(
+            "select exists (select from pg_namespace where nspname = %s) as present", (name,)
+        ).fetchone()
     return bool(row and row["present"])
 
 
@@ -119,18 +154,22 @@ def grant_api_role(conn: Connection[Any], role: str, *, password: str | None = N
             )
             report.append(f"set the password of {role}")
 
-    missing_views = [view for view in AUTHORIZATION_VIEWS if not _relation_exists(conn, f"staging.{view}")]
-    if missing_views:
-        raise RoleSetupError(
-            f"staging.{', staging.'.join(missing_views)} missing: build the warehouse first (make build)."
-        )
     keystore.ensure_key_table(conn)
-    database = conn.info.dbname
+    missing: list[str] = []
     with conn.transaction():
-        for statement in _grant_statements(role, database):
-            conn.execute(statement)
+        for needed, statements in _grant_groups(role, conn.info.dbname):
+            if needed and not _exists(conn, needed):
+                missing.append(needed)
+                continue
+            for statement in statements:
+                conn.execute(statement)
     report.append(
         f"granted {role}: select on the marts (now and future), on staging."
         f"{', staging.'.join(AUTHORIZATION_VIEWS)}, select and update (last_used_at) on api.api_keys"
+        + (" (except what is missing, below)" if missing else "")
     )
+    if missing:
+        report.append(
+            f"warning: {', '.join(missing)} missing, so not granted yet: run this again after the first build"
+        )
     return report

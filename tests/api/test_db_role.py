@@ -19,6 +19,7 @@ from tests.api.conftest import ApiClient, Key, Warehouse
 from tests.api.openapi_check import OpenApiChecker
 
 ROLE = "usage_reports_api_test"
+DATABASE_PREFIX = "usage_reports_test_api"
 PASSWORD = "test-only-password"
 
 
@@ -156,11 +157,39 @@ def test_sql_only_prints_the_script(app: Flask) -> None:
     for line in (
         'grant select on all tables in schema marts to "reporting_api";',
         'alter default privileges in schema marts grant select on tables to "reporting_api";',
-        'grant select on "staging"."stg_product__members", "staging"."stg_product__roles", '
-        '"staging"."stg_product__role_scopes" to "reporting_api";',
+        'grant select on "staging"."stg_product__members" to "reporting_api";',
+        'grant select on "staging"."stg_product__roles" to "reporting_api";',
+        'grant select on "staging"."stg_product__role_scopes" to "reporting_api";',
         'grant select, update (last_used_at) on api.api_keys to "reporting_api";',
     ):
         assert line in script, line
+
+
+def test_before_the_first_build_it_grants_what_exists(warehouse: Warehouse) -> None:
+    bare, role = f"{DATABASE_PREFIX}_bare", f"{ROLE}_bare"
+    admin = make_conninfo(warehouse.conninfo, dbname="postgres")
+
+    def clean() -> None:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(bare)))
+            conn.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(role)))
+
+    clean()
+    try:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("create database {}").format(sql.Identifier(bare)))
+        app = create_app({"ADMIN_CONNINFO": make_conninfo(warehouse.conninfo, dbname=bare)})
+        result = app.test_cli_runner().invoke(args=["db", "grant-api-role", "--role", role])
+        assert result.exit_code == 0, result.output
+        assert "missing, so not granted yet" in result.stderr
+        assert "marts" in result.stderr and "staging.stg_product__members" in result.stderr
+        with psycopg.connect(make_conninfo(warehouse.conninfo, dbname=bare)) as conn:
+            granted = conn.execute(
+                "select has_table_privilege(%s, 'api.api_keys', 'select')", (role,)
+            ).fetchone()
+        assert granted == (True,)
+    finally:
+        clean()
 
 
 def test_the_conninfo_comes_from_the_pg_variables() -> None:
