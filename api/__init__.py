@@ -20,7 +20,7 @@ from api.jsonenc import ExactJSONProvider
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application. ``config`` overrides what the environment gives."""
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # the page blueprint will bring its own
     app.json = ExactJSONProvider(app)
     app.config.from_mapping(config_from_env(os.environ))
     if config:
