@@ -13,6 +13,9 @@ PORT ?= 8000
 WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) * 2 + 1 )))
 TEST_DATABASE ?= usage_reports_test
 SCALE ?= 5
+# The role the served app connects as: the project's read-only API role on the
+# private server; on an existing warehouse, whatever API_PGUSER names (else PGUSER).
+API_PGUSER ?= $(if $(PGHOST),,usage_reports_api)
 
 export DBT_PROFILES_DIR := $(CURDIR)/.dbt
 export HOST PORT
@@ -22,7 +25,7 @@ export HOST PORT
 WAREHOUSE := $(BIN)/python scripts/pgenv.py --
 DBT := $(WAREHOUSE) $(BIN)/dbt
 
-.PHONY: help setup raw demo demo-data demo-key build serve test lint test-dbt test-python bench docs db-stop clean
+.PHONY: help setup raw demo demo-data demo-key build serve api-role test lint test-dbt test-python bench docs db-stop clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -53,12 +56,16 @@ demo-key: setup ## create demo API keys and print them with curl lines
 
 demo: demo-data ## set up everything, load demo data, build, create a key, serve
 	$(WAREHOUSE) $(BIN)/python scripts/build.py --full-refresh
+	$(MAKE) --no-print-directory api-role
 	$(MAKE) --no-print-directory demo-key
 	$(MAKE) --no-print-directory serve
 
+api-role: setup ## create the API's read-only database role and grant it what it serves (idempotent)
+	$(WAREHOUSE) $(BIN)/flask --app api db grant-api-role
+
 serve: setup ## serve the API and the page with gunicorn on HOST:PORT
-	$(WAREHOUSE) $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) \
-		--access-logfile - --error-logfile - "api:create_app()"
+	API_PGUSER=$(API_PGUSER) $(WAREHOUSE) $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) \
+		--access-logfile - --error-logfile - --no-control-socket "api:create_app()"
 
 test: lint test-dbt test-python ## everything the project checks
 
