@@ -123,7 +123,9 @@ def test_the_api_role_reads_the_marts_and_the_authorization_views(api_role: dict
 def rebuilt(api_role: dict[str, str], warehouse: Warehouse) -> Iterator[None]:
     """A build replaces the table data_freshness and the view stg_product__members."""
     # the models' post-hook grants to the role named by var api_role
-    warehouse.dbt("run", "--select", "data_freshness", "stg_product__members", "--vars", f"{{api_role: {ROLE}}}")
+    warehouse.dbt(
+        "run", "--select", "data_freshness", "stg_product__members", "--vars", f"{{api_role: {ROLE}}}"
+    )
     yield
     with warehouse.connect() as conn:  # restore the view's grant for any later test
         conn.execute(
