@@ -55,7 +55,7 @@ def load_fixture(database: str, *names: str, append: bool = False) -> None:
 
 @contextmanager
 def connect(database: str) -> Iterator[psycopg.Connection]:
-    with psycopg.connect(dbname=database, autocommit=True) as conn:
+    with psycopg.connect(dbname=database, autocommit=True, options="-c TimeZone=UTC") as conn:
         yield conn
 
 

@@ -1,3 +1,5 @@
+{#- AI usage per UTC day: its quarter-hourly mart summed over each day,
+    the table UTC reports read (96 times fewer rows than the quarter hours). -#}
 {{
     config(
         materialized='incremental',
@@ -13,25 +15,10 @@ rebuilt_days as (
     {{ changed_days(ref('stg_product__ai_usage_events')) }}
 ),
 
-ai_events as (
-    select
-        workspace_id,
-        usage_date,
-        provider,
-        model,
-        model_type,
-        prompt_tokens,
-        completion_tokens,
-        total_tokens,
-        cached_tokens,
-        audio_input_tokens,
-        audio_output_tokens,
-        credits,
-        last_loaded_at
-    from {{ ref('stg_product__ai_usage_events') }}
-    where
-        is_valid
-        and {{ in_rebuilt_days('usage_date') }}
+quarter_hours as (
+    select *
+    from {{ ref('ai_usage_quarter_hourly') }}
+    where {{ in_rebuilt_days('usage_date') }}
 ),
 
 daily as (
@@ -41,7 +28,7 @@ daily as (
         provider,
         model,
         model_type,
-        count(*) as event_count,
+        cast(sum(event_count) as bigint) as event_count,
         cast(sum(prompt_tokens) as bigint) as prompt_tokens,
         cast(sum(completion_tokens) as bigint) as completion_tokens,
         cast(sum(total_tokens) as bigint) as total_tokens,
@@ -50,7 +37,7 @@ daily as (
         cast(sum(audio_output_tokens) as bigint) as audio_output_tokens,
         cast(sum(credits) as numeric(28, 6)) as credits,
         max(last_loaded_at) as last_loaded_at
-    from ai_events
+    from quarter_hours
     group by workspace_id, usage_date, provider, model, model_type
 )
 

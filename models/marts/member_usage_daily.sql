@@ -1,6 +1,5 @@
-{#- A member's activity per UTC day: chats they own (by creation day),
-    messages they sent, and the AI usage of the workspace's events whose chat
-    they own (by the event's day). Agent-only chats belong to no member. -#}
+{#- Member usage per UTC day: its quarter-hourly mart summed over each day,
+    the table UTC reports read (96 times fewer rows than the quarter hours). -#}
 {{
     config(
         materialized='incremental',
@@ -11,18 +10,6 @@
 }}
 
 with
-
-chats as (
-    select
-        chat_id,
-        workspace_id,
-        owner_member_id,
-        created_date,
-        is_valid,
-        last_loaded_at
-    from {{ ref('stg_product__chats') }}
-    where owner_member_id is not null
-),
 
 rebuilt_days as (
     {{ changed_days(ref('stg_product__chats')) }}
@@ -35,122 +22,10 @@ rebuilt_days as (
     {{ changed_days_of_chat_events(ref('stg_product__ai_usage_events'), ref('stg_product__chats')) }}
 ),
 
-messages as (
-    select
-        workspace_id,
-        sender_member_id,
-        created_date,
-        last_loaded_at
-    from {{ ref('stg_product__messages') }}
-    where
-        is_valid
-        and sender_member_id is not null
-        and {{ in_rebuilt_days('created_date') }}
-),
-
-ai_events as (
-    select
-        workspace_id,
-        chat_id,
-        usage_date,
-        credits,
-        prompt_tokens,
-        completion_tokens,
-        total_tokens,
-        last_loaded_at
-    from {{ ref('stg_product__ai_usage_events') }}
-    where
-        is_valid
-        and chat_id is not null
-        and {{ in_rebuilt_days('usage_date') }}
-),
-
-owned_chats_created as (
-    select
-        workspace_id,
-        owner_member_id as member_id,
-        created_date as usage_date,
-        count(*) as chats_created,
-        max(last_loaded_at) as last_loaded_at
-    from chats
-    where
-        is_valid
-        and {{ in_rebuilt_days('created_date') }}
-    group by workspace_id, owner_member_id, created_date
-),
-
-messages_sent as (
-    select
-        workspace_id,
-        sender_member_id as member_id,
-        created_date as usage_date,
-        count(*) as messages_sent,
-        max(last_loaded_at) as last_loaded_at
-    from messages
-    group by workspace_id, sender_member_id, created_date
-),
-
-attributed_ai_usage as (
-    select
-        ai_events.workspace_id,
-        chats.owner_member_id as member_id,
-        ai_events.usage_date,
-        count(*) as ai_event_count,
-        sum(ai_events.credits) as credits,
-        sum(ai_events.prompt_tokens) as prompt_tokens,
-        sum(ai_events.completion_tokens) as completion_tokens,
-        sum(ai_events.total_tokens) as total_tokens,
-        greatest(max(ai_events.last_loaded_at), max(chats.last_loaded_at)) as last_loaded_at
-    from ai_events
-    inner join chats
-        on
-            ai_events.chat_id = chats.chat_id
-            and ai_events.workspace_id = chats.workspace_id
-    group by ai_events.workspace_id, chats.owner_member_id, ai_events.usage_date
-),
-
-activity as (
-    select
-        workspace_id,
-        member_id,
-        usage_date,
-        chats_created,
-        0 as messages_sent,
-        0 as ai_event_count,
-        0 as credits,
-        0 as prompt_tokens,
-        0 as completion_tokens,
-        0 as total_tokens,
-        last_loaded_at
-    from owned_chats_created
-    union all
-    select
-        workspace_id,
-        member_id,
-        usage_date,
-        0 as chats_created,
-        messages_sent,
-        0 as ai_event_count,
-        0 as credits,
-        0 as prompt_tokens,
-        0 as completion_tokens,
-        0 as total_tokens,
-        last_loaded_at
-    from messages_sent
-    union all
-    select
-        workspace_id,
-        member_id,
-        usage_date,
-        0 as chats_created,
-        0 as messages_sent,
-        ai_event_count,
-        credits,
-        prompt_tokens,
-        completion_tokens,
-        total_tokens,
-        last_loaded_at
-    from attributed_ai_usage
+quarter_hours as (
+    select *
+    from {{ ref('member_usage_quarter_hourly') }}
+    where {{ in_rebuilt_days('usage_date') }}
 ),
 
 daily as (
@@ -166,7 +41,7 @@ daily as (
         cast(sum(completion_tokens) as bigint) as completion_tokens,
         cast(sum(total_tokens) as bigint) as total_tokens,
         max(last_loaded_at) as last_loaded_at
-    from activity
+    from quarter_hours
     group by workspace_id, member_id, usage_date
 )
 

@@ -1,3 +1,5 @@
+{#- Chat messages per UTC day: its quarter-hourly mart summed over each day,
+    the table UTC reports read (96 times fewer rows than the quarter hours). -#}
 {{
     config(
         materialized='incremental',
@@ -13,24 +15,19 @@ rebuilt_days as (
     {{ changed_days(ref('stg_product__messages')) }}
 ),
 
-messages as (
-    select
-        workspace_id,
-        created_date as usage_date,
-        last_loaded_at
-    from {{ ref('stg_product__messages') }}
-    where
-        is_valid
-        and {{ in_rebuilt_days('created_date') }}
+quarter_hours as (
+    select *
+    from {{ ref('message_counts_quarter_hourly') }}
+    where {{ in_rebuilt_days('usage_date') }}
 ),
 
 daily as (
     select
         workspace_id,
         usage_date,
-        count(*) as message_count,
+        cast(sum(message_count) as bigint) as message_count,
         max(last_loaded_at) as last_loaded_at
-    from messages
+    from quarter_hours
     group by workspace_id, usage_date
 )
 

@@ -1,3 +1,5 @@
+{#- SMS usage per UTC day: its quarter-hourly mart summed over each day,
+    the table UTC reports read (96 times fewer rows than the quarter hours). -#}
 {{
     config(
         materialized='incremental',
@@ -13,19 +15,10 @@ rebuilt_days as (
     {{ changed_days(ref('stg_product__sms_messages')) }}
 ),
 
-sms_messages as (
-    select
-        workspace_id,
-        sent_date as usage_date,
-        phone_number,
-        direction,
-        characters,
-        segments,
-        last_loaded_at
-    from {{ ref('stg_product__sms_messages') }}
-    where
-        is_valid
-        and {{ in_rebuilt_days('sent_date') }}
+quarter_hours as (
+    select *
+    from {{ ref('sms_usage_quarter_hourly') }}
+    where {{ in_rebuilt_days('usage_date') }}
 ),
 
 daily as (
@@ -33,15 +26,15 @@ daily as (
         workspace_id,
         usage_date,
         phone_number,
-        count(*) as message_count,
-        count(case when direction = 'inbound' then 1 end) as inbound_messages,
-        count(case when direction = 'outbound' then 1 end) as outbound_messages,
+        cast(sum(message_count) as bigint) as message_count,
+        cast(sum(inbound_messages) as bigint) as inbound_messages,
+        cast(sum(outbound_messages) as bigint) as outbound_messages,
         cast(sum(characters) as bigint) as characters,
         cast(sum(segments) as bigint) as segments,
-        cast(coalesce(sum(case when direction = 'inbound' then segments end), 0) as bigint) as inbound_segments,
-        cast(coalesce(sum(case when direction = 'outbound' then segments end), 0) as bigint) as outbound_segments,
+        cast(sum(inbound_segments) as bigint) as inbound_segments,
+        cast(sum(outbound_segments) as bigint) as outbound_segments,
         max(last_loaded_at) as last_loaded_at
-    from sms_messages
+    from quarter_hours
     group by workspace_id, usage_date, phone_number
 )
 

@@ -1,3 +1,5 @@
+{#- Voice usage per UTC day: its quarter-hourly mart summed over each day,
+    the table UTC reports read (96 times fewer rows than the quarter hours). -#}
 {{
     config(
         materialized='incremental',
@@ -15,68 +17,25 @@ rebuilt_days as (
     {{ changed_days(ref('stg_product__tts_events')) }}
 ),
 
-stt_events as (
-    select
-        workspace_id,
-        usage_date,
-        provider,
-        model,
-        duration_seconds,
-        last_loaded_at
-    from {{ ref('stg_product__stt_events') }}
-    where
-        is_valid
-        and {{ in_rebuilt_days('usage_date') }}
-),
-
-tts_events as (
-    select
-        workspace_id,
-        usage_date,
-        provider,
-        model,
-        characters,
-        last_loaded_at
-    from {{ ref('stg_product__tts_events') }}
-    where
-        is_valid
-        and {{ in_rebuilt_days('usage_date') }}
-),
-
-stt_daily as (
-    select
-        workspace_id,
-        usage_date,
-        'stt' as kind,
-        provider,
-        model,
-        count(*) as event_count,
-        cast(sum(duration_seconds) as numeric(18, 3)) as duration_seconds,
-        cast(0 as bigint) as characters,
-        max(last_loaded_at) as last_loaded_at
-    from stt_events
-    group by workspace_id, usage_date, provider, model
-),
-
-tts_daily as (
-    select
-        workspace_id,
-        usage_date,
-        'tts' as kind,
-        provider,
-        model,
-        count(*) as event_count,
-        cast(0 as numeric(18, 3)) as duration_seconds,
-        cast(sum(characters) as bigint) as characters,
-        max(last_loaded_at) as last_loaded_at
-    from tts_events
-    group by workspace_id, usage_date, provider, model
+quarter_hours as (
+    select *
+    from {{ ref('voice_usage_quarter_hourly') }}
+    where {{ in_rebuilt_days('usage_date') }}
 ),
 
 daily as (
-    select * from stt_daily
-    union all
-    select * from tts_daily
+    select
+        workspace_id,
+        usage_date,
+        kind,
+        provider,
+        model,
+        cast(sum(event_count) as bigint) as event_count,
+        cast(sum(duration_seconds) as numeric(18, 3)) as duration_seconds,
+        cast(sum(characters) as bigint) as characters,
+        max(last_loaded_at) as last_loaded_at
+    from quarter_hours
+    group by workspace_id, usage_date, kind, provider, model
 )
 
 {{ select_with_rebuilt_days('daily', 'usage_date') }}

@@ -16,10 +16,11 @@ W1 = "f0000000-0000-4000-8000-000000000001"
 W2 = "f0000000-0000-4000-8000-000000000002"
 M1 = "a0000000-0000-4000-8000-000000000001"
 M2 = "a0000000-0000-4000-8000-000000000002"
-MART_TABLES = (
-    "ai_usage_daily", "message_counts_daily", "sms_usage_daily",
-    "phone_usage_daily", "voice_usage_daily", "member_usage_daily",
-)  # fmt: skip
+MART_TABLES = tuple(
+    f"{mart}_{grain}"
+    for mart in ("ai_usage", "message_counts", "sms_usage", "phone_usage", "voice_usage", "member_usage")
+    for grain in ("daily", "quarter_hourly")
+)
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +110,26 @@ def test_phone_only_finished_calls_rounded_per_call(warehouse: str) -> None:
         ("2026-05-01", "+15550001111", 1, 1, 161),
         ("2026-05-01", "+15550002222", 1, 0, 60),
     ]
+
+
+def test_quarter_hours_cut_local_days(warehouse: str) -> None:
+    # CA05 started 05:00 UTC on 1 May = 22:00 on 30 April in Los Angeles (PDT, UTC-7);
+    # CA01 (10:00 UTC = 03:00 PDT) and CA02 (12:00 UTC = 05:00 PDT) stay on 1 May.
+    assert rows(
+        warehouse,
+        """select (usage_quarter_hour at time zone 'America/Los_Angeles')::date::text, sum(call_count),
+                  sum(duration_seconds)
+           from marts.phone_usage_quarter_hourly where workspace_id = %s group by 1 order by 1""",
+        W1,
+    ) == [("2026-04-30", 1, 60), ("2026-05-01", 2, 161)]
+    # SM04 at 23:59:59 UTC sits in the 23:45 bucket; in Kolkata (UTC+5:30) that is 05:15 on 2 May.
+    assert rows(
+        warehouse,
+        """select usage_quarter_hour::text, (usage_quarter_hour at time zone 'Asia/Kolkata')::text
+           from marts.sms_usage_quarter_hourly where workspace_id = %s and phone_number = '+15550002222'
+           order by 1""",
+        W1,
+    )[0] == ("2026-05-01 23:45:00+00", "2026-05-02 05:15:00")
 
 
 def test_voice_by_kind_provider_model(warehouse: str) -> None:

@@ -1,0 +1,47 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_days',
+        unique_key='usage_date',
+        on_schema_change='fail',
+    )
+}}
+
+with
+
+rebuilt_days as (
+    {{ changed_days(ref('stg_product__call_events')) }}
+),
+
+finished_calls as (
+    select
+        workspace_id,
+        call_date as usage_date,
+        {{ quarter_hour('started_at') }} as usage_quarter_hour,
+        phone_number,
+        direction,
+        duration_seconds,
+        last_loaded_at
+    from {{ ref('stg_product__call_events') }}
+    where
+        is_valid
+        and is_finished
+        and {{ in_rebuilt_days('call_date') }}
+),
+
+quarter_hourly as (
+    select
+        workspace_id,
+        usage_date,
+        usage_quarter_hour,
+        phone_number,
+        count(*) as call_count,
+        count(case when direction = 'inbound' then 1 end) as inbound_calls,
+        count(case when direction = 'outbound' then 1 end) as outbound_calls,
+        cast(sum(duration_seconds) as bigint) as duration_seconds,
+        max(last_loaded_at) as last_loaded_at
+    from finished_calls
+    group by workspace_id, usage_date, usage_quarter_hour, phone_number
+)
+
+{{ select_with_rebuilt_days('quarter_hourly', 'usage_date') }}
