@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,10 +26,17 @@ from load_fixture import load  # noqa: E402
 __all__ = ["connect", "dbt", "fresh_warehouse", "load_fixture", "recreate_database"]
 
 
+# dbt's target/ and logs/ for the test suites: their own folder, so tests never
+# race a build (or a benchmark) using the project's target/.
+DBT_SCRATCH = Path(tempfile.mkdtemp(prefix="usage-reports-tests-dbt-"))
+
+
 def database_env(name: str) -> dict[str, str]:
     env = dict(os.environ)
     env["PGDATABASE"] = name
     env["DBT_PROFILES_DIR"] = str(PROJECT_ROOT / ".dbt")
+    env["DBT_TARGET_PATH"] = str(DBT_SCRATCH / "target")
+    env["DBT_LOG_PATH"] = str(DBT_SCRATCH / "logs")
     return env
 
 
