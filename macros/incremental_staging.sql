@@ -20,6 +20,44 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- The CTEs every de-duplicating event staging model starts with, ending in
+    `latest_copies`: for each id with a copy in `source` (what landed since
+    the last build), the copy that landed last (ties: the later event time),
+    with earliest_copy_date / latest_copy_date spanning every copy seen so far.
+    Use: `with {{ latest_copies(source('product', 't'), 'id', 'event_at') }}, renamed as (...)`. -#}
+{% macro latest_copies(source_relation, id_column, event_time_column) -%}
+source as (
+    select * from {{ source_relation }}
+    where {{ id_column }} is not null and {{ usage_reports.landed_since_last_build() }}
+),
+
+earlier_copies as (
+    {{ usage_reports.earlier_copies(id_column) }}
+),
+
+deliveries as (
+    select
+        *,
+        row_number() over (
+            partition by {{ id_column }} order by _loaded_at desc, {{ event_time_column }} desc
+        ) as delivery_rank,
+        min({{ usage_reports.utc_date(event_time_column) }}) over (partition by {{ id_column }}) as new_earliest_copy_date,
+        max({{ usage_reports.utc_date(event_time_column) }}) over (partition by {{ id_column }}) as new_latest_copy_date
+    from source
+),
+
+latest_copies as (
+    select
+        deliveries.*,
+        least(deliveries.new_earliest_copy_date, earlier_copies.earliest_copy_date) as earliest_copy_date,
+        greatest(deliveries.new_latest_copy_date, earlier_copies.latest_copy_date) as latest_copy_date
+    from deliveries
+    left join earlier_copies
+        on deliveries.{{ id_column }} = earlier_copies.known_id
+    where deliveries.delivery_rank = 1
+)
+{%- endmacro %}
+
 {#- What earlier builds merged for the ids in CTE `source`: their copy-day
     range and newest landing. Empty on a full build. -#}
 {% macro earlier_copies(id_column) -%}
