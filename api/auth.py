@@ -27,8 +27,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from flask import request
+from psycopg import Connection
 
 from api import keystore
 from api.db import get_db
@@ -89,21 +91,31 @@ def authenticate() -> Caller:
     database = get_db()
     with database.pool().connection() as conn:
         database.ensure_key_table(conn)
-        key = keystore.find_key(conn, token)
-        if key is None:
-            raise _unauthorized("invalid_api_key", "This API key is not known.")
-        if key["is_revoked"]:
-            raise _unauthorized("revoked_api_key", "This API key has been revoked.")
-        if key["is_expired"]:
-            raise _unauthorized("expired_api_key", "This API key has expired.")
-        member = keystore.member_access(conn, key["member_id"])
-        if member is None or member["is_deleted"] or member["workspace_id"] != key["workspace_id"]:
-            raise _unauthorized(
-                "inactive_member",
-                "The member this API key belongs to is no longer active in its workspace.",
-            )
-        if key["needs_touch"]:
-            keystore.touch_key(conn, key["key_id"])
+        return caller_for_key(conn, keystore.find_key(conn, token))
+
+
+def caller_for_key(conn: Connection[Any], key: dict[str, Any] | None) -> Caller:
+    """The 401 rules for a stored key (a row shaped like ``keystore.find_key``'s), live.
+
+    Shared by the API (key from the ``Authorization`` header) and the page
+    (key named by its signed session): unknown, revoked, expired, or a member
+    no longer active in the key's workspace is a 401; otherwise the use is
+    recorded and the caller returned with its effective scopes.
+    """
+    if key is None:
+        raise _unauthorized("invalid_api_key", "This API key is not known.")
+    if key["is_revoked"]:
+        raise _unauthorized("revoked_api_key", "This API key has been revoked.")
+    if key["is_expired"]:
+        raise _unauthorized("expired_api_key", "This API key has expired.")
+    member = keystore.member_access(conn, key["member_id"])
+    if member is None or member["is_deleted"] or member["workspace_id"] != key["workspace_id"]:
+        raise _unauthorized(
+            "inactive_member",
+            "The member this API key belongs to is no longer active in its workspace.",
+        )
+    if key["needs_touch"]:
+        keystore.touch_key(conn, key["key_id"])
     return Caller(
         key_id=key["key_id"],
         workspace_id=key["workspace_id"],

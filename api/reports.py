@@ -44,6 +44,13 @@ TOP_MODELS_LIMIT = 10
 
 DATA_AS_OF = "(select data_as_of from marts.data_freshness where freshness_id = 1)"
 
+# Each report's range when ``start_date`` / ``end_date`` are not given (CONTRACT §4).
+AI_DEFAULT_RANGE = last_30_days
+SMS_DEFAULT_RANGE = current_month
+PHONE_DEFAULT_RANGE = current_month
+VOICE_DEFAULT_RANGE = current_month
+MEMBER_DEFAULT_RANGE = month_to_date
+
 
 def _count(value: Any) -> int:
     return int(value or 0)
@@ -195,12 +202,17 @@ def shape_ai_usage(
     }
 
 
+def ai_usage_report(workspace_id: uuid.UUID, dates: DateRange) -> dict[str, Any]:
+    """The AI report's body (one statement, then ``shape_ai_usage``); the caller has authorized."""
+    rows = get_db().fetch_all(AI_USAGE_SQL, _range_params(workspace_id, dates))
+    return shape_ai_usage(workspace_id, dates, rows)
+
+
 @bp.get("/ai-usage")
 def ai_usage(workspace_id: str) -> Response:
     """AI usage: tokens and credits by provider, by model type and top models (default: last 30 days)."""
-    workspace, dates = _report_request(workspace_id, last_30_days)
-    rows = get_db().fetch_all(AI_USAGE_SQL, _range_params(workspace, dates))
-    return _report(shape_ai_usage(workspace, dates, rows))
+    workspace, dates = _report_request(workspace_id, AI_DEFAULT_RANGE)
+    return _report(ai_usage_report(workspace, dates))
 
 
 # --- SMS --------------------------------------------------------------------
@@ -265,12 +277,17 @@ def shape_sms_usage(
     }
 
 
+def sms_usage_report(workspace_id: uuid.UUID, dates: DateRange) -> dict[str, Any]:
+    """The SMS report's body (one statement, then ``shape_sms_usage``); the caller has authorized."""
+    rows = get_db().fetch_all(SMS_USAGE_SQL, _range_params(workspace_id, dates))
+    return shape_sms_usage(workspace_id, dates, rows)
+
+
 @bp.get("/sms-usage")
 def sms_usage(workspace_id: str) -> Response:
     """SMS messages, characters and segments per day and workspace number (default: this month)."""
-    workspace, dates = _report_request(workspace_id, current_month)
-    rows = get_db().fetch_all(SMS_USAGE_SQL, _range_params(workspace, dates))
-    return _report(shape_sms_usage(workspace, dates, rows))
+    workspace, dates = _report_request(workspace_id, SMS_DEFAULT_RANGE)
+    return _report(sms_usage_report(workspace, dates))
 
 
 # --- Phone ------------------------------------------------------------------
@@ -326,12 +343,17 @@ def shape_phone_usage(
     }
 
 
+def phone_usage_report(workspace_id: uuid.UUID, dates: DateRange) -> dict[str, Any]:
+    """The phone report's body (one statement, then ``shape_phone_usage``); the caller has authorized."""
+    rows = get_db().fetch_all(PHONE_USAGE_SQL, _range_params(workspace_id, dates))
+    return shape_phone_usage(workspace_id, dates, rows)
+
+
 @bp.get("/phone-usage")
 def phone_usage(workspace_id: str) -> Response:
     """Finished calls and their rounded durations per day and workspace number (default: this month)."""
-    workspace, dates = _report_request(workspace_id, current_month)
-    rows = get_db().fetch_all(PHONE_USAGE_SQL, _range_params(workspace, dates))
-    return _report(shape_phone_usage(workspace, dates, rows))
+    workspace, dates = _report_request(workspace_id, PHONE_DEFAULT_RANGE)
+    return _report(phone_usage_report(workspace, dates))
 
 
 # --- Voice ------------------------------------------------------------------
@@ -407,12 +429,17 @@ def shape_voice_usage(
     }
 
 
+def voice_usage_report(workspace_id: uuid.UUID, dates: DateRange) -> dict[str, Any]:
+    """The voice report's body (one statement, then ``shape_voice_usage``); the caller has authorized."""
+    rows = get_db().fetch_all(VOICE_USAGE_SQL, _range_params(workspace_id, dates))
+    return shape_voice_usage(workspace_id, dates, rows)
+
+
 @bp.get("/voice-usage")
 def voice_usage(workspace_id: str) -> Response:
     """Speech-to-text seconds and text-to-speech characters by provider and model (default: this month)."""
-    workspace, dates = _report_request(workspace_id, current_month)
-    rows = get_db().fetch_all(VOICE_USAGE_SQL, _range_params(workspace, dates))
-    return _report(shape_voice_usage(workspace, dates, rows))
+    workspace, dates = _report_request(workspace_id, VOICE_DEFAULT_RANGE)
+    return _report(voice_usage_report(workspace, dates))
 
 
 # --- Member -----------------------------------------------------------------
@@ -455,6 +482,12 @@ def shape_member_usage(
     }
 
 
+def member_usage_report(workspace_id: uuid.UUID, member_id: uuid.UUID, dates: DateRange) -> dict[str, Any]:
+    """One member's usage body (one statement, then ``shape_member_usage``); the caller has authorized."""
+    row = get_db().fetch_one(MEMBER_USAGE_SQL, {**_range_params(workspace_id, dates), "member_id": member_id})
+    return shape_member_usage(workspace_id, member_id, dates, row)
+
+
 @bp.get("/member-usage/<member_id>")
 def member_usage(workspace_id: str, member_id: str) -> Response:
     """One member's chats, messages, credits and tokens (default: this month to today).
@@ -470,12 +503,10 @@ def member_usage(workspace_id: str, member_id: str) -> Response:
     caller = auth.authenticate()
     workspace = parse_uuid(workspace_id, "workspace_id")
     member = parse_uuid(member_id, "member_id")
-    dates = date_range(request.args, month_to_date)
+    dates = date_range(request.args, MEMBER_DEFAULT_RANGE)
     auth.authorize_member_usage(caller, workspace, member)
-    database = get_db()
     if member != caller.member_id:
-        found = database.fetch_one(MEMBER_IN_WORKSPACE_SQL, {"member_id": member})
+        found = get_db().fetch_one(MEMBER_IN_WORKSPACE_SQL, {"member_id": member})
         if found is None or found["workspace_id"] != workspace:
             raise ApiError(404, "member_not_found", "There is no member with this id in this workspace.")
-    row = database.fetch_one(MEMBER_USAGE_SQL, {**_range_params(workspace, dates), "member_id": member})
-    return _report(shape_member_usage(workspace, member, dates, row))
+    return _report(member_usage_report(workspace, member, dates))
