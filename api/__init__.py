@@ -13,14 +13,14 @@ from typing import Any
 
 from flask import Flask, Response
 
-from api import cli, db, errors, members, openapi, reports
+from api import cli, db, errors, members, openapi, page, reports
 from api.config import config_from_env
 from api.jsonenc import ExactJSONProvider
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application. ``config`` overrides what the environment gives."""
-    app = Flask(__name__, static_folder=None)  # the page blueprint will bring its own
+    app = Flask(__name__, static_folder=None)  # the page blueprint brings its own
     app.json = ExactJSONProvider(app)
     app.config.from_mapping(config_from_env(os.environ))
     if config:
@@ -31,7 +31,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(openapi.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(members.bp)
-    # The Detailed Reports page will be one more blueprint here.
+    app.register_blueprint(page.bp)  # the Detailed Reports page, /w/<workspace_id>/settings/billing
     cli.register_commands(app)
 
     @app.after_request

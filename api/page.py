@@ -1,0 +1,765 @@
+"""The Detailed Reports page: ``/w/<workspace_id>/settings/billing`` (and a tiny landing at ``/``).
+
+Server-rendered HTML with inline SVG charts, one style sheet and no script.
+Signing in exchanges an API key for a signed session cookie (``api.websession``);
+every view re-checks the key live and shows exactly what its effective scopes
+allow:
+
+* ``analytics:read``: the AI, SMS, phone and voice reports and the members
+  table (each member's usage, the fifth report);
+* ``members:read`` alone: the signed-in member's own usage, nothing workspace-wide.
+
+The numbers are the API's: each report comes from the same function the REST
+endpoint calls (``api.reports.*_usage_report``: the same statement and the same
+``shape_*``), with the same range rules (``api.params.date_range`` with each
+report's API default when a bound is missing). Two statements exist only here:
+the AI chart's credits per day and provider (the AI report has no daily rows),
+and the members table (one grouped query over ``marts.member_usage_daily``
+joined to the live staging view for names and roles, each row shaped by
+``shape_member_usage``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+import psycopg
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from psycopg_pool import PoolTimeout
+from werkzeug.exceptions import HTTPException
+
+from api import auth, charts, keystore, reports, websession
+from api.db import get_db
+from api.errors import OPENAPI_PATH, ApiError
+from api.jsonenc import encode, rounded, timestamp_text
+from api.params import DateRange, current_month, date_range, last_30_days, parse_uuid, utc_today
+
+bp = Blueprint(
+    "page",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
+
+SECURITY_HEADERS = {
+    # Nothing but this origin's style sheet; no script at all; forms post here only.
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+AI_DAILY_CREDITS_SQL = """
+select
+    usage_date,
+    provider,
+    sum(credits) as credits
+from marts.ai_usage_daily
+where
+    workspace_id = %(workspace_id)s
+    and usage_date between %(start_date)s and %(end_date)s
+group by usage_date, provider
+"""
+
+MEMBERS_USAGE_SQL = f"""
+with usage as (
+    select
+        member_id,
+        sum(chats_created) as chats,
+        sum(messages_sent) as messages,
+        sum(credits) as credits,
+        sum(total_tokens) as total_tokens
+    from marts.member_usage_daily
+    where
+        workspace_id = %(workspace_id)s
+        and usage_date between %(start_date)s and %(end_date)s
+    group by member_id
+),
+
+members as (
+    select
+        members.member_id,
+        members.display_name,
+        members.is_deleted,
+        roles.role_name
+    from staging.stg_product__members as members
+    left join staging.stg_product__roles as roles
+        on
+            members.role_id = roles.role_id
+            and (roles.workspace_id is null or roles.workspace_id = members.workspace_id)
+    where members.workspace_id = %(workspace_id)s
+)
+
+select
+    coalesce(members.member_id, usage.member_id) as member_id,
+    members.display_name,
+    members.role_name,
+    members.member_id is null as is_elsewhere,
+    coalesce(members.is_deleted, false) as is_deleted,
+    usage.chats,
+    usage.messages,
+    usage.credits,
+    usage.total_tokens,
+    {reports.DATA_AS_OF} as data_as_of
+from members
+full outer join usage on members.member_id = usage.member_id
+where usage.member_id is not null or not members.is_deleted
+"""
+
+MEMBER_IDENTITY_SQL = """
+select
+    members.display_name,
+    roles.role_name
+from staging.stg_product__members as members
+left join staging.stg_product__roles as roles
+    on
+        members.role_id = roles.role_id
+        and (roles.workspace_id is null or roles.workspace_id = members.workspace_id)
+where members.member_id = %(member_id)s
+"""
+
+SMS_COLORS = {"Inbound": "#1b9fc2", "Outbound": "#2f6fd6"}
+PHONE_COLOR = "#1a9e77"
+STT_COLOR = "#8a5cd0"
+TTS_COLOR = "#e08a00"
+
+
+DASH = " \u2013 "  # an en dash between the ends of a range
+
+
+class PageError(Exception):
+    """A page that cannot be shown, with its status and a sentence for people."""
+
+    def __init__(self, status: int, title: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.title = title
+        self.message = message
+
+
+# --- formatting (also the template helpers) -------------------------------------
+
+
+def fmt_count(value: int | Decimal | None) -> str:
+    return f"{int(value or 0):,}"
+
+
+def fmt_decimal(value: Decimal | int | None, min_places: int, max_places: int) -> str:
+    """Thousands separators, the value's own decimals (up to ``max_places``), at least ``min_places``."""
+    text = f"{Decimal(value or 0):,.{max_places}f}"
+    if max_places > min_places:
+        whole, _, fraction = text.partition(".")
+        fraction = fraction.rstrip("0").ljust(min_places, "0")
+        text = f"{whole}.{fraction}" if fraction else whole
+    return text
+
+
+def fmt_credits(value: Decimal | int | None) -> str:
+    """Credits in tables: all six decimals the API gives, so a column lines up."""
+    return fmt_decimal(value, reports.CREDIT_PLACES, reports.CREDIT_PLACES)
+
+
+def fmt_credits_short(value: Decimal | int | None) -> str:
+    """Credits in a headline: two decimals (the exact value is shown beside it when they differ)."""
+    return f"{rounded(value, 2):,.2f}"
+
+
+def is_exact_short(value: Decimal | int | None) -> bool:
+    return rounded(value, 2) == Decimal(value or 0)
+
+
+def fmt_seconds(value: Decimal | int | None) -> str:
+    return fmt_decimal(value, 0, reports.SECONDS_PLACES)
+
+
+def fmt_minutes(value: Decimal | int | None) -> str:
+    return fmt_decimal(value, 0, 1)
+
+
+def fmt_duration(seconds: int | Decimal | None) -> str:
+    """132 -> "2 min 12 s"; 7384 -> "2 h 3 min"."""
+    total = round(Decimal(seconds or 0))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours:,} h {minutes} min"
+    if minutes:
+        return f"{minutes} min {secs} s"
+    return f"{secs} s"
+
+
+def fmt_day(day: date) -> str:
+    return f"{day.day} {day:%b %Y}"
+
+
+def fmt_range(start: date, end: date) -> str:
+    if start == end:
+        return fmt_day(start)
+    if start.year == end.year and start.month == end.month:
+        return f"{start.day}{DASH}{end.day} {end:%b %Y}"
+    if start.year == end.year:
+        return f"{start.day} {start:%b}{DASH}{end.day} {end:%b %Y}"
+    return f"{fmt_day(start)}{DASH}{fmt_day(end)}"
+
+
+def fmt_timestamp(value: datetime | None) -> str:
+    if value is None:
+        return "no data yet"
+    return f"{value:%-d %b %Y, %H:%M} UTC"
+
+
+def literal(value: Any) -> str:
+    """The value exactly as the API's JSON writes it (for ``<data value>``)."""
+    return encode(value).strip('"')
+
+
+def share(part: Decimal | int, whole: Decimal | int) -> str:
+    if not whole:
+        return "\u2013"
+    return f"{Decimal(part) / Decimal(whole) * 100:.1f}%"
+
+
+@bp.app_context_processor
+def _helpers() -> dict[str, Any]:
+    return {
+        "fmt_count": fmt_count,
+        "fmt_credits": fmt_credits,
+        "fmt_credits_short": fmt_credits_short,
+        "is_exact_short": is_exact_short,
+        "fmt_seconds": fmt_seconds,
+        "fmt_minutes": fmt_minutes,
+        "fmt_duration": fmt_duration,
+        "fmt_day": fmt_day,
+        "fmt_range": fmt_range,
+        "fmt_timestamp": fmt_timestamp,
+        "literal": literal,
+        "share": share,
+        "metric_key": metric_key,
+        "timestamp_text": timestamp_text,
+        "openapi_path": OPENAPI_PATH,
+    }
+
+
+# --- the range control --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuickPick:
+    label: str
+    dates: DateRange
+    active: bool
+
+
+def quick_picks(today: date, given: tuple[str | None, str | None]) -> list[QuickPick]:
+    last_month_end = today.replace(day=1) - timedelta(days=1)
+    picks = [
+        ("This month", current_month(today)),
+        ("Last month", DateRange(last_month_end.replace(day=1), last_month_end)),
+        ("Last 30 days", last_30_days(today)),
+    ]
+    return [
+        QuickPick(label, dates, given == (dates.start.isoformat(), dates.end.isoformat()))
+        for label, dates in picks
+    ]
+
+
+@dataclass(frozen=True)
+class Ranges:
+    ai: DateRange
+    sms: DateRange
+    phone: DateRange
+    voice: DateRange
+    member: DateRange
+
+
+def resolve_ranges(args: Any) -> Ranges:
+    """Each report's range exactly as its API endpoint resolves the same query (400 on bad input)."""
+    return Ranges(
+        ai=date_range(args, reports.AI_DEFAULT_RANGE),
+        sms=date_range(args, reports.SMS_DEFAULT_RANGE),
+        phone=date_range(args, reports.PHONE_DEFAULT_RANGE),
+        voice=date_range(args, reports.VOICE_DEFAULT_RANGE),
+        member=date_range(args, reports.MEMBER_DEFAULT_RANGE),
+    )
+
+
+def range_args() -> dict[str, str]:
+    """The range the URL asked for, to carry through sign-in and sign-out (never anything else)."""
+    return {
+        name: value
+        for name in ("start_date", "end_date")
+        if len(values := request.args.getlist(name)) == 1 and (value := values[0])
+    }
+
+
+# --- what the page shows ---------------------------------------------------------
+
+
+def metric_key(*parts: Any) -> str:
+    """How a list item is named in ``data-metric`` (``ai.top_models[gpt-4o|openai|chat].total_credits``)."""
+    return "|".join("" if part is None else str(part) for part in parts)
+
+
+def ai_section(workspace: uuid.UUID, dates: DateRange) -> dict[str, Any]:
+    body = reports.ai_usage_report(workspace, dates)
+    granularity, buckets = charts.buckets_for(dates.start, dates.end)
+    daily = get_db().fetch_all(
+        AI_DAILY_CREDITS_SQL, {"workspace_id": workspace, "start_date": dates.start, "end_date": dates.end}
+    )
+    order = [item["provider"] for item in body["by_provider"]]
+    series = charts.series_by_bucket(
+        granularity,
+        buckets,
+        (
+            (row["usage_date"], row["provider"], rounded(row["credits"], reports.CREDIT_PLACES))
+            for row in daily
+        ),
+        order=order,
+    )
+    chart = charts.Chart(
+        "ai-chart",
+        "AI credits per day by provider"
+        if granularity == "day"
+        else f"AI credits per {granularity} by provider",
+        "credits",
+        granularity,
+        buckets,
+        series,
+        fmt_credits,
+    )
+    return {
+        "body": body,
+        "dates": dates,
+        "chart": chart,
+        "empty": not body["by_provider"],
+    }
+
+
+def _per_number(rows: Iterable[Mapping[str, Any]], fields: Iterable[str]) -> list[dict[str, Any]]:
+    """The report's day rows summed per workspace number (for "which number carries the traffic")."""
+    names = list(fields)
+    sums: dict[str | None, dict[str, Any]] = {}
+    for row in rows:
+        total = sums.setdefault(row["phoneNumber"], {"phoneNumber": row["phoneNumber"], "days": 0})
+        total["days"] += 1
+        for name in names:
+            total[name] = total.get(name, 0) + row[name]
+    return list(sums.values())
+
+
+def sms_section(workspace: uuid.UUID, dates: DateRange) -> dict[str, Any]:
+    body = reports.sms_usage_report(workspace, dates)
+    granularity, buckets = charts.buckets_for(dates.start, dates.end)
+    points = []
+    for row in body["rows"]:
+        day = date.fromisoformat(row["date"])
+        points.append((day, "Inbound", row["inboundSegments"]))
+        points.append((day, "Outbound", row["outboundSegments"]))
+    series = charts.series_by_bucket(
+        granularity, buckets, points, order=["Inbound", "Outbound"], colors=SMS_COLORS
+    )
+    chart = charts.Chart(
+        "sms-chart",
+        f"SMS segments per {granularity} by direction",
+        "segments",
+        granularity,
+        buckets,
+        series,
+        fmt_count,
+    )
+    by_number = _per_number(
+        body["rows"], ("inbound", "outbound", "characters", "segments", "inboundSegments", "outboundSegments")
+    )
+    by_number.sort(key=lambda item: (-item["segments"], item["phoneNumber"] or ""))
+    return {"body": body, "dates": dates, "chart": chart, "by_number": by_number, "empty": not body["rows"]}
+
+
+def phone_section(workspace: uuid.UUID, dates: DateRange) -> dict[str, Any]:
+    body = reports.phone_usage_report(workspace, dates)
+    granularity, buckets = charts.buckets_for(dates.start, dates.end)
+    points = [
+        (date.fromisoformat(row["date"]), "Minutes", Decimal(row["totalDurationSeconds"]) / 60)
+        for row in body["rows"]
+    ]
+    series = charts.series_by_bucket(granularity, buckets, points, colors={"Minutes": PHONE_COLOR})
+    chart = charts.Chart(
+        "phone-chart", f"Call minutes per {granularity}", "minutes", granularity, buckets, series, fmt_minutes
+    )
+    by_number = _per_number(body["rows"], ("inbound", "outbound", "totalDurationSeconds"))
+    by_number.sort(key=lambda item: (-item["totalDurationSeconds"], item["phoneNumber"] or ""))
+    return {"body": body, "dates": dates, "chart": chart, "by_number": by_number, "empty": not body["rows"]}
+
+
+def voice_section(workspace: uuid.UUID, dates: DateRange) -> dict[str, Any]:
+    body = reports.voice_usage_report(workspace, dates)
+    granularity, buckets = charts.buckets_for(dates.start, dates.end)
+    stt = charts.series_by_bucket(
+        granularity,
+        buckets,
+        ((date.fromisoformat(row["date"]), "STT", row["durationSeconds"]) for row in body["sttRows"]),
+        colors={"STT": STT_COLOR},
+    )
+    tts = charts.series_by_bucket(
+        granularity,
+        buckets,
+        ((date.fromisoformat(row["date"]), "TTS", row["characters"]) for row in body["ttsRows"]),
+        colors={"TTS": TTS_COLOR},
+    )
+    return {
+        "body": body,
+        "dates": dates,
+        "stt_chart": charts.Chart(
+            "stt-chart",
+            f"Speech-to-text seconds per {granularity}",
+            "seconds",
+            granularity,
+            buckets,
+            stt,
+            fmt_seconds,
+        ),
+        "tts_chart": charts.Chart(
+            "tts-chart",
+            f"Text-to-speech characters per {granularity}",
+            "characters",
+            granularity,
+            buckets,
+            tts,
+            fmt_count,
+        ),
+        "empty": not body["sttRows"] and not body["ttsRows"],
+    }
+
+
+def members_section(workspace: uuid.UUID, dates: DateRange) -> dict[str, Any]:
+    rows = get_db().fetch_all(
+        MEMBERS_USAGE_SQL, {"workspace_id": workspace, "start_date": dates.start, "end_date": dates.end}
+    )
+    members = []
+    for row in rows:
+        usage = reports.shape_member_usage(workspace, row["member_id"], dates, row)
+        members.append(
+            {
+                "member_id": str(row["member_id"]),
+                "display_name": row["display_name"],
+                "role": row["role_name"],
+                "is_deleted": row["is_deleted"],
+                "is_elsewhere": row["is_elsewhere"],
+                "usage": usage,
+            }
+        )
+    members.sort(
+        key=lambda item: (
+            -item["usage"]["totalCredits"],
+            item["display_name"] is None,
+            item["display_name"] or "",
+            item["member_id"],
+        )
+    )
+    total_credits = sum((item["usage"]["totalCredits"] for item in members), Decimal(0))
+    active = [item for item in members if not item["is_deleted"] and not item["is_elsewhere"]]
+    per_member = rounded(total_credits / len(active), reports.CREDIT_PLACES) if active else Decimal(0)
+    return {
+        "dates": dates,
+        "members": members,
+        "data_as_of": rows[0]["data_as_of"] if rows else None,
+        "totals": {
+            "chats": sum(item["usage"]["totalChats"] for item in members),
+            "messages": sum(item["usage"]["totalMessages"] for item in members),
+            "credits": total_credits,
+            "tokens": sum(item["usage"]["totalTokens"] for item in members),
+        },
+        "active_count": len(active),
+        "credits_per_member": per_member,
+        "empty": not any(
+            item["usage"]["totalChats"]
+            or item["usage"]["totalMessages"]
+            or item["usage"]["totalTokens"]
+            or item["usage"]["totalCredits"]
+            for item in members
+        ),
+    }
+
+
+def own_section(workspace: uuid.UUID, member: uuid.UUID, dates: DateRange) -> dict[str, Any]:
+    body = reports.member_usage_report(workspace, member, dates)
+    return {"body": body, "dates": dates}
+
+
+def identity(member: uuid.UUID) -> dict[str, Any]:
+    row = get_db().fetch_one(MEMBER_IDENTITY_SQL, {"member_id": member})
+    return {"display_name": (row or {}).get("display_name"), "role": (row or {}).get("role_name")}
+
+
+def oldest(*values: datetime | None) -> datetime | None:
+    present = [value for value in values if value is not None]
+    return min(present) if present else None
+
+
+# --- responses ---------------------------------------------------------------------
+
+
+def _html(body: str, status: int = 200) -> Response:
+    response = Response(body, status=status, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    response.vary.add("Cookie")
+    return response
+
+
+def _workspace(workspace_id: str) -> uuid.UUID:
+    try:
+        return parse_uuid(workspace_id, "workspace_id")
+    except ApiError as error:
+        raise PageError(
+            400, "Not a workspace address", "The workspace id in this address is not a UUID. Check the link."
+        ) from error
+
+
+def _canonical(workspace_id: str, workspace: uuid.UUID, endpoint: str) -> Response | None:
+    """Uppercase ids are accepted (as by the API) but redirected, so the cookie's path always matches."""
+    if workspace_id == str(workspace):
+        return None
+    target = url_for(endpoint, workspace_id=str(workspace), **request.args.to_dict(flat=True))
+    return redirect(target, code=308)
+
+
+def sign_in_page(
+    workspace: uuid.UUID,
+    session: websession.PageSession | None,
+    *,
+    status: int = 200,
+    notice: str | None = None,
+    error: str | None = None,
+) -> Response:
+    fresh = session is None or session.signed_in
+    session = websession.anonymous_session(workspace) if fresh else session
+    assert session is not None
+    response = _html(
+        render_template(
+            "page/sign_in.html",
+            workspace_id=str(workspace),
+            csrf_token=session.csrf_token,
+            action=url_for("page.sign_in", workspace_id=str(workspace), **range_args()),
+            notice=notice,
+            error=error,
+        ),
+        status,
+    )
+    if fresh:
+        websession.write_session(response, session)
+    return response
+
+
+def _without_empty_bounds(workspace: uuid.UUID) -> Response | None:
+    """The range form sends ``start_date=`` for an empty field, meaning "the report's default":
+    redirect to the same view without it (the API itself refuses empty values)."""
+    empty = [name for name in ("start_date", "end_date") if request.args.getlist(name) == [""]]
+    if not empty:
+        return None
+    kept = [(name, value) for name, value in request.args.items(multi=True) if name not in empty]
+    target = url_for("page.billing", workspace_id=str(workspace))
+    if kept:
+        target += "?" + urlencode(kept)
+    return redirect(target, code=303)
+
+
+def _caller_or_sign_in(
+    workspace: uuid.UUID,
+) -> tuple[auth.Caller, websession.PageSession] | Response:
+    session = websession.read_session(workspace)
+    if session is None or not session.signed_in:
+        return sign_in_page(workspace, session)
+    try:
+        caller = websession.caller_for_session(session)
+    except ApiError as error:
+        # The key stopped working (revoked, expired, member gone): same rules as the API.
+        return sign_in_page(
+            workspace, None, status=error.status, notice=f"Your session has ended. {error.message}"
+        )
+    return caller, session
+
+
+def _scope_problem(caller: auth.Caller, workspace: uuid.UUID) -> str | None:
+    if caller.workspace_id != workspace:
+        return "This API key belongs to another workspace."
+    if not (caller.has(auth.ANALYTICS_READ) or caller.has(auth.MEMBERS_READ)):
+        return (
+            f"This key has neither {auth.ANALYTICS_READ} nor {auth.MEMBERS_READ}, "
+            "or the member's role no longer grants them, so there is nothing it may show."
+        )
+    return None
+
+
+# --- views -------------------------------------------------------------------------
+
+
+@bp.get("/")
+def landing() -> Response:
+    return _html(render_template("page/landing.html"))
+
+
+@bp.get("/w/<workspace_id>/settings/billing")
+def billing(workspace_id: str) -> Response:
+    workspace = _workspace(workspace_id)
+    if (moved := _canonical(workspace_id, workspace, "page.billing")) is not None:
+        return moved
+    found = _caller_or_sign_in(workspace)
+    if isinstance(found, Response):
+        return found
+    caller, session = found
+    if (cleaned := _without_empty_bounds(workspace)) is not None:
+        return cleaned
+    person = identity(caller.member_id)
+    context: dict[str, Any] = {
+        "workspace_id": str(workspace),
+        "csrf_token": session.csrf_token,
+        "person": person,
+        "caller": caller,
+        "key_id": caller.key_id,
+        "analytics": caller.has(auth.ANALYTICS_READ),
+        "sign_out_action": url_for("page.sign_out", workspace_id=str(workspace), **range_args()),
+        "today": utc_today(),
+    }
+    if (problem := _scope_problem(caller, workspace)) is not None:
+        return _html(render_template("page/billing.html", forbidden=problem, **context), 403)
+
+    given = (request.args.get("start_date"), request.args.get("end_date"))
+    context["picks"] = quick_picks(context["today"], given)
+    context["given"] = given
+    try:
+        ranges = resolve_ranges(request.args)
+    except ApiError as error:
+        context["range_error"] = error.message
+        context["given"] = (None, None)
+        return _html(render_template("page/billing.html", **context), error.status)
+
+    if context["analytics"]:
+        context["ai"] = ai_section(workspace, ranges.ai)
+        context["sms"] = sms_section(workspace, ranges.sms)
+        context["phone"] = phone_section(workspace, ranges.phone)
+        context["voice"] = voice_section(workspace, ranges.voice)
+        context["team"] = members_section(workspace, ranges.member)
+        context["data_as_of"] = oldest(
+            context["ai"]["body"]["data_as_of"],
+            context["sms"]["body"]["dataAsOf"],
+            context["phone"]["body"]["dataAsOf"],
+            context["voice"]["body"]["dataAsOf"],
+            context["team"]["data_as_of"],
+        )
+    else:
+        context["own"] = own_section(workspace, caller.member_id, ranges.member)
+        context["data_as_of"] = context["own"]["body"]["dataAsOf"]
+    context["uniform_range"] = len({ranges.ai, ranges.sms, ranges.member}) == 1
+    context["ranges"] = ranges
+    return _html(render_template("page/billing.html", **context))
+
+
+@bp.post("/w/<workspace_id>/settings/billing")
+def sign_in(workspace_id: str) -> Response:
+    workspace = _workspace(workspace_id)
+    if (moved := _canonical(workspace_id, workspace, "page.sign_in")) is not None:
+        return moved
+    session = websession.read_session(workspace)
+    if not websession.csrf_ok(session, request.form.get("csrf_token")):
+        return sign_in_page(
+            workspace,
+            None,
+            status=400,
+            error="This sign-in form had expired (or cookies are blocked for this site). Paste the key again.",
+        )
+    token = request.form.get("api_key", "").strip()
+    if not token:
+        return sign_in_page(workspace, session, status=400, error="Paste an API key to sign in.")
+    if not keystore.TOKEN_PATTERN.fullmatch(token):
+        return sign_in_page(
+            workspace,
+            session,
+            status=401,
+            error="That is not an API key: a key starts with urk_ and has 47 characters.",
+        )
+    try:
+        caller, key_expires_at = websession.caller_for_token(token)
+    except ApiError as error:
+        return sign_in_page(workspace, session, status=error.status, error=error.message)
+    if (problem := _scope_problem(caller, workspace)) is not None:
+        return sign_in_page(workspace, session, status=403, error=problem)
+    response = redirect(url_for("page.billing", workspace_id=str(workspace), **range_args()), code=303)
+    websession.write_session(response, websession.signed_in_session(workspace, caller.key_id, key_expires_at))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/w/<workspace_id>/settings/billing/sign-out")
+def sign_out(workspace_id: str) -> Response:
+    workspace = _workspace(workspace_id)
+    session = websession.read_session(workspace)
+    if (
+        session is not None
+        and session.signed_in
+        and not websession.csrf_ok(session, request.form.get("csrf_token"))
+    ):
+        raise PageError(
+            403,
+            "Sign-out refused",
+            "This sign-out did not come from the reports page (its form token is missing or wrong). "
+            "Use the Sign out button on the page.",
+        )
+    response = redirect(url_for("page.billing", workspace_id=str(workspace), **range_args()), code=303)
+    websession.clear_session(response, workspace)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- errors and headers ------------------------------------------------------------
+
+
+def _error_page(status: int, title: str, message: str) -> Response:
+    return _html(render_template("page/error.html", status=status, title=title, message=message), status)
+
+
+@bp.errorhandler(PageError)
+def _page_error(error: PageError) -> Response:
+    return _error_page(error.status, error.title, error.message)
+
+
+@bp.errorhandler(ApiError)
+def _api_error(error: ApiError) -> Response:
+    return _error_page(error.status, "This page cannot be shown", error.message)
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(error: HTTPException) -> Response | HTTPException:
+    if (error.code or 500) < 400:
+        return error
+    return _error_page(error.code or 500, error.name, error.description or error.name)
+
+
+@bp.errorhandler(Exception)
+def _unexpected(error: Exception) -> Response:
+    """As the API does (``api.errors``): 503 when the database is unreachable, else a logged 500."""
+    if isinstance(error, PoolTimeout | psycopg.OperationalError):
+        current_app.logger.error("database unavailable: %s", error)
+        response = _error_page(
+            503, "Reports unavailable", "The report database is unavailable right now. Try again in a moment."
+        )
+        response.headers["Retry-After"] = "5"
+        return response
+    current_app.logger.exception("unhandled error on the reports page")
+    return _error_page(
+        500, "Something went wrong", "The server failed to show this page. The error has been logged."
+    )
+
+
+@bp.after_request
+def _security_headers(response: Response) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response

@@ -1,0 +1,221 @@
+"""Signing in to the Detailed Reports page with an API key, and the session that follows.
+
+The product's own login is outside this project, so a person signs in by
+pasting an API key. The key is checked exactly as an API request checks it
+(``api.auth.caller_for_key``: the same 401 rules) and must belong to the
+page's workspace; the browser then gets a signed session cookie that names the
+key by its public id (``key_...``), never the key itself.
+
+* **Live.** Every page request reads the key by its id and runs the same 401
+  rules again, and the scopes are the key's scopes the member's *current* role
+  holds: a revocation, an expiry, a deleted member or a role change takes
+  effect on the next page view, as it does for the API.
+* **Cookie.** ``usage_reports_session``, signed with ``SECRET_KEY``
+  (itsdangerous, timestamped), ``HttpOnly``, ``SameSite=Strict``, ``Secure``
+  when the request came over HTTPS, scoped to the workspace's page path, and
+  expiring at the earlier of the key's ``expires_at`` and
+  ``SESSION_HOURS`` after sign-in (the expiry is inside the signed value too,
+  so a replayed cookie is refused server-side as well).
+* **CSRF.** Besides ``SameSite=Strict``, every form that changes state (sign-in,
+  sign-out) carries a per-session token that must match the cookie's. A first
+  visit gets an anonymous session holding only that token, so the sign-in form
+  is protected too (login CSRF).
+* **The secret.** ``SECRET_KEY`` from the app's config or the environment;
+  otherwise a random one made once and kept in ``instance/secret_key`` (mode
+  0600, git-ignored), so every gunicorn worker signs with the same key and
+  sessions survive a restart.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import os
+import secrets
+import tempfile
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, current_app, request
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from api import auth, keystore
+from api.db import get_db
+
+COOKIE_NAME = "usage_reports_session"
+SESSION_HOURS = 12
+_SALT = "usage-reports.page-session.v1"
+_SECRET_FILE = "secret_key"
+
+KEY_BY_ID_SQL = f"""
+select
+    key_id,
+    workspace_id,
+    member_id,
+    scopes,
+    expires_at,
+    revoked_at is not null as is_revoked,
+    expires_at <= now() as is_expired,
+    coalesce(
+        last_used_at < now() - interval '{keystore.LAST_USED_RESOLUTION_SECONDS} seconds', true
+    ) as needs_touch
+from api.api_keys
+where key_id = %s
+"""
+
+
+@dataclass(frozen=True)
+class PageSession:
+    """What the signed cookie holds (a signed-in session has a ``key_id``)."""
+
+    workspace_id: str
+    csrf_token: str
+    key_id: str | None = None
+    expires_at: datetime | None = None
+
+    @property
+    def signed_in(self) -> bool:
+        return self.key_id is not None
+
+
+# --- the secret --------------------------------------------------------------
+
+
+def load_or_create_secret(path: Path) -> str:
+    """The secret stored at ``path``, made once (atomically, so concurrent workers agree)."""
+    try:
+        existing = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        existing = ""
+    if existing:
+        return existing
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, scratch = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")
+    try:
+        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+            handle.write(secrets.token_urlsafe(48) + "\n")
+        os.chmod(scratch, 0o600)
+        with contextlib.suppress(FileExistsError):  # another worker made it first: theirs wins
+            os.link(scratch, path)
+    finally:
+        os.unlink(scratch)
+    return path.read_text(encoding="ascii").strip()
+
+
+def secret_key(app: Flask) -> str:
+    """The app's ``SECRET_KEY``: its config, else the environment, else the instance file.
+
+    Looked up on first use (not in ``create_app``), so the operator commands
+    and the API alone never write to the instance folder.
+    """
+    if not app.config.get("SECRET_KEY"):
+        from_env = os.environ.get("SECRET_KEY", "").strip()
+        app.config["SECRET_KEY"] = from_env or load_or_create_secret(Path(app.instance_path) / _SECRET_FILE)
+    return app.config["SECRET_KEY"]
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key(current_app), salt=_SALT)
+
+
+# --- reading and writing the cookie -------------------------------------------
+
+
+def cookie_path(workspace_id: uuid.UUID) -> str:
+    return f"/w/{workspace_id}/settings/billing"
+
+
+def read_session(workspace_id: uuid.UUID) -> PageSession | None:
+    """The request's session for this workspace, or None (absent, forged, stale or another workspace's)."""
+    raw = request.cookies.get(COOKIE_NAME)
+    if not raw or len(raw) > 4096:
+        return None
+    try:
+        payload = _serializer().loads(raw, max_age=SESSION_HOURS * 3600)
+    except BadSignature:  # includes SignatureExpired
+        return None
+    if not isinstance(payload, dict) or payload.get("w") != str(workspace_id):
+        return None
+    csrf_token = payload.get("c")
+    if not isinstance(csrf_token, str) or not csrf_token:
+        return None
+    key_id = payload.get("k")
+    expires = payload.get("e")
+    if key_id is None:
+        return PageSession(workspace_id=str(workspace_id), csrf_token=csrf_token)
+    if not isinstance(key_id, str) or not isinstance(expires, int):
+        return None
+    expires_at = datetime.fromtimestamp(expires, UTC)
+    if expires_at <= datetime.now(UTC):
+        return None
+    return PageSession(str(workspace_id), csrf_token, key_id, expires_at)
+
+
+def anonymous_session(workspace_id: uuid.UUID) -> PageSession:
+    return PageSession(workspace_id=str(workspace_id), csrf_token=secrets.token_urlsafe(32))
+
+
+def signed_in_session(workspace_id: uuid.UUID, key_id: str, key_expires_at: datetime) -> PageSession:
+    """A new session (and a new CSRF token) for a key that just passed sign-in."""
+    cap = datetime.now(UTC) + timedelta(hours=SESSION_HOURS)
+    expires_at = min(key_expires_at.astimezone(UTC), cap).replace(microsecond=0)
+    return PageSession(str(workspace_id), secrets.token_urlsafe(32), key_id, expires_at)
+
+
+def write_session(response: Response, session: PageSession) -> None:
+    payload: dict[str, Any] = {"w": session.workspace_id, "c": session.csrf_token}
+    if session.signed_in:
+        assert session.expires_at is not None
+        payload["k"] = session.key_id
+        payload["e"] = int(session.expires_at.timestamp())
+    response.set_cookie(
+        COOKIE_NAME,
+        _serializer().dumps(payload),
+        expires=session.expires_at,  # None: a browser-session cookie (the anonymous CSRF holder)
+        path=cookie_path(uuid.UUID(session.workspace_id)),
+        secure=request.is_secure,
+        httponly=True,
+        samesite="Strict",
+    )
+
+
+def clear_session(response: Response, workspace_id: uuid.UUID) -> None:
+    response.delete_cookie(
+        COOKIE_NAME,
+        path=cookie_path(workspace_id),
+        secure=request.is_secure,
+        httponly=True,
+        samesite="Strict",
+    )
+
+
+def csrf_ok(session: PageSession | None, submitted: str | None) -> bool:
+    if session is None or not submitted:
+        return False
+    return hmac.compare_digest(session.csrf_token.encode(), submitted.encode())
+
+
+# --- the key behind a sign-in or a session -------------------------------------
+
+
+def caller_for_token(token: str) -> tuple[auth.Caller, datetime]:
+    """Sign-in: the same 401 rules as an API request; returns the caller and the key's expiry."""
+    database = get_db()
+    with database.pool().connection() as conn:
+        database.ensure_key_table(conn)
+        key = keystore.find_key(conn, token)
+        caller = auth.caller_for_key(conn, key)
+        assert key is not None
+        return caller, key["expires_at"]
+
+
+def caller_for_session(session: PageSession) -> auth.Caller:
+    """Every page view: the session's key, checked live by the same 401 rules."""
+    database = get_db()
+    with database.pool().connection() as conn:
+        database.ensure_key_table(conn)
+        key = conn.execute(KEY_BY_ID_SQL, (session.key_id,)).fetchone()
+        return auth.caller_for_key(conn, key)
