@@ -1,0 +1,250 @@
+"""The page in a real browser: headless Chromium (Debian's, /usr/bin/chromium, driven by
+Playwright) against the app served over real HTTP on 127.0.0.1.
+
+It signs in with a test key using the keyboard, changes the range with the form and with a
+quick pick, reads the numbers on the page and compares them with the API's JSON fetched over
+the same HTTP server, checks that nothing is loaded from anywhere else and that nothing
+overflows a 375 px wide screen, signs out, signs in with a members-only key and checks that
+no workspace-wide report is there. Screenshots at 375 and 1440 px wide go to screenshots/
+(git-ignored).
+
+Chromium missing is a failure, not a skip: ``make test`` installs it first
+(scripts/ensure_chromium.sh).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+import urllib.request
+from collections.abc import Iterator
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from api import page as page_module
+from api.params import utc_today
+from tests.api import fixture_data as data
+from tests.api.conftest import PROJECT_ROOT, Key
+from tests.page.conftest import W1, expected_metrics, page_path, with_prefix
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+SCREENSHOTS = PROJECT_ROOT / "screenshots"
+WIDTHS = (375, 1440)
+TIMEOUT_MS = 15_000
+
+# Every number the page marks, read in the browser: data-metric, or a row's data-key + data-field.
+READ_METRICS = """
+() => {
+  const out = {};
+  for (const el of document.querySelectorAll('data[data-metric], data[data-field], time[data-metric]')) {
+    let name = el.dataset.metric;
+    if (!name) {
+      const row = el.closest('tr[data-key]');
+      name = row.dataset.key + '.' + el.dataset.field;
+    }
+    out[name] = el.tagName === 'TIME' ? el.getAttribute('datetime') : el.value;
+  }
+  return out;
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def server(app: Flask) -> Iterator[str]:
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}"
+    finally:
+        httpd.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/ensure_chromium.sh (make test does) and try again")
+    from playwright.sync_api import sync_playwright
+
+    with (
+        tempfile.TemporaryDirectory(prefix="page-test-chromium-") as profile,
+        sync_playwright() as playwright,
+    ):
+        context = playwright.chromium.launch_persistent_context(
+            profile,  # a fresh --user-data-dir
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_FLAGS,
+            viewport={"width": 1440, "height": 900},
+            locale="en-US",
+            timezone_id="America/Los_Angeles",  # the page must not care: every day is a UTC day
+        )
+        context.set_default_timeout(TIMEOUT_MS)
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+def api(server: str, path: str, key: Key, query: dict[str, str]) -> Any:
+    url = f"{server}/api/v2/w/{W1}/{path}"
+    if query:
+        url += "?" + "&".join(f"{name}={value}" for name, value in query.items())
+    request = urllib.request.Request(url, headers=key.header)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read(), parse_float=Decimal)
+
+
+def shown_range(url: str) -> dict[str, str]:
+    return {name: values[0] for name, values in parse_qs(urlsplit(url).query).items()}
+
+
+def screenshots(tab: Any, name: str) -> None:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    for width in WIDTHS:
+        tab.set_viewport_size({"width": width, "height": 900})
+        tab.evaluate("window.scrollTo(0, 0)")
+        overflow = tab.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{name} is {overflow}px wider than a {width}px screen"
+        tab.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
+    tab.set_viewport_size({"width": 1440, "height": 900})
+
+
+def tab_to(tab: Any, element_id: str, presses: int = 4) -> None:
+    for _ in range(presses):
+        tab.keyboard.press("Tab")
+        if tab.evaluate("document.activeElement.id") == element_id:
+            return
+    raise AssertionError(f"Tab never reached #{element_id}")
+
+
+def assert_numbers_equal_the_api(tab: Any, server: str, key: Key) -> dict[str, str]:
+    shown = tab.evaluate(READ_METRICS)
+    query = shown_range(tab.url)
+    for prefix, path in (
+        ("ai", "reports/ai-usage"),
+        ("sms", "reports/sms-usage"),
+        ("phone", "reports/phone-usage"),
+        ("voice", "reports/voice-usage"),
+    ):
+        body = api(server, path, key, query)
+        assert with_prefix(shown, prefix + ".") == expected_metrics(prefix, body), prefix
+    for name in [name for name in shown if name.startswith("members[") and name.endswith(".totalCredits")]:
+        member = name.removeprefix("members[").split("]")[0]
+        body = api(server, f"reports/member-usage/{member}", key, query)
+        assert Decimal(shown[name]) == body["totalCredits"], member
+    return shown
+
+
+def test_an_admin_and_a_member_in_chromium(
+    browser: Any, server: str, keys: dict[str, Key], app: Flask
+) -> None:
+    tab = browser.new_page()
+    requests: list[str] = []
+    tab.on("request", lambda request: requests.append(request.url))
+
+    # --- sign in with the keyboard only ---
+    tab.goto(f"{server}{page_path()}")
+    assert tab.locator("h1").inner_text() == "Sign in to Detailed reports"
+    screenshots(tab, "page-sign-in")
+    assert tab.evaluate("document.activeElement.id") == "api_key"  # autofocus
+    tab.keyboard.type(keys["admin"].token)
+    tab.keyboard.press("Enter")
+    tab.wait_for_selector("#ai")
+    assert tab.url == f"{server}{page_path()}"
+    assert tab.locator("#ai h2").inner_text() == "AI usage"
+
+    # The default view: each report's API default range.
+    assert_numbers_equal_the_api(tab, server, keys["admin"])
+
+    # --- change the range with the form, by keyboard: skip link, then the date fields ---
+    tab.evaluate("window.scrollTo(0, 0)")
+    tab.locator("body").focus()
+    tab.keyboard.press("Tab")
+    assert tab.evaluate("document.activeElement.textContent") == "Skip to main content"
+    tab.keyboard.press("Enter")
+    tab.keyboard.press("Tab")
+    assert tab.evaluate("document.activeElement.id") == "start_date"
+    tab.keyboard.type("03012024")  # en-US: mm dd yyyy
+    tab_to(tab, "end_date")  # (a date field may keep focus for its picker button first)
+    tab.keyboard.type("03312024")
+    with tab.expect_navigation():
+        tab.keyboard.press("Enter")
+    assert shown_range(tab.url) == {"start_date": "2024-03-01", "end_date": "2024-03-31"}
+    shown = assert_numbers_equal_the_api(tab, server, keys["admin"])
+    # hand-checked numbers (tests/api/test_reports.py) and how people read them
+    assert shown["ai.total_credits"] == "1.700001"
+    assert shown["phone.totalDurationSeconds"] == "132"
+    assert tab.locator("#ai-by-provider tr[data-key='ai.by_provider[openai]'] td").first.inner_text() == (
+        page_module.fmt_credits(Decimal("0.550001"))
+    )
+    assert "exactly 1.700001" in tab.locator("#ai .stats").inner_text()
+    chart = tab.get_by_role("img", name="AI credits per day by provider")  # the SVG's accessible name
+    assert chart.count() == 1 and "Total 1.700001 credits." in (chart.locator("desc").text_content() or "")
+    screenshots(tab, "page-admin-march-2024")
+
+    # --- a quick pick: a plain link with the range in the address ---
+    tab.get_by_role("link", name="Last 30 days").first.click()
+    tab.wait_for_load_state()
+    today = utc_today()
+    assert shown_range(tab.url) == {
+        "start_date": (today - timedelta(days=30)).isoformat(),
+        "end_date": today.isoformat(),
+    }
+    assert tab.get_by_role("link", name="Last 30 days").first.get_attribute("aria-current") == "true"
+    assert_numbers_equal_the_api(tab, server, keys["admin"])
+    screenshots(tab, "page-admin-last-30-days")
+
+    # --- an empty range: empty states, no broken chart ---
+    tab.goto(f"{server}{page_path()}?start_date=2020-01-01&end_date=2020-01-31")
+    assert tab.locator(".empty-state").count() == 4
+    assert tab.locator("svg.chart-svg").count() == 0
+
+    # --- a bad date: a clear 400 page with the form ---
+    response = tab.goto(f"{server}{page_path()}?start_date=2024-02-30")
+    assert response is not None and response.status == 400
+    assert "start_date is not a real calendar date." in tab.locator("#range-error").inner_text()
+
+    # --- sign out, then a members-only key ---
+    tab.goto(f"{server}{page_path()}")
+    tab.get_by_role("button", name="Sign out").click()
+    tab.wait_for_selector("#api_key")
+    tab.fill("#api_key", keys["member"].token)
+    tab.get_by_role("button", name="Sign in").click()
+    tab.wait_for_selector("#own")
+    for section in ("#ai", "#sms", "#phone", "#voice", "#members", "#members-table"):
+        assert tab.locator(section).count() == 0, section
+    shown = tab.evaluate(READ_METRICS)
+    body = api(server, f"reports/member-usage/{data.CLEO}", keys["member"], {})
+    assert with_prefix(shown, "member.") == expected_metrics("member", body)
+    assert set(shown) - set(with_prefix(shown, "member.")) <= {"data_as_of"}
+    assert "Cleo Member" in tab.get_by_role("banner").inner_text()
+    screenshots(tab, "page-member")
+
+    # Nothing came from anywhere but this server (no CDN, fonts or scripts).
+    assert requests and all(url.startswith(server + "/") or url.startswith("data:") for url in requests), {
+        url for url in requests if not url.startswith(server)
+    }
+    for name in ("page-sign-in", "page-admin-march-2024", "page-member"):
+        for width in WIDTHS:
+            assert Path(SCREENSHOTS / f"{name}-{width}.png").stat().st_size > 10_000

@@ -1,0 +1,299 @@
+"""What the signed-in page shows: exactly what the key's scopes allow, every number equal
+to the API's JSON for the same range, the range control and its validation, empty ranges,
+the charts, and no external resource anywhere."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date, timedelta
+from decimal import Decimal
+from html import unescape
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from api import charts, page
+from api.params import DateRange, utc_today
+from tests.api import fixture_data as data
+from tests.api.conftest import Key
+from tests.page.conftest import (
+    W1,
+    api_json,
+    expected_metrics,
+    page_metrics,
+    page_path,
+    signed_in_client,
+    with_prefix,
+)
+
+API = f"/api/v2/w/{W1}"
+REPORTS = {
+    "ai": "reports/ai-usage",
+    "sms": "reports/sms-usage",
+    "phone": "reports/phone-usage",
+    "voice": "reports/voice-usage",
+}
+
+RANGES = [
+    pytest.param({"start_date": "2024-03-01", "end_date": "2024-03-31"}, id="march-2024"),
+    pytest.param({"start_date": "2024-02-29", "end_date": "2024-04-01"}, id="leap-day-to-april"),
+    pytest.param({}, id="api-defaults"),
+    pytest.param({"start_date": "2024-03-04"}, id="start-only"),
+    pytest.param({"start_date": "2020-01-01", "end_date": "2020-01-31"}, id="empty"),
+]
+
+
+@pytest.fixture(scope="module")
+def admin(app: Flask, keys: dict[str, Key]) -> FlaskClient:
+    return signed_in_client(app, keys["admin"])
+
+
+def get_page(client: FlaskClient, query: dict[str, str]) -> str:
+    response = client.get(page_path(), query_string=query)
+    assert response.status_code == 200, response.get_data(as_text=True)[:3000]
+    return response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("query", RANGES)
+def test_every_report_number_equals_the_api(
+    admin: FlaskClient, keys: dict[str, Key], query: dict[str, str]
+) -> None:
+    shown = page_metrics(get_page(admin, query))
+    data_as_of = set()
+    for prefix, path in REPORTS.items():
+        body = api_json(admin, f"{API}/{path}", keys["admin"], query)
+        assert with_prefix(shown, prefix + ".") == expected_metrics(prefix, body), prefix
+        data_as_of.add(body.get("data_as_of") or body.get("dataAsOf"))
+    assert len(data_as_of) == 1
+    assert shown["data_as_of"] == data_as_of.pop()
+
+
+@pytest.mark.parametrize("query", RANGES)
+def test_the_members_table_equals_member_usage(
+    admin: FlaskClient, keys: dict[str, Key], query: dict[str, str]
+) -> None:
+    shown = page_metrics(get_page(admin, query))
+    listed = {name.split("]")[0].removeprefix("members[") for name in with_prefix(shown, "members[")}
+    active = {member["memberId"] for member in api_json(admin, f"{API}/members", keys["admin"])}
+    assert active <= listed  # every active member, and deleted ones with usage in the range
+    for member_id in listed:
+        body = api_json(admin, f"{API}/reports/member-usage/{member_id}", keys["admin"], query)
+        for field in ("totalChats", "totalMessages", "totalCredits", "totalTokens"):
+            assert Decimal(shown[f"members[{member_id}].{field}"]) == body[field], (member_id, field)
+        assert shown["members.startDate"] == body["startDate"]
+        assert shown["members.endDate"] == body["endDate"]
+
+
+def test_members_table_in_march_2024(admin: FlaskClient) -> None:
+    html = get_page(admin, {"start_date": "2024-03-01", "end_date": "2024-03-31"})
+    shown = page_metrics(html)
+    # Ada owns c1 and c2 (see tests/api/test_reports.py for the arithmetic)
+    ada = {field: shown[f"members[{data.ADA}].{field}"] for field in ("totalChats", "totalCredits")}
+    assert ada == {"totalChats": "2", "totalCredits": "0.850001"}
+    table = html[html.index('id="members-table"') :]
+    # sorted by credits: Ada (0.850001), then Ben (0.3), then members without usage
+    assert table.index(data.ADA) < table.index(data.BEN) < table.index(data.CLEO)
+    assert "Eve Deleted" not in table  # deleted and without usage in the range
+    assert "Zoë Foreign-Role" in table
+
+
+def test_the_ai_chart_adds_up_to_the_report(app: Flask, admin: FlaskClient, keys: dict[str, Key]) -> None:
+    query = {"start_date": "2024-02-01", "end_date": "2024-04-30"}
+    body = api_json(admin, f"{API}/reports/ai-usage", keys["admin"], query)
+    with app.test_request_context():
+        section = page.ai_section(uuid.UUID(W1), DateRange(date(2024, 2, 1), date(2024, 4, 30)))
+    chart = section["chart"]
+    assert [series.name for series in chart.series] == [row["provider"] for row in body["by_provider"]]
+    for series, row in zip(chart.series, body["by_provider"], strict=True):
+        assert series.total == row["total_credits"]
+    peak = chart.peak
+    assert peak is not None and peak[0].start == date(2024, 2, 29) and peak[1] == Decimal(8)
+
+
+def test_the_sms_phone_and_voice_charts_add_up(app: Flask) -> None:
+    march = DateRange(date(2024, 3, 1), date(2024, 3, 31))
+    workspace = uuid.UUID(W1)
+    with app.test_request_context():
+        sms = page.sms_section(workspace, march)
+        phone = page.phone_section(workspace, march)
+        voice = page.voice_section(workspace, march)
+    inbound, outbound = sms["chart"].series
+    assert (inbound.total, outbound.total) == (
+        sms["body"]["totalInboundSegments"],
+        sms["body"]["totalOutboundSegments"],
+    )
+    assert round(phone["chart"].series[0].total * 60, 9) == phone["body"]["totalDurationSeconds"]
+    assert voice["stt_chart"].series[0].total == voice["body"]["totalSttDurationSeconds"]
+    assert voice["tts_chart"].series[0].total == voice["body"]["totalTtsCharacters"]
+
+
+def test_a_members_only_key_sees_only_its_own_usage(app: Flask, keys: dict[str, Key]) -> None:
+    client = signed_in_client(app, keys["member"])  # Cleo: members:read
+    for query in ({}, {"start_date": "2024-03-01", "end_date": "2024-03-31"}):
+        html = get_page(client, query)
+        shown = page_metrics(html)
+        body = api_json(client, f"{API}/reports/member-usage/{data.CLEO}", keys["member"], query)
+        assert with_prefix(shown, "member.") == expected_metrics("member", body)
+        assert set(shown) - set(with_prefix(shown, "member.")) <= {"data_as_of"}
+        for absent in ('id="ai"', 'id="sms"', 'id="phone"', 'id="voice"', 'id="members"', "members-table"):
+            assert absent not in html
+        assert "Cleo Member" in html and "members:read</strong> only" in html
+
+
+def test_an_admin_key_with_members_read_alone_is_a_member_view(app: Flask, keys: dict[str, Key]) -> None:
+    client = signed_in_client(app, keys["admin_members_only"])
+    html = get_page(client, {"start_date": "2024-03-01", "end_date": "2024-03-31"})
+    assert 'id="own"' in html and 'id="ai"' not in html
+    assert page_metrics(html)["member.totalCredits"] == "0.850001"
+
+
+def test_an_analytics_key_without_members_read_sees_everything(app: Flask, keys: dict[str, Key]) -> None:
+    # Ben's role grants analytics:read only: the five reports (members table included), as the API allows
+    client = signed_in_client(app, keys["analyst"])
+    html = get_page(client, {"start_date": "2024-03-01", "end_date": "2024-03-31"})
+    for section in ('id="ai"', 'id="sms"', 'id="phone"', 'id="voice"', 'id="members"'):
+        assert section in html
+
+
+def test_an_empty_range_shows_empty_states(admin: FlaskClient) -> None:
+    html = get_page(admin, {"start_date": "2020-01-01", "end_date": "2020-01-31"})
+    assert html.count('class="empty-state"') == 4
+    assert "No AI usage between 1 Jan 2020 and 31 Jan 2020." in html
+    assert '<svg class="chart-svg"' not in html
+
+
+# --- the range control -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"start_date": "2024-02-30"}, "start_date is not a real calendar date."),
+        ({"end_date": "31/03/2024"}, "end_date must be a date written YYYY-MM-DD."),
+        ({"start_date": "2024-04-01", "end_date": "2024-03-01"}, "start_date must not be after end_date."),
+        ({"start": "2024-03-01"}, "Unknown query parameter 'start'"),
+        (
+            [("start_date", "2024-03-01"), ("start_date", "2024-03-02")],
+            "start_date must be given at most once.",
+        ),
+    ],
+)
+def test_bad_ranges_are_a_400_page(
+    admin: FlaskClient, keys: dict[str, Key], query: Any, message: str
+) -> None:
+    response = admin.get(page_path(), query_string=query)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert message in unescape(html) and 'role="alert"' in html
+    assert 'id="start_date"' in html  # the form is there to fix it
+    assert "ai.total_credits" not in html
+    # the API says the same
+    api = admin.get(f"{API}/reports/ai-usage", query_string=query, headers=keys["admin"].header)
+    assert api.status_code == 400 and message in api.get_data(as_text=True)
+
+
+def test_an_empty_date_field_means_the_default(admin: FlaskClient) -> None:
+    response = admin.get(page_path(), query_string={"start_date": "2024-03-01", "end_date": ""})
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"{page_path()}?start_date=2024-03-01"
+    response = admin.get(page_path(), query_string={"start_date": "", "end_date": ""})
+    assert response.headers["Location"] == page_path()
+
+
+def test_quick_picks_are_links_with_the_range_in_the_url(admin: FlaskClient) -> None:
+    today = utc_today()
+    html = get_page(admin, {})
+    month_start = today.replace(day=1)
+    last_month_end = month_start - timedelta(days=1)
+    for start, end in (
+        (month_start, page.current_month(today).end),
+        (last_month_end.replace(day=1), last_month_end),
+        (today - timedelta(days=30), today),
+    ):
+        assert f'?start_date={start.isoformat()}&amp;end_date={end.isoformat()}"' in html
+    picked = get_page(
+        admin, {"start_date": (today - timedelta(days=30)).isoformat(), "end_date": today.isoformat()}
+    )
+    assert re.search(r'aria-current="true">Last 30 days', picked)
+    assert f'value="{today.isoformat()}"' in picked  # the form shows the range
+
+
+def test_the_page_is_semantic_and_self_contained(admin: FlaskClient) -> None:
+    response = admin.get(page_path(), query_string={"start_date": "2024-03-01", "end_date": "2024-03-31"})
+    html = response.get_data(as_text=True)
+    for landmark in ("<header", "<nav", "<main", "<section", "<caption", 'scope="col"', 'scope="row"'):
+        assert landmark in html
+    assert '<html lang="en">' in html and 'name="viewport"' in html
+    for control in ("start_date", "end_date"):
+        assert f'<label for="{control}">' in html
+    assert re.search(
+        r'<svg class="chart-svg" role="img" aria-labelledby="ai-chart-title ai-chart-desc"', html
+    )
+    assert '<title id="ai-chart-title">AI credits per day by provider</title>' in html
+    # nothing from elsewhere: no absolute URL in any src, href or action, and a policy that forbids it
+    assert not re.search(r'(?:src|href|action)="(?:https?:)?//', html)
+    assert "<script" not in html
+    assert "default-src 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert admin.get("/static/page.css").status_code == 200
+
+
+# --- units ----------------------------------------------------------------------------------
+
+
+def test_buckets_are_days_then_months_then_years() -> None:
+    granularity, buckets = charts.buckets_for(date(2024, 3, 1), date(2024, 3, 31))
+    assert granularity == "day" and len(buckets) == 31
+    granularity, buckets = charts.buckets_for(date(2023, 1, 15), date(2024, 3, 31))
+    assert granularity == "month" and len(buckets) == 15 and buckets[0].start == date(2023, 1, 15)
+    granularity, buckets = charts.buckets_for(date(1, 1, 1), date(9999, 12, 31))
+    assert granularity == "year" and buckets[-1].key == "9999"
+
+
+def test_a_chart_is_accessible_and_empty_without_activity() -> None:
+    _, buckets = charts.buckets_for(date(2024, 3, 1), date(2024, 3, 3))
+    series = charts.series_by_bucket(
+        "day",
+        buckets,
+        [(date(2024, 3, 2), "openai", Decimal("1.5")), (date(2024, 3, 2), "aws", Decimal("0.5"))],
+    )
+    chart = charts.Chart("c", "Credits", "credits", "day", buckets, series, page.fmt_credits)
+    svg = chart.svg("1 to 3 Mar 2024")
+    assert 'role="img"' in svg and '<title id="c-title">Credits</title>' in svg
+    assert "Highest day: Sat 2 Mar 2024, 2.000000 credits." in svg
+    assert svg.count("<rect") == 2
+    empty = charts.Chart("e", "Credits", "credits", "day", buckets, (), page.fmt_credits)
+    assert empty.is_empty and empty.peak is None
+
+
+def test_many_series_fold_into_other() -> None:
+    _, buckets = charts.buckets_for(date(2024, 3, 1), date(2024, 3, 1))
+    points = [(date(2024, 3, 1), f"p{index}", Decimal(index)) for index in range(1, 12)]
+    series = charts.series_by_bucket("day", buckets, points)
+    assert len(series) == charts.MAX_SERIES and series[-1].name == "Other"
+    assert sum(s.total for s in series) == sum(range(1, 12))
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (Decimal("1234.5"), "1,234.500000"),
+        (Decimal("0.000001"), "0.000001"),
+        (Decimal(0), "0.000000"),
+    ],
+)
+def test_credits_are_shown_exactly(value: Decimal, text: str) -> None:
+    assert page.fmt_credits(value) == text
+
+
+def test_number_formats() -> None:
+    assert page.fmt_credits_short(Decimal("4338.421132")) == "4,338.42"
+    assert page.fmt_credits_short(Decimal("0.005")) == "0.01"  # half up, like the API
+    assert page.fmt_seconds(Decimal("75.275")) == "75.275" and page.fmt_seconds(Decimal("12.000")) == "12"
+    assert page.fmt_duration(132) == "2 min 12 s" and page.fmt_duration(7384) == "2 h 3 min"
+    assert page.fmt_range(date(2024, 3, 1), date(2024, 3, 31)) == "1 \u2013 31 Mar 2024"
+    assert page.literal(Decimal("1.500000")) == "1.5" and page.literal(12) == "12"

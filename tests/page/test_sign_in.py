@@ -1,0 +1,323 @@
+"""Signing in to the page with an API key: the same 401 rules as the API, the workspace
+check, the session cookie's flags and lifetime, CSRF on both forms, and a session that
+ends as soon as its key stops working (checked live on every page view)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
+
+from api import websession
+from tests.api import fixture_data as data
+from tests.api.conftest import Key, create_key_with_cli
+from tests.page.conftest import (
+    BOTH,
+    SECRET,
+    W1,
+    W2,
+    W3,
+    Warehouse,
+    csrf_token,
+    page_path,
+    sign_in,
+    signed_in_client,
+)
+
+
+def session_cookie_header(response) -> str:  # type: ignore[no-untyped-def]
+    headers = [
+        value
+        for value in response.headers.getlist("Set-Cookie")
+        if value.startswith("usage_reports_session=")
+    ]
+    assert len(headers) == 1, response.headers.getlist("Set-Cookie")
+    return headers[0]
+
+
+def cookie_attributes(header: str) -> dict[str, str]:
+    parts = [part.strip() for part in header.split(";")]
+    return {name.lower(): value for name, _, value in (part.partition("=") for part in parts[1:])}
+
+
+def is_signed_in(client: FlaskClient, workspace: str = W1) -> bool:
+    html = client.get(page_path(workspace)).get_data(as_text=True)
+    return 'name="api_key"' not in html and "Sign out" in html
+
+
+# --- the form -------------------------------------------------------------------------------
+
+
+def test_signed_out_the_page_is_a_sign_in_form(client: FlaskClient) -> None:
+    response = client.get(page_path())
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert '<label for="api_key">API key</label>' in html
+    assert 'type="password"' in html and 'autocomplete="off"' in html
+    assert "ai.total_credits" not in html
+    # an anonymous session holds only the CSRF token of the form
+    attributes = cookie_attributes(session_cookie_header(response))
+    assert attributes["path"] == page_path()
+    assert "httponly" in attributes and attributes["samesite"] == "Strict"
+    assert "secure" not in attributes  # plain HTTP
+    assert "expires" not in attributes  # a browser-session cookie until sign-in
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_landing_links_the_openapi_document(client: FlaskClient) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    assert 'href="/api/v2/openapi.json"' in response.get_data(as_text=True)
+
+
+# --- sign-in ---------------------------------------------------------------------------------
+
+
+def test_sign_in_sets_a_signed_session_cookie(app: Flask, keys: dict[str, Key]) -> None:
+    client = app.test_client()
+    response = sign_in(client, keys["admin"].token, query="?start_date=2024-03-01&end_date=2024-03-31")
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"{page_path()}?start_date=2024-03-01&end_date=2024-03-31"
+    header = session_cookie_header(response)
+    attributes = cookie_attributes(header)
+    assert "httponly" in attributes
+    assert attributes["samesite"] == "Strict"
+    assert attributes["path"] == page_path()
+    assert "secure" not in attributes
+    expires = parsedate_to_datetime(attributes["expires"])
+    assert (
+        datetime.now(UTC)
+        < expires
+        <= datetime.now(UTC) + timedelta(hours=websession.SESSION_HOURS, seconds=5)
+    )
+    # the cookie names the key by its id and never holds the key itself
+    value = header.split(";", 1)[0].split("=", 1)[1]
+    assert keys["admin"].token not in value
+    payload = URLSafeTimedSerializer(SECRET, salt=websession._SALT).loads(value)
+    assert payload["k"] == keys["admin"].key_id and payload["w"] == W1
+    assert is_signed_in(client)
+
+
+def test_the_cookie_is_secure_over_https(app: Flask, keys: dict[str, Key]) -> None:
+    client = app.test_client()
+    form = client.get(page_path(), base_url="https://reports.example")
+    assert "secure" in cookie_attributes(session_cookie_header(form))
+    response = client.post(
+        page_path(),
+        base_url="https://reports.example",
+        data={"csrf_token": csrf_token(form.get_data(as_text=True)), "api_key": keys["admin"].token},
+    )
+    assert response.status_code == 303
+    assert "secure" in cookie_attributes(session_cookie_header(response))
+
+
+def test_the_session_expires_no_later_than_the_key(app: Flask, warehouse: Warehouse) -> None:
+    key = create_key_with_cli(app, W1, data.ADA, "Short-lived", BOTH, days=1)
+    with warehouse.connect() as conn:
+        conn.execute(
+            "update api.api_keys set expires_at = now() + interval '30 minutes' where key_id = %s",
+            (key.key_id,),
+        )
+    response = sign_in(app.test_client(), key.token)
+    assert response.status_code == 303
+    expires = parsedate_to_datetime(cookie_attributes(session_cookie_header(response))["expires"])
+    assert expires <= datetime.now(UTC) + timedelta(minutes=30)
+
+
+@pytest.mark.parametrize(
+    ("token", "status", "message"),
+    [
+        ("hello", 401, "That is not an API key"),
+        ("urk_" + "a" * 42, 401, "That is not an API key"),
+        ("urk_" + "A" * 43, 401, "This API key is not known."),
+        ("", 400, "Paste an API key"),
+    ],
+)
+def test_bad_keys_are_refused(client: FlaskClient, token: str, status: int, message: str) -> None:
+    response = sign_in(client, token)
+    assert response.status_code == status
+    html = response.get_data(as_text=True)
+    assert message in html
+    assert 'role="alert"' in html and 'name="api_key"' in html
+    assert not is_signed_in(client)
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("revoked", "This API key has been revoked."), ("expired", "This API key has expired.")],
+)
+def test_revoked_and_expired_keys_are_refused(
+    client: FlaskClient, keys: dict[str, Key], name: str, message: str
+) -> None:
+    response = sign_in(client, keys[name].token)
+    assert response.status_code == 401
+    assert message in response.get_data(as_text=True)
+    assert not is_signed_in(client)
+
+
+def test_a_key_of_another_workspace_is_refused(client: FlaskClient, keys: dict[str, Key]) -> None:
+    response = sign_in(client, keys["w2_admin"].token, workspace=W1)
+    assert response.status_code == 403
+    assert "belongs to another workspace" in response.get_data(as_text=True)
+    assert not is_signed_in(client)
+    assert not is_signed_in(client, W2)
+
+
+def test_a_key_whose_role_grants_nothing_is_refused(client: FlaskClient, keys: dict[str, Key]) -> None:
+    response = sign_in(client, keys["viewer"].token)  # Gus: the viewer role holds no scope
+    assert response.status_code == 403
+    assert "nothing it may show" in response.get_data(as_text=True)
+
+
+def test_sign_in_needs_the_forms_csrf_token(client: FlaskClient, keys: dict[str, Key]) -> None:
+    client.get(page_path())
+    for form in ({"api_key": keys["admin"].token}, {"api_key": keys["admin"].token, "csrf_token": "forged"}):
+        response = client.post(page_path(), data=form)
+        assert response.status_code == 400
+        assert "form had expired" in response.get_data(as_text=True)
+    assert not is_signed_in(client)
+
+
+def test_sign_in_without_any_cookie_is_refused(app: Flask, keys: dict[str, Key]) -> None:
+    # a cross-site form post (login CSRF) carries no cookie: SameSite=Strict, and no token match
+    response = app.test_client().post(page_path(), data={"api_key": keys["admin"].token, "csrf_token": "x"})
+    assert response.status_code == 400
+
+
+# --- the live session ----------------------------------------------------------------------
+
+
+def test_a_revoked_key_ends_the_session_on_the_next_view(app: Flask) -> None:
+    key = create_key_with_cli(app, W1, data.ADA, "Revoked while signed in", BOTH)
+    client = signed_in_client(app, key)
+    assert client.get(page_path()).status_code == 200
+    assert app.test_cli_runner().invoke(args=["keys", "revoke", key.key_id]).exit_code == 0
+    response = client.get(page_path())
+    assert response.status_code == 401
+    html = response.get_data(as_text=True)
+    assert "Your session has ended. This API key has been revoked." in html
+    assert 'name="api_key"' in html and "ai.total_credits" not in html
+    # the dead session is replaced by an anonymous one
+    assert "expires" not in cookie_attributes(session_cookie_header(response))
+    assert not is_signed_in(client)
+
+
+def test_an_expired_key_ends_the_session(app: Flask, warehouse: Warehouse) -> None:
+    key = create_key_with_cli(app, W1, data.ADA, "Expires while signed in", BOTH)
+    client = signed_in_client(app, key)
+    with warehouse.connect() as conn:
+        conn.execute("update api.api_keys set expires_at = now() where key_id = %s", (key.key_id,))
+    response = client.get(page_path())
+    assert response.status_code == 401
+    assert "This API key has expired." in response.get_data(as_text=True)
+
+
+def test_a_deleted_member_loses_the_session(app: Flask, warehouse: Warehouse) -> None:
+    key = create_key_with_cli(app, W3, data.FAY, "Leaving", BOTH)
+    client = signed_in_client(app, key, W3)
+    assert client.get(page_path(W3)).status_code == 200
+    with warehouse.connect() as conn:
+        data.add_member_copy(conn, data.FAY, W3, "admin", "Fay Leaving", deleted_at="2024-06-01T00:00:00Z")
+    response = client.get(page_path(W3))
+    assert response.status_code == 401
+    assert "no longer active in its workspace" in response.get_data(as_text=True)
+
+
+def test_a_demotion_shows_only_the_members_own_usage_next_time(app: Flask, warehouse: Warehouse) -> None:
+    key = create_key_with_cli(app, W3, data.DAN, "Demoted", BOTH)
+    client = signed_in_client(app, key, W3)
+    html = client.get(page_path(W3)).get_data(as_text=True)
+    assert 'id="ai"' in html and 'id="members"' in html
+    with warehouse.connect() as conn:
+        data.add_member_copy(conn, data.DAN, W3, "member", "Dan Demoted")
+    response = client.get(page_path(W3))
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert 'id="own"' in html
+    assert 'id="ai"' not in html and 'id="members"' not in html
+
+
+def test_a_tampered_cookie_is_no_session(app: Flask, keys: dict[str, Key]) -> None:
+    client = signed_in_client(app, keys["admin"])
+    forged = URLSafeTimedSerializer("another secret", salt=websession._SALT).dumps(
+        {"w": W1, "c": "x", "k": keys["admin"].key_id, "e": 4102444800}
+    )
+    client.set_cookie("usage_reports_session", forged, path=page_path())
+    assert not is_signed_in(client)
+
+
+def test_a_session_is_for_one_workspace(app: Flask, keys: dict[str, Key]) -> None:
+    client = signed_in_client(app, keys["admin"])
+    # the same signed value presented on another workspace's page does not sign anyone in there
+    value = client.get_cookie("usage_reports_session", path=page_path())
+    assert value is not None
+    client.set_cookie("usage_reports_session", value.value, path=page_path(W2))
+    assert not is_signed_in(client, W2)
+
+
+# --- sign-out ------------------------------------------------------------------------------
+
+
+def test_sign_out_needs_the_pages_csrf_token(app: Flask, keys: dict[str, Key]) -> None:
+    client = signed_in_client(app, keys["admin"])
+    for form in ({}, {"csrf_token": "forged"}):
+        response = client.post(f"{page_path()}/sign-out", data=form)
+        assert response.status_code == 403
+        assert "Sign-out refused" in response.get_data(as_text=True)
+    assert is_signed_in(client)
+
+
+def test_sign_out_clears_the_session(app: Flask, keys: dict[str, Key]) -> None:
+    client = signed_in_client(app, keys["admin"])
+    token = csrf_token(client.get(page_path()).get_data(as_text=True))
+    response = client.post(f"{page_path()}/sign-out?start_date=2024-03-01", data={"csrf_token": token})
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"{page_path()}?start_date=2024-03-01"
+    attributes = cookie_attributes(session_cookie_header(response))
+    assert attributes["path"] == page_path()
+    assert parsedate_to_datetime(attributes["expires"]) < datetime.now(UTC)
+    assert not is_signed_in(client)
+
+
+# --- addresses and the secret ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/w/not-a-uuid/settings/billing", "/w/1234/settings/billing"])
+def test_a_malformed_workspace_is_a_400_page(client: FlaskClient, path: str) -> None:
+    for response in (client.get(path), client.post(path, data={})):
+        assert response.status_code == 400
+        assert response.mimetype == "text/html"
+        assert "not a UUID" in response.get_data(as_text=True)
+
+
+def test_an_uppercase_workspace_redirects_to_the_canonical_address(client: FlaskClient) -> None:
+    workspace = "abcdef00-0000-4000-8000-00000000000a"
+    response = client.get(f"/w/{workspace.upper()}/settings/billing?start_date=2024-03-01")
+    assert response.status_code == 308
+    assert response.headers["Location"] == f"{page_path(workspace)}?start_date=2024-03-01"
+
+
+def test_the_secret_is_made_once_and_shared(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "instance" / "secret_key"
+    first = websession.load_or_create_secret(path)
+    assert len(first) >= 40
+    assert websession.load_or_create_secret(path) == first
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert [entry.name for entry in path.parent.iterdir()] == ["secret_key"]
+
+
+def test_secret_key_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from api import create_app
+
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    app = create_app()
+    assert websession.secret_key(app) == "from-the-environment"
+    monkeypatch.delenv("SECRET_KEY")
+    other = create_app()
+    other.instance_path = str(tmp_path)
+    made = websession.secret_key(other)
+    assert (tmp_path / "secret_key").read_text().strip() == made
