@@ -81,7 +81,8 @@ test-dbt: setup ## dbt build with every data and unit test on the fixture data, 
 	PGDATABASE=$(TEST_DATABASE) $(DBT) build --full-refresh
 	$(BIN)/python scripts/check_manifest.py
 
-test-python: setup ## pytest: pipeline, API and page tests on real databases
+test-python: setup ## pytest: pipeline, API and page tests on real databases (installs Debian's chromium when missing)
+	bash scripts/ensure_chromium.sh
 	$(WAREHOUSE) $(BIN)/pytest
 
 bench: setup ## benchmark on ~10M generated rows (SCALE=5; smaller is faster): bench/results.json, BENCHMARKS.md
