@@ -1,4 +1,4 @@
-"""The Detailed Reports page: ``/w/<workspace_id>/settings/billing`` (and a tiny landing at ``/``).
+"""The Detailed Reports page: ``/w/<workspace_id>/settings/billing``.
 
 Server-rendered HTML with inline SVG charts, one style sheet and no script.
 Signing in exchanges an API key for a signed session cookie (``api.websession``);
@@ -599,11 +599,6 @@ def _scope_problem(caller: auth.Caller, workspace: uuid.UUID) -> str | None:
 
 
 # --- views -------------------------------------------------------------------------
-
-
-@bp.get("/")
-def landing() -> Response:
-    return _html(render_template("page/landing.html"))
 
 
 @bp.get("/w/<workspace_id>/settings/billing")

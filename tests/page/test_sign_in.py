@@ -68,10 +68,10 @@ def test_signed_out_the_page_is_a_sign_in_form(client: FlaskClient) -> None:
     assert response.headers["Cache-Control"] == "no-store"
 
 
-def test_landing_links_the_openapi_document(client: FlaskClient) -> None:
+def test_the_root_stays_the_apis_json_404(client: FlaskClient) -> None:
+    # (no landing page at "/": the API documents every path it answers, and "/" is not one)
     response = client.get("/")
-    assert response.status_code == 200
-    assert 'href="/api/v2/openapi.json"' in response.get_data(as_text=True)
+    assert response.status_code == 404 and response.is_json
 
 
 # --- sign-in ---------------------------------------------------------------------------------
