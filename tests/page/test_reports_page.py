@@ -297,3 +297,50 @@ def test_number_formats() -> None:
     assert page.fmt_duration(132) == "2 min 12 s" and page.fmt_duration(7384) == "2 h 3 min"
     assert page.fmt_range(date(2024, 3, 1), date(2024, 3, 31)) == "1 \u2013 31 Mar 2024"
     assert page.literal(Decimal("1.500000")) == "1.5" and page.literal(12) == "12"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/w/%00/settings/billing",
+        "/w/%ff%fe/settings/billing",
+        "/w/" + "a" * 10_000 + "/settings/billing",
+        f"{page_path()}?start_date=%00",
+        f"{page_path()}?start_date=%ff",
+        f"{page_path()}?%ff=1",
+        f"{page_path()}?start_date",
+        f"{page_path()}?&&&",
+        f"{page_path()}?start_date=2024-03-01&start_date=",
+        f"{page_path()}?end_date=2024-03-01;drop table raw.members",
+        f"{page_path()}?start_date=0001-01-01&end_date=9999-12-31",
+        f"{page_path()}?start_date=9999-12-31",
+    ],
+)
+def test_nothing_sent_to_the_page_is_a_500(admin: FlaskClient, path: str) -> None:
+    response = admin.get(path)
+    assert response.status_code < 500, response.get_data(as_text=True)[:2000]
+    assert response.mimetype == "text/html"
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"api_key": "urk_" + "a" * 100_000},
+        {"api_key": "\x00", "csrf_token": "\x00"},
+        {"api_key": "ü" * 47, "csrf_token": "ü"},
+        {"csrf_token": ""},
+    ],
+)
+def test_nothing_posted_to_the_page_is_a_500(client: FlaskClient, form: dict[str, str]) -> None:
+    client.get(page_path())
+    for path in (page_path(), f"{page_path()}/sign-out"):
+        response = client.post(path, data=form)
+        assert response.status_code < 500, response.get_data(as_text=True)[:2000]
+
+
+def test_a_garbage_cookie_is_no_session(client: FlaskClient) -> None:
+    for value in ("", "x", "a.b.c", "é" * 10, "x" * 3900):
+        client.set_cookie("usage_reports_session", value, path=page_path())
+        response = client.get(page_path())
+        assert response.status_code == 200 and 'name="api_key"' in response.get_data(as_text=True)
