@@ -17,6 +17,7 @@ from api.keystore import KNOWN_SCOPES
 bp = Blueprint("openapi", __name__)
 
 _JSON = "application/json"
+_CSV = "text/csv"
 _UUID_EXAMPLE = "3f2c6a0e-8b1d-4c5e-9a7f-0d1e2f3a4b5c"
 _DATE_PATTERN = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
@@ -41,7 +42,17 @@ def _object(properties: dict[str, Any], description: str | None = None) -> dict[
     return schema
 
 
-_DATE = {"type": "string", "format": "date", "description": "A UTC calendar day, YYYY-MM-DD."}
+_DATE = {
+    "type": "string",
+    "format": "date",
+    "description": "A calendar day, YYYY-MM-DD: a UTC day, or a day in the zone tz names.",
+}
+_TZ_FIELD = {
+    "type": "string",
+    "description": "The IANA time zone the days are in; present only when the request named a zone other than "
+    "UTC (a UTC body is exactly as without tz).",
+    "examples": ["America/Los_Angeles"],
+}
 _DATA_AS_OF = {
     "type": ["string", "null"],
     "format": "date-time",
@@ -265,6 +276,17 @@ _SCHEMAS: dict[str, Any] = {
 }
 
 
+# Every report body may name its zone (CONTRACT §6); ``tz`` is the one optional field.
+for _report_schema in (
+    "AiUsageReport",
+    "SmsUsageReport",
+    "PhoneUsageReport",
+    "VoiceUsageReport",
+    "MemberUsageReport",
+):
+    _SCHEMAS[_report_schema]["properties"]["tz"] = _TZ_FIELD
+
+
 def _error_response(description: str, *, www_authenticate: bool = False) -> dict[str, Any]:
     response: dict[str, Any] = {
         "description": description,
@@ -283,8 +305,9 @@ def _error_response(description: str, *, www_authenticate: bool = False) -> dict
 
 _RESPONSES: dict[str, Any] = {
     "BadRequest": _error_response(
-        "A malformed or impossible date, start_date after end_date, a malformed UUID, an unknown or "
-        "repeated query parameter. The message names the parameter."
+        "A malformed or impossible date, start_date after end_date, a malformed UUID, an unknown time "
+        "zone (tz), a format other than json or csv, an unknown or repeated query parameter. The message "
+        "names the parameter."
     ),
     "Unauthorized": _error_response(
         "No key, or a malformed, unknown, expired or revoked key, or a key whose member is no longer "
@@ -298,6 +321,32 @@ _RESPONSES: dict[str, Any] = {
     "MethodNotAllowed": _error_response("Only GET (and HEAD) are accepted."),
     "ServerError": _error_response("A fault of the server; the body never carries details."),
     "Unavailable": _error_response("The database cannot be reached right now."),
+}
+
+_CACHE_HEADERS: dict[str, Any] = {
+    "ETag": {
+        "description": "A strong entity tag derived from the path, the resolved parameters (workspace, member, "
+        "range, tz, format) and data_as_of; send it back in If-None-Match to revalidate.",
+        "schema": {"type": "string", "pattern": '^"[0-9a-f]{32}"$'},
+        "required": True,
+    },
+    "Cache-Control": {
+        "description": "private: the answer is for this key only; shared caches must not store it.",
+        "schema": {"type": "string", "const": "private"},
+        "required": True,
+    },
+    "Vary": {
+        "description": "Authorization, Accept.",
+        "schema": {"type": "string"},
+        "required": True,
+    },
+}
+
+_RESPONSES["NotModified"] = {
+    "description": "The request's If-None-Match header names the current ETag (a list of tags, weak or strong, "
+    "or *): the answer the client holds is still the answer. No body. Sent only once the caller may have "
+    "the answer (401, 400, 403 and 404 come first).",
+    "headers": _CACHE_HEADERS,
 }
 
 _PARAMETERS: dict[str, Any] = {
@@ -323,9 +372,39 @@ def _date_parameter(name: str, default: str) -> dict[str, Any]:
         "name": name,
         "in": "query",
         "required": False,
-        "description": f"Inclusive, YYYY-MM-DD (UTC day). Default: {default}.",
+        "description": f"Inclusive, YYYY-MM-DD (a calendar day in tz; UTC by default). Default: {default}, "
+        "today being the current date in tz.",
         "schema": {"type": "string", "format": "date", "pattern": _DATE_PATTERN},
     }
+
+
+_TZ_PARAMETER: dict[str, Any] = {
+    "name": "tz",
+    "in": "query",
+    "required": False,
+    "description": "An IANA time-zone name (UTC, Europe/Berlin, Asia/Kolkata, America/Los_Angeles ...), "
+    "case as in the tz database. start_date, end_date, the defaults and every daily bucket are calendar days "
+    "in this zone (days of 23 or 25 hours at daylight-saving changes, offsets such as +5:30 and +5:45 "
+    "included), and the body names the zone (tz). Default UTC; with UTC the body is exactly as without tz. "
+    "An unknown zone is a 400.",
+    "schema": {
+        "type": "string",
+        "default": "UTC",
+        "minLength": 1,
+        "examples": ["UTC", "America/Los_Angeles"],
+    },
+}
+
+_FORMAT_PARAMETER: dict[str, Any] = {
+    "name": "format",
+    "in": "query",
+    "required": False,
+    "description": "json or csv. Without it the Accept header decides: CSV when it prefers text/csv to "
+    "application/json, JSON otherwise. CSV: UTF-8, a header line, RFC 4180 quoting, CRLF line ends, "
+    "snake_case columns, one line per row of the report's finest grouping (the lines add up to the JSON "
+    "totals), Content-Disposition: attachment with a file name naming the report, workspace, range and zone.",
+    "schema": {"type": "string", "enum": ["json", "csv"], "default": "json"},
+}
 
 
 def _operation(
@@ -342,11 +421,33 @@ def _operation(
     parameters: list[dict[str, Any]] = [_ref("parameters", "WorkspaceId")]
     if member:
         parameters.append(_ref("parameters", "MemberId"))
-    if default_start is not None and default_end is not None:
+    report = default_start is not None and default_end is not None
+    if report:
         parameters.append(_date_parameter("start_date", default_start))
         parameters.append(_date_parameter("end_date", default_end))
+        parameters += [_TZ_PARAMETER, _FORMAT_PARAMETER]
+    answer: dict[str, Any] = {
+        "description": "The report.",
+        "content": {_JSON: {"schema": _ref("schemas", schema)}},
+    }
+    if report:
+        answer["content"][_CSV] = {
+            "schema": {
+                "type": "string",
+                "description": "The report's rows as CSV (format=csv or Accept: text/csv).",
+            }
+        }
+        answer["headers"] = {
+            **_CACHE_HEADERS,
+            "Content-Disposition": {
+                "description": 'CSV only: attachment; filename="<report>_<workspace_id>[_<member_id>]_<start>_<end>'
+                '[_<tz with / as ->].csv".',
+                "schema": {"type": "string"},
+            },
+        }
     responses: dict[str, Any] = {
-        "200": {"description": "The report.", "content": {_JSON: {"schema": _ref("schemas", schema)}}},
+        "200": answer,
+        **({"304": _ref("responses", "NotModified")} if report else {}),
         "400": _ref("responses", "BadRequest"),
         "401": _ref("responses", "Unauthorized"),
         "403": _ref("responses", "Forbidden"),
@@ -451,7 +552,9 @@ OPENAPI_DOCUMENT: dict[str, Any] = {
         "version": "2.0.0",
         "description": (
             "Usage reports of a workspace: AI, SMS, phone, voice and per member, read from the warehouse "
-            "marts (UTC days, both ends of a range inclusive), and the list of members.\n\n"
+            "marts (calendar days in UTC or in the zone tz names, both ends of a range inclusive), and the "
+            "list of members. Every report is also available as CSV (format=csv or Accept: text/csv) and "
+            "carries an ETag (If-None-Match gets a 304) and Cache-Control: private.\n\n"
             "Authenticate with `Authorization: Bearer <key>`; keys are made with "
             "`flask --app api keys create`. A key's effective scopes are the scopes it was granted that "
             "the member's current role also holds. Checks run in this order: 401 (key), 400 (path ids "

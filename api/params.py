@@ -5,7 +5,8 @@ Every failure is a 400 whose message names the parameter. The rules:
 * ids are UUIDs in the canonical 8-4-4-4-12 hexadecimal form (either case);
 * dates are exactly ``YYYY-MM-DD`` with ASCII digits and must exist
   (``2026-02-30`` and year ``0000`` are refused); ``start_date`` may not be
-  after ``end_date``; a missing one takes the report's default (UTC);
+  after ``end_date``; a missing one takes the report's default, from today in
+  UTC or, for a report given ``tz``, today in that zone;
 * a parameter may be given once; an empty value is malformed;
 * **unknown parameter names are refused** (400, code ``unknown_parameter``): a
   misspelt ``start_date`` would otherwise silently answer for the default range,
@@ -17,7 +18,7 @@ from __future__ import annotations
 import calendar
 import re
 import uuid
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -30,6 +31,9 @@ _DATE_PATTERN = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _SHOWABLE_NAME = re.compile(r"[A-Za-z0-9_.\-\[\]]{1,40}")
 
 RANGE_PARAMETERS = ("start_date", "end_date")
+# Every report also takes a time zone and an output format (CONTRACT §6; see
+# ``api.zones`` and ``api.reportquery``).
+REPORT_PARAMETERS = (*RANGE_PARAMETERS, "tz", "format")
 
 
 @dataclass(frozen=True)
@@ -77,8 +81,12 @@ def single_values(args: MultiDict[str, str], accepted: Collection[str]) -> dict[
 
 def date_range(args: MultiDict[str, str], default: Callable[[date], DateRange]) -> DateRange:
     """``start_date``/``end_date`` from the query, each defaulting to ``default(today in UTC)``."""
-    values = single_values(args, RANGE_PARAMETERS)
-    fallback = default(utc_today())
+    return range_from(single_values(args, RANGE_PARAMETERS), default, utc_today())
+
+
+def range_from(values: Mapping[str, str], default: Callable[[date], DateRange], today: date) -> DateRange:
+    """``start_date``/``end_date`` from already single ``values``, each defaulting to ``default(today)``."""
+    fallback = default(today)
     start = parse_date(values["start_date"], "start_date") if "start_date" in values else fallback.start
     end = parse_date(values["end_date"], "end_date") if "end_date" in values else fallback.end
     if start > end:

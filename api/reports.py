@@ -7,6 +7,13 @@ parameters, aggregates the range with ``grouping sets`` (totals, breakdowns
 and rows in one pass) and reads ``marts.data_freshness`` in the same
 statement, so a report is one consistent snapshot even while a build runs.
 
+Every report also takes ``tz`` and ``format`` (CONTRACT §6). The statements
+are templates with one slot per mart (``api.zones.mart_source``): with UTC
+they read the daily marts by ``usage_date``, exactly as before; with another
+zone the same statement reads the quarter-hourly twins over the zone's UTC
+window and groups by the local day. CSV (``api.csvexport``) lists each
+report's finest rows; ``ETag`` / ``If-None-Match`` are in ``api.caching``.
+
 Lists are sorted here, in Python, by Unicode code point (the same order
 whatever collation the warehouse uses):
 
@@ -28,13 +35,16 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import psycopg
 from flask import Blueprint, Response, jsonify, request
 
-from api import auth
+from api import auth, caching, csvexport
 from api.db import get_db
-from api.errors import ApiError
+from api.errors import ApiError, bad_request
 from api.jsonenc import rounded
-from api.params import DateRange, current_month, date_range, last_30_days, month_to_date, parse_uuid
+from api.params import DateRange, current_month, last_30_days, month_to_date, parse_uuid
+from api.reportquery import CSV, ReportQuery, report_query
+from api.zones import UTC_ZONE, Zone, mart_source, range_params, with_zone
 
 bp = Blueprint("reports", __name__, url_prefix="/api/v2/w/<workspace_id>/reports")
 
@@ -68,31 +78,72 @@ def _text_key(value: str | None) -> tuple[bool, str]:
     return (value is None, value or "")
 
 
-def _report_request(workspace_id: str, default: Callable[[date], DateRange]) -> tuple[uuid.UUID, DateRange]:
+def _report_request(workspace_id: str, default: Callable[[date], DateRange]) -> tuple[uuid.UUID, ReportQuery]:
     """Steps 1-3 of every workspace report: 401, then 400, then 403 (see ``api.auth``)."""
     caller = auth.authenticate()
     workspace = parse_uuid(workspace_id, "workspace_id")
-    dates = date_range(request.args, default)
+    query = report_query(request.args, default, request.accept_mimetypes)
     auth.authorize(caller, workspace, auth.ANALYTICS_READ)
-    return workspace, dates
+    return workspace, query
 
 
-def _range_params(workspace_id: uuid.UUID, dates: DateRange) -> dict[str, Any]:
-    return {"workspace_id": workspace_id, "start_date": dates.start, "end_date": dates.end}
+def _range_params(workspace_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -> dict[str, Any]:
+    return {"workspace_id": workspace_id, **range_params(dates, zone)}
 
 
-def _report(response_body: dict[str, Any]) -> Response:
-    response = jsonify(response_body)
-    response.headers["Cache-Control"] = "private"
-    response.headers["Vary"] = "Authorization"
-    return response
+CsvResult = tuple[Any, csvexport.CsvTable]  # (data_as_of, the lines)
+
+
+def _respond(
+    report: str,
+    workspace: uuid.UUID,
+    query: ReportQuery,
+    json_body: Callable[[], dict[str, Any]],
+    csv_result: Callable[[], CsvResult],
+    member: uuid.UUID | None = None,
+) -> Response:
+    """The last step, once the caller may have the answer: 304 when ``If-None-Match``
+    still matches (without running the report), else the report as JSON or CSV,
+    with its ``ETag`` and caching headers (see ``api.caching``)."""
+    parameters = {
+        "workspace_id": workspace,
+        "member_id": member,
+        "start_date": query.dates.start,
+        "end_date": query.dates.end,
+        "tz": query.zone.name,
+        "format": query.format,
+    }
+    if caching.is_conditional():
+        tag = caching.etag(request.path, parameters, caching.read_data_as_of())
+        if caching.matches(tag):
+            return caching.not_modified(tag)
+    try:
+        if query.format == CSV:
+            data_as_of, table = csv_result()
+            name = csvexport.filename(report, workspace, query.dates, query.zone, member)
+            response = csvexport.csv_response(table, name)
+        else:
+            body = json_body()
+            data_as_of = body["data_as_of"] if "data_as_of" in body else body["dataAsOf"]
+            response = jsonify(body)
+    except psycopg.errors.InvalidParameterValue:
+        if query.zone.is_utc:
+            raise
+        # zoneinfo knows the name but the warehouse's time-zone database does not
+        raise bad_request("invalid_parameter", "tz names a time zone the warehouse does not know.") from None
+    return caching.cacheable(response, caching.etag(request.path, parameters, data_as_of))
+
+
+def _from_body(body: dict[str, Any], table: Callable[[dict[str, Any]], csvexport.CsvTable]) -> CsvResult:
+    return body["dataAsOf"], table(body)
 
 
 # --- AI ---------------------------------------------------------------------
 
-AI_USAGE_SQL = f"""
+AI_USAGE_TEMPLATE = """
 with usage as (
     select
+        {usage.day} as usage_day,
         provider,
         model,
         model_type,
@@ -103,16 +154,17 @@ with usage as (
         audio_input_tokens,
         audio_output_tokens,
         credits
-    from marts.ai_usage_daily
+    from {usage.table}
     where
         workspace_id = %(workspace_id)s
-        and usage_date between %(start_date)s and %(end_date)s
+        and {usage.in_range}
 )
 
 select
     grouping(provider) as provider_grouped,
     grouping(model) as model_grouped,
     grouping(model_type) as type_grouped,
+    {day_column} as usage_date,
     provider,
     model,
     model_type,
@@ -125,15 +177,32 @@ select
     sum(credits) as credits,
     (
         select sum(message_counts.message_count)
-        from marts.message_counts_daily as message_counts
+        from {messages.table} as message_counts
         where
             message_counts.workspace_id = %(workspace_id)s
-            and message_counts.usage_date between %(start_date)s and %(end_date)s
+            and {messages.in_range}
     ) as total_messages,
-    {DATA_AS_OF} as data_as_of
+    {data_as_of} as data_as_of
 from usage
-group by grouping sets ((), (provider), (model_type), (provider, model, model_type))
+group by grouping sets ({grouping_sets})
 """
+
+
+def ai_usage_sql(zone: Zone, per_day: bool = False) -> str:
+    """The AI statement for ``zone``; ``per_day`` groups by day, provider, model and type
+    instead (the CSV lines, with the grand total row for ``data_as_of``)."""
+    return AI_USAGE_TEMPLATE.format(
+        usage=mart_source("ai_usage", zone),
+        messages=mart_source("message_counts", zone, "message_counts"),
+        day_column="usage_day" if per_day else "null::date",
+        grouping_sets="(), (usage_day, provider, model, model_type)"
+        if per_day
+        else "(), (provider), (model_type), (provider, model, model_type)",
+        data_as_of=DATA_AS_OF,
+    )
+
+
+AI_USAGE_SQL = ai_usage_sql(UTC_ZONE)
 
 
 def _ai_breakdown(label: str, name: str | None, row: dict[str, Any]) -> dict[str, Any]:
@@ -202,25 +271,57 @@ def shape_ai_usage(
     }
 
 
-def ai_usage_report(workspace_id: uuid.UUID, dates: DateRange) -> dict[str, Any]:
+def ai_usage_report(workspace_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -> dict[str, Any]:
     """The AI report's body (one statement, then ``shape_ai_usage``); the caller has authorized."""
-    rows = get_db().fetch_all(AI_USAGE_SQL, _range_params(workspace_id, dates))
-    return shape_ai_usage(workspace_id, dates, rows)
+    rows = get_db().fetch_all(ai_usage_sql(zone), _range_params(workspace_id, dates, zone))
+    return with_zone(shape_ai_usage(workspace_id, dates, rows), zone)
+
+
+def ai_usage_lines(workspace_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -> CsvResult:
+    """The AI report's CSV: one line per day, provider, model and type (one statement)."""
+    rows = get_db().fetch_all(ai_usage_sql(zone, per_day=True), _range_params(workspace_id, dates, zone))
+    lines = [
+        {
+            "date": row["usage_date"],
+            "provider": row["provider"],
+            "model": row["model"],
+            "type": row["model_type"],
+            "prompt_tokens": _count(row["prompt_tokens"]),
+            "completion_tokens": _count(row["completion_tokens"]),
+            "total_tokens": _count(row["total_tokens"]),
+            "cached_tokens": _count(row["cached_tokens"]),
+            "audio_input_tokens": _count(row["audio_input_tokens"]),
+            "audio_output_tokens": _count(row["audio_output_tokens"]),
+            "credits": _credits(row["credits"]),
+        }
+        for row in rows
+        if row["usage_date"] is not None
+    ]
+    lines.sort(
+        key=lambda line: (line["date"], *(_text_key(line[name]) for name in ("provider", "model", "type")))
+    )
+    return (rows[0]["data_as_of"] if rows else None), csvexport.ai_table(lines)
 
 
 @bp.get("/ai-usage")
 def ai_usage(workspace_id: str) -> Response:
     """AI usage: tokens and credits by provider, by model type and top models (default: last 30 days)."""
-    workspace, dates = _report_request(workspace_id, AI_DEFAULT_RANGE)
-    return _report(ai_usage_report(workspace, dates))
+    workspace, query = _report_request(workspace_id, AI_DEFAULT_RANGE)
+    return _respond(
+        "ai-usage",
+        workspace,
+        query,
+        lambda: ai_usage_report(workspace, query.dates, query.zone),
+        lambda: ai_usage_lines(workspace, query.dates, query.zone),
+    )
 
 
 # --- SMS --------------------------------------------------------------------
 
-SMS_USAGE_SQL = f"""
+SMS_USAGE_TEMPLATE = """
 select
-    grouping(usage_date, phone_number) = 0 as is_row,
-    usage_date,
+    grouping(usage_day, phone_number) = 0 as is_row,
+    usage_day as usage_date,
     phone_number,
     sum(message_count) as messages,
     sum(inbound_messages) as inbound,
@@ -229,13 +330,32 @@ select
     sum(segments) as segments,
     sum(inbound_segments) as inbound_segments,
     sum(outbound_segments) as outbound_segments,
-    {DATA_AS_OF} as data_as_of
-from marts.sms_usage_daily
-where
-    workspace_id = %(workspace_id)s
-    and usage_date between %(start_date)s and %(end_date)s
-group by grouping sets ((), (usage_date, phone_number))
+    {data_as_of} as data_as_of
+from (
+    select
+        {sms.day} as usage_day,
+        phone_number,
+        message_count,
+        inbound_messages,
+        outbound_messages,
+        characters,
+        segments,
+        inbound_segments,
+        outbound_segments
+    from {sms.table}
+    where
+        workspace_id = %(workspace_id)s
+        and {sms.in_range}
+) as sms
+group by grouping sets ((), (usage_day, phone_number))
 """
+
+
+def sms_usage_sql(zone: Zone) -> str:
+    return SMS_USAGE_TEMPLATE.format(sms=mart_source("sms_usage", zone), data_as_of=DATA_AS_OF)
+
+
+SMS_USAGE_SQL = sms_usage_sql(UTC_ZONE)
 
 
 def shape_sms_usage(
@@ -277,37 +397,57 @@ def shape_sms_usage(
     }
 
 
-def sms_usage_report(workspace_id: uuid.UUID, dates: DateRange) -> dict[str, Any]:
+def sms_usage_report(workspace_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -> dict[str, Any]:
     """The SMS report's body (one statement, then ``shape_sms_usage``); the caller has authorized."""
-    rows = get_db().fetch_all(SMS_USAGE_SQL, _range_params(workspace_id, dates))
-    return shape_sms_usage(workspace_id, dates, rows)
+    rows = get_db().fetch_all(sms_usage_sql(zone), _range_params(workspace_id, dates, zone))
+    return with_zone(shape_sms_usage(workspace_id, dates, rows), zone)
 
 
 @bp.get("/sms-usage")
 def sms_usage(workspace_id: str) -> Response:
     """SMS messages, characters and segments per day and workspace number (default: this month)."""
-    workspace, dates = _report_request(workspace_id, SMS_DEFAULT_RANGE)
-    return _report(sms_usage_report(workspace, dates))
+    workspace, query = _report_request(workspace_id, SMS_DEFAULT_RANGE)
+
+    def body() -> dict[str, Any]:
+        return sms_usage_report(workspace, query.dates, query.zone)
+
+    return _respond("sms-usage", workspace, query, body, lambda: _from_body(body(), csvexport.sms_table))
 
 
 # --- Phone ------------------------------------------------------------------
 
-PHONE_USAGE_SQL = f"""
+PHONE_USAGE_TEMPLATE = """
 select
-    grouping(usage_date, phone_number) = 0 as is_row,
-    usage_date,
+    grouping(usage_day, phone_number) = 0 as is_row,
+    usage_day as usage_date,
     phone_number,
     sum(call_count) as calls,
     sum(inbound_calls) as inbound,
     sum(outbound_calls) as outbound,
     sum(duration_seconds) as duration_seconds,
-    {DATA_AS_OF} as data_as_of
-from marts.phone_usage_daily
-where
-    workspace_id = %(workspace_id)s
-    and usage_date between %(start_date)s and %(end_date)s
-group by grouping sets ((), (usage_date, phone_number))
+    {data_as_of} as data_as_of
+from (
+    select
+        {phone.day} as usage_day,
+        phone_number,
+        call_count,
+        inbound_calls,
+        outbound_calls,
+        duration_seconds
+    from {phone.table}
+    where
+        workspace_id = %(workspace_id)s
+        and {phone.in_range}
+) as phone
+group by grouping sets ((), (usage_day, phone_number))
 """
+
+
+def phone_usage_sql(zone: Zone) -> str:
+    return PHONE_USAGE_TEMPLATE.format(phone=mart_source("phone_usage", zone), data_as_of=DATA_AS_OF)
+
+
+PHONE_USAGE_SQL = phone_usage_sql(UTC_ZONE)
 
 
 def shape_phone_usage(
@@ -343,40 +483,61 @@ def shape_phone_usage(
     }
 
 
-def phone_usage_report(workspace_id: uuid.UUID, dates: DateRange) -> dict[str, Any]:
+def phone_usage_report(workspace_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -> dict[str, Any]:
     """The phone report's body (one statement, then ``shape_phone_usage``); the caller has authorized."""
-    rows = get_db().fetch_all(PHONE_USAGE_SQL, _range_params(workspace_id, dates))
-    return shape_phone_usage(workspace_id, dates, rows)
+    rows = get_db().fetch_all(phone_usage_sql(zone), _range_params(workspace_id, dates, zone))
+    return with_zone(shape_phone_usage(workspace_id, dates, rows), zone)
 
 
 @bp.get("/phone-usage")
 def phone_usage(workspace_id: str) -> Response:
     """Finished calls and their rounded durations per day and workspace number (default: this month)."""
-    workspace, dates = _report_request(workspace_id, PHONE_DEFAULT_RANGE)
-    return _report(phone_usage_report(workspace, dates))
+    workspace, query = _report_request(workspace_id, PHONE_DEFAULT_RANGE)
+
+    def body() -> dict[str, Any]:
+        return phone_usage_report(workspace, query.dates, query.zone)
+
+    return _respond("phone-usage", workspace, query, body, lambda: _from_body(body(), csvexport.phone_table))
 
 
 # --- Voice ------------------------------------------------------------------
 
-VOICE_USAGE_SQL = f"""
+VOICE_USAGE_TEMPLATE = """
 select
     grouping(kind) = 0 as has_kind,
     grouping(provider, model) = 0 as has_model,
-    grouping(usage_date) = 0 as has_date,
+    grouping(usage_day) = 0 as has_date,
     kind,
-    usage_date,
+    usage_day as usage_date,
     provider,
     model,
     sum(event_count) as events,
     sum(duration_seconds) as duration_seconds,
     sum(characters) as characters,
-    {DATA_AS_OF} as data_as_of
-from marts.voice_usage_daily
-where
-    workspace_id = %(workspace_id)s
-    and usage_date between %(start_date)s and %(end_date)s
-group by grouping sets ((), (kind), (kind, provider, model), (kind, usage_date, provider, model))
+    {data_as_of} as data_as_of
+from (
+    select
+        {voice.day} as usage_day,
+        kind,
+        provider,
+        model,
+        event_count,
+        duration_seconds,
+        characters
+    from {voice.table}
+    where
+        workspace_id = %(workspace_id)s
+        and {voice.in_range}
+) as voice
+group by grouping sets ((), (kind), (kind, provider, model), (kind, usage_day, provider, model))
 """
+
+
+def voice_usage_sql(zone: Zone) -> str:
+    return VOICE_USAGE_TEMPLATE.format(voice=mart_source("voice_usage", zone), data_as_of=DATA_AS_OF)
+
+
+VOICE_USAGE_SQL = voice_usage_sql(UTC_ZONE)
 
 
 def shape_voice_usage(
@@ -429,17 +590,21 @@ def shape_voice_usage(
     }
 
 
-def voice_usage_report(workspace_id: uuid.UUID, dates: DateRange) -> dict[str, Any]:
+def voice_usage_report(workspace_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -> dict[str, Any]:
     """The voice report's body (one statement, then ``shape_voice_usage``); the caller has authorized."""
-    rows = get_db().fetch_all(VOICE_USAGE_SQL, _range_params(workspace_id, dates))
-    return shape_voice_usage(workspace_id, dates, rows)
+    rows = get_db().fetch_all(voice_usage_sql(zone), _range_params(workspace_id, dates, zone))
+    return with_zone(shape_voice_usage(workspace_id, dates, rows), zone)
 
 
 @bp.get("/voice-usage")
 def voice_usage(workspace_id: str) -> Response:
     """Speech-to-text seconds and text-to-speech characters by provider and model (default: this month)."""
-    workspace, dates = _report_request(workspace_id, VOICE_DEFAULT_RANGE)
-    return _report(voice_usage_report(workspace, dates))
+    workspace, query = _report_request(workspace_id, VOICE_DEFAULT_RANGE)
+
+    def body() -> dict[str, Any]:
+        return voice_usage_report(workspace, query.dates, query.zone)
+
+    return _respond("voice-usage", workspace, query, body, lambda: _from_body(body(), csvexport.voice_table))
 
 
 # --- Member -----------------------------------------------------------------
@@ -450,19 +615,43 @@ from staging.stg_product__members
 where member_id = %(member_id)s
 """
 
-MEMBER_USAGE_SQL = f"""
+MEMBER_USAGE_TEMPLATE = """
 select
+    {day_column} as usage_date,
     sum(chats_created) as chats,
     sum(messages_sent) as messages,
     sum(credits) as credits,
     sum(total_tokens) as total_tokens,
-    {DATA_AS_OF} as data_as_of
-from marts.member_usage_daily
-where
-    workspace_id = %(workspace_id)s
-    and member_id = %(member_id)s
-    and usage_date between %(start_date)s and %(end_date)s
+    {data_as_of} as data_as_of
+from (
+    select
+        {member.day} as usage_day,
+        chats_created,
+        messages_sent,
+        credits,
+        total_tokens
+    from {member.table}
+    where
+        workspace_id = %(workspace_id)s
+        and member_id = %(member_id)s
+        and {member.in_range}
+) as member_usage
+group by grouping sets ({grouping_sets})
 """
+
+
+def member_usage_sql(zone: Zone, per_day: bool = False) -> str:
+    """The member statement for ``zone``: one row (the totals), or with ``per_day``
+    also one row per day with activity (the CSV lines)."""
+    return MEMBER_USAGE_TEMPLATE.format(
+        member=mart_source("member_usage", zone),
+        day_column="usage_day" if per_day else "null::date",
+        grouping_sets="(), (usage_day)" if per_day else "()",
+        data_as_of=DATA_AS_OF,
+    )
+
+
+MEMBER_USAGE_SQL = member_usage_sql(UTC_ZONE)
 
 
 def shape_member_usage(
@@ -482,10 +671,34 @@ def shape_member_usage(
     }
 
 
-def member_usage_report(workspace_id: uuid.UUID, member_id: uuid.UUID, dates: DateRange) -> dict[str, Any]:
+def member_usage_report(
+    workspace_id: uuid.UUID, member_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE
+) -> dict[str, Any]:
     """One member's usage body (one statement, then ``shape_member_usage``); the caller has authorized."""
-    row = get_db().fetch_one(MEMBER_USAGE_SQL, {**_range_params(workspace_id, dates), "member_id": member_id})
-    return shape_member_usage(workspace_id, member_id, dates, row)
+    params = {**_range_params(workspace_id, dates, zone), "member_id": member_id}
+    row = get_db().fetch_one(member_usage_sql(zone), params)
+    return with_zone(shape_member_usage(workspace_id, member_id, dates, row), zone)
+
+
+def member_usage_lines(
+    workspace_id: uuid.UUID, member_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE
+) -> CsvResult:
+    """One member's CSV: one line per day with activity (one statement)."""
+    params = {**_range_params(workspace_id, dates, zone), "member_id": member_id}
+    rows = get_db().fetch_all(member_usage_sql(zone, per_day=True), params)
+    lines = [
+        {
+            "date": row["usage_date"],
+            "chats": _count(row["chats"]),
+            "messages": _count(row["messages"]),
+            "credits": _credits(row["credits"]),
+            "tokens": _count(row["total_tokens"]),
+        }
+        for row in rows
+        if row["usage_date"] is not None
+    ]
+    lines.sort(key=lambda line: line["date"])
+    return (rows[0]["data_as_of"] if rows else None), csvexport.member_table(lines)
 
 
 @bp.get("/member-usage/<member_id>")
@@ -503,10 +716,17 @@ def member_usage(workspace_id: str, member_id: str) -> Response:
     caller = auth.authenticate()
     workspace = parse_uuid(workspace_id, "workspace_id")
     member = parse_uuid(member_id, "member_id")
-    dates = date_range(request.args, MEMBER_DEFAULT_RANGE)
+    query = report_query(request.args, MEMBER_DEFAULT_RANGE, request.accept_mimetypes)
     auth.authorize_member_usage(caller, workspace, member)
     if member != caller.member_id:
         found = get_db().fetch_one(MEMBER_IN_WORKSPACE_SQL, {"member_id": member})
         if found is None or found["workspace_id"] != workspace:
             raise ApiError(404, "member_not_found", "There is no member with this id in this workspace.")
-    return _report(member_usage_report(workspace, member, dates))
+    return _respond(
+        "member-usage",
+        workspace,
+        query,
+        lambda: member_usage_report(workspace, member, query.dates, query.zone),
+        lambda: member_usage_lines(workspace, member, query.dates, query.zone),
+        member=member,
+    )

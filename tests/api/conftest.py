@@ -39,11 +39,12 @@ from werkzeug.test import TestResponse
 from api import create_app
 from api.openapi import openapi_document
 from api.params import utc_today
-from tests.api import fixture_data
+from tests.api import fixture_data, zone_data
 from tests.api.openapi_check import OpenApiChecker
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DATABASE = "usage_reports_test_api"
+# API_TESTS_DATABASE lets two sessions on one server keep out of each other's way.
+DATABASE = os.environ.get("API_TESTS_DATABASE", "usage_reports_test_api")
 DBT = str(PROJECT_ROOT / ".venv" / "bin" / "dbt")
 
 
@@ -119,6 +120,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     today = utc_today()
     with psycopg.connect(conninfo) as conn:
         fixture_data.load(conn, today)
+        zone_data.load(conn)  # a workspace of its own for the time-zone, CSV and caching tests
     command = os.environ.get("API_TESTS_DBT_COMMAND", "build")
     # dbt's unit tests carry their own inputs (make test-dbt runs them); here the
     # data tests run on this suite's dataset.

@@ -1,6 +1,7 @@
 """Checks a real response against the served OpenAPI document: documented
 status, JSON body matching the response schema (JSON Schema 2020-12, formats
-checked), required headers present. Every request the suite's ``api`` client
+checked), a CSV body only where CSV is documented, no body on a 304,
+required headers present. Every request the suite's ``api`` client
 makes goes through it."""
 
 from __future__ import annotations
@@ -73,8 +74,15 @@ class OpenApiChecker:
         for name, header in spec.get("headers", {}).items():
             if header.get("required"):
                 assert name in headers, f"{status} must carry the {name} header"
+        if status == 304:
+            assert raw_body == b"", "a 304 has no body"
         content = spec.get("content", {})
         if not content or not raw_body:  # no body documented, or a HEAD request
+            return
+        if headers.get("Content-Type", "").startswith("text/csv"):
+            assert "text/csv" in content, f"{status} for {method.upper()} {template} is not documented as CSV"
+            assert headers["Content-Type"] == "text/csv; charset=utf-8", headers["Content-Type"]
+            raw_body.decode("utf-8")  # strictly UTF-8
             return
         assert headers.get("Content-Type", "").startswith("application/json"), headers.get("Content-Type")
         schema = content["application/json"]["schema"]

@@ -1,0 +1,204 @@
+"""Cacheable reports (CONTRACT §6): ETag, If-None-Match and 304, Cache-Control,
+and the checks that must still come before a 304."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from api import caching
+from api.db import Database
+from tests.api import fixture_data as data
+from tests.api.conftest import ApiClient, Key, Warehouse, error_of
+
+W1_REPORTS = f"/api/v2/w/{data.W1}/reports"
+REPORTS = ["ai-usage", "sms-usage", "phone-usage", "voice-usage", f"member-usage/{data.ADA}"]
+MARCH = {"start_date": "2024-03-01", "end_date": "2024-03-31"}
+STRONG_TAG = re.compile(r'"[0-9a-f]{32}"')
+
+
+def url(path: str) -> str:
+    return f"{W1_REPORTS}/{path}"
+
+
+def etag_of(api: ApiClient, key: Key, path: str, query: dict[str, str] | None = None, **headers: str) -> str:
+    response = api.get(url(path), key, MARCH if query is None else query, headers=headers or None)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.headers["ETag"]
+
+
+def conditional(
+    api: ApiClient, key: Key | None, path: str, tags: str, query: dict[str, str] | None = None
+) -> Any:
+    return api.get(url(path), key, MARCH if query is None else query, headers={"If-None-Match": tags})
+
+
+@pytest.mark.parametrize("path", REPORTS)
+@pytest.mark.parametrize("query", [MARCH, {**MARCH, "format": "csv"}, {**MARCH, "tz": "Asia/Kolkata"}])
+def test_every_report_answer_is_cacheable(
+    api: ApiClient, keys: dict[str, Key], path: str, query: dict[str, str]
+) -> None:
+    first = api.get(url(path), keys["admin"], query)
+    assert first.status_code == 200
+    tag = first.headers["ETag"]
+    assert STRONG_TAG.fullmatch(tag)
+    assert first.headers["Cache-Control"] == "private"
+    assert first.headers["Vary"] == "Authorization, Accept"
+    # the same question gets the same tag
+    assert api.get(url(path), keys["admin"], query).headers["ETag"] == tag
+
+    again = conditional(api, keys["admin"], path, tag, query)
+    assert again.status_code == 304
+    assert again.get_data() == b""
+    assert again.headers["ETag"] == tag
+    assert again.headers["Cache-Control"] == "private"
+    assert again.headers["Vary"] == "Authorization, Accept"
+    assert "Content-Disposition" not in again.headers
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["{tag}", "W/{tag}", '"other", {tag}', 'W/"other",W/{tag}, "more"', "*", " {tag} "],
+)
+def test_if_none_match_forms(api: ApiClient, keys: dict[str, Key], header: str) -> None:
+    tag = etag_of(api, keys["admin"], "phone-usage")
+    assert conditional(api, keys["admin"], "phone-usage", header.format(tag=tag)).status_code == 304
+
+
+# (an unquoted tag is read leniently, as Werkzeug parses it: it would match)
+@pytest.mark.parametrize("header", ['"other"', 'W/"other"', "garbage", '"{bare}x"', '"{bare}'])
+def test_a_tag_that_does_not_match_gets_the_report(api: ApiClient, keys: dict[str, Key], header: str) -> None:
+    tag = etag_of(api, keys["admin"], "phone-usage")
+    response = conditional(api, keys["admin"], "phone-usage", header.format(bare=tag.strip('"')))
+    assert response.status_code == 200
+    assert response.headers["ETag"] == tag
+    assert response.json["totalCalls"] == 4  # type: ignore[index]
+
+
+def test_head_answers_304_too(api: ApiClient, keys: dict[str, Key]) -> None:
+    tag = etag_of(api, keys["admin"], "voice-usage")
+    response = api.request(
+        url("voice-usage"), keys["admin"], MARCH, method="HEAD", headers={"If-None-Match": tag}
+    )
+    assert response.status_code == 304
+    assert response.headers["ETag"] == tag
+
+
+def test_the_tag_names_path_range_zone_format_and_member(api: ApiClient, keys: dict[str, Key]) -> None:
+    admin = keys["admin"]
+    tags = {
+        "march": etag_of(api, admin, "sms-usage"),
+        "april": etag_of(api, admin, "sms-usage", {"start_date": "2024-04-01", "end_date": "2024-04-30"}),
+        "march to april": etag_of(
+            api, admin, "sms-usage", {"start_date": "2024-03-01", "end_date": "2024-04-01"}
+        ),
+        "kolkata": etag_of(api, admin, "sms-usage", {**MARCH, "tz": "Asia/Kolkata"}),
+        "kathmandu": etag_of(api, admin, "sms-usage", {**MARCH, "tz": "Asia/Kathmandu"}),
+        "csv": etag_of(api, admin, "sms-usage", {**MARCH, "format": "csv"}),
+        "phone": etag_of(api, admin, "phone-usage"),
+        "ada": etag_of(api, admin, f"member-usage/{data.ADA}"),
+        "ben": etag_of(api, admin, f"member-usage/{data.BEN}"),
+    }
+    assert len(set(tags.values())) == len(tags), tags
+    # the same resolved question asked another way is the same answer
+    assert etag_of(api, admin, "sms-usage", {**MARCH, "tz": "UTC"}) == tags["march"]
+    assert etag_of(api, admin, "sms-usage", {**MARCH, "format": "json"}) == tags["march"]
+    assert etag_of(api, admin, "sms-usage", MARCH, Accept="text/csv") == tags["csv"]
+    # another key of the same workspace asks the same question
+    assert etag_of(api, keys["analyst"], "sms-usage") == tags["march"]
+    # a tag of another question does not revalidate this one
+    assert conditional(api, admin, "sms-usage", tags["kolkata"]).status_code == 200
+    assert conditional(api, admin, "sms-usage", tags["csv"]).status_code == 200
+
+
+@pytest.fixture
+def newer_data(warehouse: Warehouse) -> Iterator[None]:
+    """A build that landed newer rows, as far as ``data_as_of`` tells (put back afterwards)."""
+    with warehouse.connect() as conn:
+        conn.execute("update marts.data_freshness set data_as_of = data_as_of + interval '1 second'")
+    try:
+        yield
+    finally:
+        with warehouse.connect() as conn:
+            conn.execute("update marts.data_freshness set data_as_of = data_as_of - interval '1 second'")
+
+
+def test_the_tag_changes_when_data_as_of_does(api: ApiClient, keys: dict[str, Key], request: Any) -> None:
+    before = {path: etag_of(api, keys["admin"], path) for path in REPORTS}
+    request.getfixturevalue("newer_data")
+    for path, tag in before.items():
+        response = conditional(api, keys["admin"], path, tag)
+        assert response.status_code == 200, path
+        assert response.headers["ETag"] != tag
+        assert conditional(api, keys["admin"], path, response.headers["ETag"]).status_code == 304
+
+
+def test_the_tag_is_a_function_of_its_inputs() -> None:
+    params = {"workspace_id": data.W1, "start_date": "2024-03-01", "tz": "UTC", "format": "json"}
+    tag = caching.etag("/p", params, None)
+    assert tag == caching.etag("/p", dict(reversed(params.items())), None)
+    assert tag != caching.etag("/q", params, None)
+    assert tag != caching.etag("/p", {**params, "tz": "Asia/Kolkata"}, None)
+
+
+# --- what still comes first ------------------------------------------------------------------------
+
+
+def test_401_403_404_and_400_still_win_over_304(api: ApiClient, keys: dict[str, Key]) -> None:
+    tag = etag_of(api, keys["admin"], "ai-usage")
+    for tags in (tag, "*"):
+        unauthenticated = conditional(api, None, "ai-usage", tags)
+        assert unauthenticated.status_code == 401
+        assert unauthenticated.headers["WWW-Authenticate"].startswith("Bearer")
+        assert conditional(api, keys["revoked"], "ai-usage", tags).status_code == 401
+        assert conditional(api, keys["expired"], "ai-usage", tags).status_code == 401
+        # a key without the scope, and a key of another workspace
+        assert conditional(api, keys["viewer"], "ai-usage", tags).status_code == 403
+        assert conditional(api, keys["w2_admin"], "ai-usage", tags).status_code == 403
+        assert conditional(api, keys["member"], "ai-usage", tags).status_code == 403
+        # another member's usage without analytics:read; then a member not in the workspace
+        member_tag = etag_of(api, keys["admin"], f"member-usage/{data.BEN}")
+        assert conditional(api, keys["member"], f"member-usage/{data.BEN}", member_tag).status_code == 403
+        assert conditional(api, keys["admin"], f"member-usage/{data.HAL}", "*").status_code == 404
+        bad = conditional(api, keys["admin"], "ai-usage", tags, {**MARCH, "tz": "Mars/Olympus"})
+        assert bad.status_code == 400
+        assert "tz" in error_of(bad)["message"]
+        for refused in (unauthenticated, bad):
+            assert "ETag" not in refused.headers
+            assert refused.headers["Cache-Control"] == "no-store"
+
+
+class QueryLog:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+
+@pytest.fixture
+def query_log(app: Flask, monkeypatch: pytest.MonkeyPatch) -> QueryLog:
+    log = QueryLog()
+    database: Database = app.extensions["usage_reports_db"]
+    for name in ("fetch_all", "fetch_one"):
+        original = getattr(database, name)
+
+        def spy(query: str, params: Any = None, original: Any = original) -> Any:
+            log.statements.append(query)
+            return original(query, params)
+
+        monkeypatch.setattr(database, name, spy)
+    return log
+
+
+@pytest.mark.parametrize("path", REPORTS)
+def test_a_304_reads_data_as_of_and_not_the_report(
+    api: ApiClient, keys: dict[str, Key], query_log: QueryLog, path: str
+) -> None:
+    tag = etag_of(api, keys["admin"], path)
+    assert len(query_log.statements) == 1  # the 200: the report's one statement, data_as_of inside it
+    assert "marts." in query_log.statements[0]
+    query_log.statements.clear()
+    assert conditional(api, keys["admin"], path, tag).status_code == 304
+    assert query_log.statements == [caching.DATA_AS_OF_SQL]

@@ -1,0 +1,439 @@
+"""Reports in any time zone (CONTRACT §6): ``tz``, worked out by hand from
+tests/api/zone_data.py (the local time of every instant is in its table), and
+against the rules applied straight to the staging events."""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from api.params import DateRange
+from api.zones import UTC_ZONE, Zone, known_zones, parse_zone
+from tests.api import fixture_data as data
+from tests.api.conftest import BOTH, ApiClient, Key, Warehouse, body, create_key_with_cli, error_of
+from tests.api.zone_data import MAYA, MODEL, NUMBER, ODD_MODEL, ODD_NUMBER, TOTAL_WEIGHT, WZ
+
+D = Decimal
+ZONED = f"/api/v2/w/{WZ}/reports"
+W1_REPORTS = f"/api/v2/w/{data.W1}/reports"
+REPORTS = ["ai-usage", "sms-usage", "phone-usage", "voice-usage", "member-usage/{member}"]
+EDGE_DAYS = {"start_date": "2026-04-30", "end_date": "2026-05-01"}
+
+
+@pytest.fixture(scope="module")
+def zkey(app: Flask, keys: dict[str, Key]) -> Key:
+    return create_key_with_cli(app, WZ, MAYA, "Zoneco export", BOTH)
+
+
+def report(api: ApiClient, key: Key, path: str, **query: str) -> dict[str, Any]:
+    response = api.get(f"{ZONED}/{path}", key, query)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.headers["Content-Type"] == "application/json"
+    return body(response)
+
+
+def by_date(rows: list[dict[str, Any]], field: str) -> dict[str, Any]:
+    sums: dict[str, Any] = defaultdict(int)
+    for row in rows:
+        sums[row["date"]] += row[field]
+    return dict(sums)
+
+
+# --- the zone's days, by hand ------------------------------------------------------
+
+# Weights of the instants A1..A9 (1 .. 256) on 2026-04-30 and 2026-05-01 in each zone,
+# and how many instants that is (see the table in zone_data.py):
+#   UTC:       A1-A6 (1+2+4+8+16+32)            | A7-A9 (64+128+256)
+#   Eucla:     A1 (15:14:59Z is 23:59:59 +8:45) | A2-A9
+#   Kathmandu: A1-A3 (18:14:59Z is 23:59:59)    | A4-A9
+#   Kolkata:   A1-A5 (18:29:59Z is 23:59:59)    | A6-A9
+#   LA:        A1-A8 (06:59:59Z is 23:59:59)    | A9
+EDGE_SPLITS = {
+    "UTC": ((63, 6), (448, 3)),
+    "Australia/Eucla": ((1, 1), (510, 8)),
+    "Asia/Kathmandu": ((7, 3), (504, 6)),
+    "Asia/Kolkata": ((31, 5), (480, 4)),
+    "America/Los_Angeles": ((255, 8), (256, 1)),
+}
+
+
+@pytest.mark.parametrize("zone", list(EDGE_SPLITS))
+def test_days_of_every_report_in_the_zone(api: ApiClient, zkey: Key, zone: str) -> None:
+    (first, first_count), (second, second_count) = EDGE_SPLITS[zone]
+    days = {"2026-04-30": first, "2026-05-01": second}
+    counts = {"2026-04-30": first_count, "2026-05-01": second_count}
+    query = {**EDGE_DAYS, "tz": zone}
+
+    phone = report(api, zkey, "phone-usage", **query)
+    assert by_date(phone["rows"], "totalDurationSeconds") == days
+    assert by_date(phone["rows"], "inbound") == counts
+    sms = report(api, zkey, "sms-usage", **query)
+    assert by_date(sms["rows"], "segments") == days
+    assert by_date(sms["rows"], "outbound") == counts
+    voice = report(api, zkey, "voice-usage", **query)
+    assert by_date(voice["ttsRows"], "characters") == days
+    assert by_date(voice["sttRows"], "durationSeconds") == {
+        day: D(weight) / 8 for day, weight in days.items()
+    }
+    assert by_date(voice["sttRows"], "messages") == counts
+    for day, weight in days.items():
+        one_day = {"start_date": day, "end_date": day, "tz": zone}
+        ai = report(api, zkey, "ai-usage", **one_day)
+        assert (ai["total_credits"], ai["total_prompt_tokens"], ai["total_messages"]) == (
+            weight,
+            weight,
+            counts[day],
+        )
+        member = report(api, zkey, f"member-usage/{MAYA}", **one_day)
+        assert (member["totalCredits"], member["totalTokens"], member["totalMessages"]) == (
+            weight,
+            weight,
+            counts[day],
+        )
+    for result in (phone, sms, voice):
+        if zone == "UTC":
+            assert "tz" not in result
+        else:
+            assert result["tz"] == zone
+
+
+def test_the_contract_call_is_on_april_30_in_los_angeles_and_may_1_in_utc(api: ApiClient, zkey: Key) -> None:
+    # A7: started 2026-05-01 05:00Z = 2026-04-30 22:00 PDT, on the odd number, 64 seconds
+    los_angeles = report(
+        api, zkey, "phone-usage", start_date="2026-04-30", end_date="2026-04-30", tz="America/Los_Angeles"
+    )
+    assert los_angeles == {
+        "workspaceId": WZ,
+        "startDate": "2026-04-30",
+        "endDate": "2026-04-30",
+        "tz": "America/Los_Angeles",
+        "dataAsOf": los_angeles["dataAsOf"],
+        "totalCalls": 8,  # A1..A8: one on the odd number (A7), seven on the plain one
+        "totalInbound": 8,
+        "totalOutbound": 0,
+        "totalDurationSeconds": 255,
+        "rows": [
+            # "+1 " sorts before "+15" (a space is U+0020)
+            {"date": "2026-04-30", "phoneNumber": ODD_NUMBER, "inbound": 1, "outbound": 0, "totalDurationSeconds": 64},
+            {"date": "2026-04-30", "phoneNumber": NUMBER, "inbound": 7, "outbound": 0, "totalDurationSeconds": 191},
+        ],
+    }  # fmt: skip
+    utc = report(api, zkey, "phone-usage", start_date="2026-05-01", end_date="2026-05-01")
+    assert utc["rows"] == [
+        {"date": "2026-05-01", "phoneNumber": ODD_NUMBER, "inbound": 1, "outbound": 0, "totalDurationSeconds": 64},
+        {"date": "2026-05-01", "phoneNumber": NUMBER, "inbound": 2, "outbound": 0, "totalDurationSeconds": 384},
+    ]  # fmt: skip
+    assert "tz" not in utc
+
+
+def test_ai_body_in_los_angeles(api: ApiClient, zkey: Key, today: date) -> None:
+    result = report(
+        api, zkey, "ai-usage", start_date="2026-04-30", end_date="2026-04-30", tz="America/Los_Angeles"
+    )
+    # A1..A8: 255 credits and prompt tokens; A7 (64) is the odd model; eight messages
+    amounts = {
+        "total_tokens": 255,
+        "total_cached_tokens": 0,
+        "total_audio_input_tokens": 0,
+        "total_audio_output_tokens": 0,
+        "total_credits": 255,
+    }
+    assert list(result)[:5] == ["workspace_id", "start_date", "end_date", "tz", "data_as_of"]
+    assert result == {
+        "workspace_id": WZ,
+        "start_date": "2026-04-30",
+        "end_date": "2026-04-30",
+        "tz": "America/Los_Angeles",
+        "data_as_of": data.recent_loaded_at(today).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "total_messages": 8,
+        "total_tokens": 255,
+        "total_prompt_tokens": 255,
+        "total_completion_tokens": 0,
+        "total_cached_tokens": 0,
+        "total_audio_input_tokens": 0,
+        "total_audio_output_tokens": 0,
+        "total_credits": 255,
+        "by_provider": [{"provider": "openai", **amounts}],
+        "by_type": [{"type": "chat", **amounts}],
+        "top_models": [
+            {"model": MODEL, "provider": "openai", "type": "chat", "total_tokens": 191, "total_credits": 191},
+            {
+                "model": ODD_MODEL,
+                "provider": "openai",
+                "type": "chat",
+                "total_tokens": 64,
+                "total_credits": 64,
+            },
+        ],
+    }
+
+
+def test_member_usage_in_kolkata(api: ApiClient, zkey: Key) -> None:
+    result = report(
+        api, zkey, f"member-usage/{MAYA}", start_date="2026-05-01", end_date="2026-05-01", tz="Asia/Kolkata"
+    )
+    # 2026-05-01 in Kolkata is [04-30 18:30Z, 05-01 18:30Z): A6..A9, and chat ZC4 (created at A9)
+    assert result == {
+        "workspaceId": WZ,
+        "memberId": MAYA,
+        "startDate": "2026-05-01",
+        "endDate": "2026-05-01",
+        "tz": "Asia/Kolkata",
+        "dataAsOf": result["dataAsOf"],
+        "totalChats": 1,
+        "totalMessages": 4,
+        "totalCredits": 480,
+        "totalTokens": 480,
+    }
+
+
+# --- daylight saving: days of 23 and 25 hours ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # spring forward: 2026-03-08 is 05:00Z .. 04:00Z next day (23 hours)
+        (
+            {"start_date": "2026-03-07", "end_date": "2026-03-09", "tz": "America/New_York"},
+            {"2026-03-07": 512, "2026-03-08": 1024 + 2048, "2026-03-09": 4096},
+        ),
+        ({"start_date": "2026-03-07", "end_date": "2026-03-09"}, {"2026-03-08": 512 + 1024, "2026-03-09": 2048 + 4096}),
+        # fall back: 2026-11-01 is 04:00Z .. 05:00Z next day (25 hours)
+        (
+            {"start_date": "2026-10-31", "end_date": "2026-11-02", "tz": "America/New_York"},
+            {"2026-10-31": 8192, "2026-11-01": 16384 + 32768, "2026-11-02": 65536},
+        ),
+        ({"start_date": "2026-10-31", "end_date": "2026-11-02"}, {"2026-11-01": 8192 + 16384, "2026-11-02": 32768 + 65536}),
+    ],
+)  # fmt: skip
+def test_daylight_saving_days(
+    api: ApiClient, zkey: Key, query: dict[str, str], expected: dict[str, int]
+) -> None:
+    assert by_date(report(api, zkey, "phone-usage", **query)["rows"], "totalDurationSeconds") == expected
+    assert by_date(report(api, zkey, "sms-usage", **query)["rows"], "segments") == expected
+    assert by_date(report(api, zkey, "voice-usage", **query)["ttsRows"], "characters") == expected
+    for day, weight in expected.items():
+        ai = report(api, zkey, "ai-usage", **{**query, "start_date": day, "end_date": day})
+        assert ai["total_credits"] == weight
+
+
+def test_a_range_ends_on_the_last_quarter_hour_of_its_local_day(api: ApiClient, zkey: Key) -> None:
+    # 2026-03-08 alone in New York: N2 (its first second) and N3 (its last), not N1 or N4
+    result = report(
+        api, zkey, "voice-usage", start_date="2026-03-08", end_date="2026-03-08", tz="America/New_York"
+    )
+    assert result["totalTtsCharacters"] == 1024 + 2048
+    assert result["totalSttDurationSeconds"] == D(3072) / 8
+    assert result["sttRows"] == [
+        {
+            "date": "2026-03-08",
+            "provider": "deepgram",
+            "model": "nova-2",
+            "durationSeconds": D("384"),
+            "messages": 2,
+        }
+    ]
+
+
+# --- the same data, whatever the zone -------------------------------------------------
+
+ZONES = [
+    "Asia/Kolkata",
+    "Asia/Kathmandu",
+    "Australia/Eucla",
+    "America/Los_Angeles",
+    "America/New_York",
+    "Pacific/Kiritimati",  # +14
+    "Etc/GMT+12",  # -12
+]
+
+
+def totals(result: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in result.items() if name.startswith("total")}
+
+
+@pytest.mark.parametrize("zone", ZONES)
+def test_sums_over_all_data_equal_the_utc_sums(
+    api: ApiClient, keys: dict[str, Key], zkey: Key, zone: str
+) -> None:
+    everything = {"start_date": "2000-01-01", "end_date": "2100-12-31"}
+    for base, key, member in ((ZONED, zkey, MAYA), (W1_REPORTS, keys["admin"], data.ADA)):
+        for path in REPORTS:
+            url = f"{base}/{path.format(member=member)}"
+            utc = body(api.get(url, key, everything))
+            zoned = body(api.get(url, key, {**everything, "tz": zone}))
+            assert totals(zoned) == totals(utc), (url, zone)
+            assert zoned["tz"] == zone
+    wz_ai = body(api.get(f"{ZONED}/ai-usage", zkey, {**everything, "tz": zone}))
+    assert wz_ai["total_credits"] == TOTAL_WEIGHT
+
+
+@pytest.mark.parametrize("zone", ["Asia/Tokyo", "Etc/GMT+12", "Pacific/Kiritimati", "America/St_Johns"])
+def test_the_widest_range_in_any_zone(api: ApiClient, keys: dict[str, Key], zone: str) -> None:
+    # day 1 and day 9999 have no local midnight in UTC on one side: the window is clipped, not a 500
+    widest = {"start_date": "0001-01-01", "end_date": "9999-12-31"}
+    for path in REPORTS:
+        url = f"{W1_REPORTS}/{path.format(member=data.ADA)}"
+        utc = body(api.get(url, keys["admin"], widest))
+        assert totals(body(api.get(url, keys["admin"], {**widest, "tz": zone}))) == totals(utc)
+
+
+@pytest.mark.parametrize("zone", ["America/Los_Angeles", "Asia/Kathmandu", "America/New_York"])
+def test_ai_days_match_the_events_put_on_local_days(
+    api: ApiClient, keys: dict[str, Key], zkey: Key, warehouse: Warehouse, zone: str
+) -> None:
+    """The same rules applied to the events themselves (staging, not the marts):
+    each valid event on the local date of its ``recorded_at``."""
+    everything = {"start_date": "2000-01-01", "end_date": "2100-12-31", "tz": zone, "format": "csv"}
+    with warehouse.connect() as conn:
+        events = conn.execute(
+            "select workspace_id::text, (recorded_at at time zone %s)::date, provider, model, sum(credits),"
+            " sum(total_tokens) from staging.stg_product__ai_usage_events where is_valid and workspace_id in (%s, %s)"
+            " group by 1, 2, 3, 4",
+            (zone, data.W1, WZ),
+        ).fetchall()
+    for workspace, key in ((data.W1, keys["admin"]), (WZ, zkey)):
+        response = api.get(f"/api/v2/w/{workspace}/reports/ai-usage", key, everything)
+        assert response.status_code == 200
+        lines = response.get_data(as_text=True).splitlines()[1:]
+        got: dict[tuple[str, str, str], tuple[Decimal, int]] = defaultdict(lambda: (D(0), 0))
+        for line in csv.reader(lines):
+            group = (line[0], line[1], line[2])  # date, provider, model
+            credits, tokens = got[group]
+            got[group] = (credits + D(line[10]), tokens + int(line[6]))
+        expected = {
+            (day.isoformat(), provider, model): (D(credits), int(tokens))
+            for ws, day, provider, model, credits, tokens in events
+            if ws == workspace
+        }
+        assert dict(got) == expected
+
+
+# --- defaults and validation ------------------------------------------------------------
+
+
+def test_default_ranges_are_taken_in_the_zone(api: ApiClient, keys: dict[str, Key]) -> None:
+    # A zone whose date is not UTC's right now: +14 from 10:00Z, -11 before
+    now = datetime.now(UTC)
+    zone, shift = ("Pacific/Kiritimati", 1) if now.hour >= 10 else ("Pacific/Pago_Pago", -1)
+    local_today = now.date() + timedelta(days=shift)
+    month_start = local_today.replace(day=1)
+    month_end = (month_start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    expected = {
+        "ai-usage": (local_today - timedelta(days=30), local_today),
+        "sms-usage": (month_start, month_end),
+        "phone-usage": (month_start, month_end),
+        "voice-usage": (month_start, month_end),
+        f"member-usage/{data.ADA}": (month_start, local_today),
+    }
+    for path, (start, end) in expected.items():
+        result = body(api.get(f"{W1_REPORTS}/{path}", keys["admin"], {"tz": zone}))
+        if datetime.now(UTC).date() != now.date() or datetime.now(UTC).hour != now.hour:
+            pytest.skip("the hour changed during the test")
+        names = ("start_date", "end_date") if path == "ai-usage" else ("startDate", "endDate")
+        assert (result[names[0]], result[names[1]]) == (start.isoformat(), end.isoformat()), path
+        assert result["tz"] == zone
+
+
+BAD_ZONES = ["Mars/Olympus", "", "utc", "America/New York", "../../etc/passwd", "localtime", "posixrules", "+05:30",
+             "Europe/Berlin/", "UTC\x00"]  # fmt: skip
+
+
+@pytest.mark.parametrize("path", REPORTS)
+@pytest.mark.parametrize("zone", BAD_ZONES)
+def test_an_unknown_zone_is_a_400_naming_tz(
+    api: ApiClient, keys: dict[str, Key], path: str, zone: str
+) -> None:
+    response = api.get(f"{W1_REPORTS}/{path.format(member=data.ADA)}", keys["admin"], {"tz": zone})
+    assert response.status_code == 400
+    error = error_of(response)
+    assert error["code"] == "invalid_parameter"
+    assert error["message"].startswith("tz must be an IANA time-zone name")
+
+
+def test_tz_given_twice_is_a_400(api: ApiClient, keys: dict[str, Key]) -> None:
+    response = api.get(f"{W1_REPORTS}/ai-usage", keys["admin"], [("tz", "UTC"), ("tz", "Asia/Kolkata")])
+    assert response.status_code == 400
+    assert "tz" in error_of(response)["message"]
+
+
+def test_a_bad_zone_is_still_after_the_key(api: ApiClient) -> None:
+    assert api.get(f"{W1_REPORTS}/ai-usage", None, {"tz": "Mars/Olympus"}).status_code == 401
+
+
+@pytest.mark.parametrize("path", REPORTS)
+def test_utc_bodies_are_exactly_those_without_tz(api: ApiClient, keys: dict[str, Key], path: str) -> None:
+    url = f"{W1_REPORTS}/{path.format(member=data.ADA)}"
+    march = {"start_date": "2024-03-01", "end_date": "2024-03-31"}
+    plain = api.get(url, keys["admin"], march).get_data()
+    assert api.get(url, keys["admin"], {**march, "tz": "UTC"}).get_data() == plain
+    assert b'"tz"' not in plain
+    # another name for the same offset is a zone like any other: named, same numbers
+    etc = body(api.get(url, keys["admin"], {**march, "tz": "Etc/UTC"}))
+    assert etc.pop("tz") == "Etc/UTC"
+    assert etc == body(api.get(url, keys["admin"], march))
+
+
+# --- units: windows and names -------------------------------------------------------------
+
+
+def _utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("zone", "day", "low", "high"),
+    [
+        ("Asia/Kolkata", "2026-05-01", "2026-04-30 18:30", "2026-05-01 18:30"),
+        ("Asia/Kathmandu", "2026-05-01", "2026-04-30 18:15", "2026-05-01 18:15"),
+        ("Australia/Eucla", "2026-05-01", "2026-04-30 15:15", "2026-05-01 15:15"),
+        ("America/Los_Angeles", "2026-04-30", "2026-04-30 07:00", "2026-05-01 07:00"),
+        ("America/New_York", "2026-03-08", "2026-03-08 05:00", "2026-03-09 04:00"),  # 23 hours
+        ("America/New_York", "2026-11-01", "2026-11-01 04:00", "2026-11-02 05:00"),  # 25 hours
+        # clocks jump at midnight: the day starts when they land (01:00), 23 hours
+        ("America/Santiago", "2026-09-06", "2026-09-06 04:00", "2026-09-07 03:00"),
+        ("America/Havana", "2026-03-08", "2026-03-08 05:00", "2026-03-09 04:00"),
+        # clocks go back at midnight: the day before has 25 hours
+        ("America/Santiago", "2026-04-04", "2026-04-04 03:00", "2026-04-05 04:00"),
+        # Samoa skipped 2011-12-30: an empty day
+        ("Pacific/Apia", "2011-12-30", "2011-12-30 10:00", "2011-12-30 10:00"),
+        ("UTC", "2026-05-01", "2026-05-01 00:00", "2026-05-02 00:00"),
+    ],
+)
+def test_the_utc_window_of_a_local_day(zone: str, day: str, low: str, high: str) -> None:
+    window = Zone(zone).window(DateRange(date.fromisoformat(day), date.fromisoformat(day)))
+    assert (window.low, window.high) == (_utc(low), _utc(high))
+    assert window.low_date == _utc(low).date()
+
+
+def test_window_dates_bound_the_primary_key_scan() -> None:
+    window = Zone("Asia/Kolkata").window(DateRange(date(2026, 5, 1), date(2026, 5, 31)))
+    # [04-30 18:30Z, 05-31 18:30Z): usage_date 04-30 .. 05-31
+    assert (window.low_date, window.high_date) == (date(2026, 4, 30), date(2026, 5, 31))
+    window = Zone("America/Los_Angeles").window(DateRange(date(2026, 5, 1), date(2026, 5, 1)))
+    assert (window.low_date, window.high_date) == (date(2026, 5, 1), date(2026, 5, 2))
+    # ending exactly at a UTC midnight does not reach into the next UTC date
+    window = Zone("Europe/London").window(DateRange(date(2026, 1, 5), date(2026, 1, 5)))
+    assert (window.low_date, window.high_date) == (date(2026, 1, 5), date(2026, 1, 5))
+
+
+def test_the_first_and_last_days_do_not_overflow() -> None:
+    for name in ("Asia/Tokyo", "Etc/GMT+12", "Pacific/Kiritimati"):
+        window = Zone(name).window(DateRange(date.min, date.max))
+        assert window.low <= window.high
+
+
+def test_zone_names() -> None:
+    assert parse_zone(None) == UTC_ZONE
+    assert parse_zone("UTC").is_utc
+    assert not parse_zone("Etc/UTC").is_utc
+    assert parse_zone("Asia/Kathmandu").name == "Asia/Kathmandu"
+    assert {"UTC", "Asia/Kolkata", "Australia/Eucla", "America/Los_Angeles"} <= known_zones()
+    assert not {"localtime", "posixrules"} & known_zones()
