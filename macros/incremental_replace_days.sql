@@ -74,12 +74,23 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The newest raw landing the current table was built from, less the lookback. -#}
+{#- The newest raw landing the current table was built from, less the
+    lookback, as a timestamp literal. It is read when the model is compiled
+    (a query of its own), not left as a subquery: with a literal the planner
+    sees how few rows are newer and walks the _loaded_at / last_loaded_at
+    indexes instead of scanning the table. -#}
 {% macro build_watermark() -%}
-    select
-        coalesce(max(last_loaded_at), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
-        - interval '{{ var("incremental_lookback_minutes") | int }} minutes'
-    from {{ this }}
+    {%- set lookback = var("incremental_lookback_minutes") | int -%}
+    {%- if execute -%}
+        {#- as text with its UTC offset, so no session time zone can shift it -#}
+        {%- set found = run_query(
+            "select cast(coalesce(max(last_loaded_at), cast('1900-01-01 00:00:00+00' as timestamp with time zone))"
+            ~ " - interval '" ~ lookback ~ " minutes' as " ~ dbt.type_string() ~ ") from " ~ this
+        ) -%}
+        cast('{{ found.columns[0].values()[0] }}' as timestamp with time zone)
+    {%- else -%}
+        cast('1900-01-01 00:00:00+00' as timestamp with time zone)
+    {%- endif -%}
 {%- endmacro %}
 
 {#- The model's final select. Incremental: the rebuilt rows, in the existing
