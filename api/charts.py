@@ -35,6 +35,7 @@ PLOT_HEIGHT = HEIGHT - TOP - BOTTOM
 LEFT_INSET = 0.09  # share of the width kept free for the y labels
 MAX_X_LABELS = 8
 MAX_SERIES = 8
+MIN_SLOTS = 14
 
 # Distinguishable, colour-blind-aware hues (after Okabe-Ito and Tableau 10), then grey for "Other".
 PALETTE = ("#2f6fd6", "#e08a00", "#1a9e77", "#8a5cd0", "#d1495b", "#1b9fc2", "#7a9c1a", "#c2569b")
@@ -257,8 +258,10 @@ def render_svg(chart: Chart, range_text: str = "") -> Markup:
     maximum = max(totals, default=0.0)
     step = nice_step(maximum)
     top_value = max(step, math.ceil(maximum / step - 1e-9) * step)
-    inset_units = count * LEFT_INSET / (1 - LEFT_INSET)
-    width_units = count + inset_units
+    # A short range keeps bars of a sensible width, centred, as if there were MIN_SLOTS of them.
+    slots = max(count, MIN_SLOTS)
+    inset_units = slots * LEFT_INSET / (1 - LEFT_INSET) + (slots - count) / 2
+    width_units = inset_units + count + (slots - count) / 2
     title_id, desc_id = f"{chart.chart_id}-title", f"{chart.chart_id}-desc"
 
     def y_of(value: float) -> float:

@@ -42,6 +42,7 @@ RANGES = [
     pytest.param({"start_date": "2024-02-29", "end_date": "2024-04-01"}, id="leap-day-to-april"),
     pytest.param({}, id="api-defaults"),
     pytest.param({"start_date": "2024-03-04"}, id="start-only"),
+    pytest.param({"start_date": "2024-03-03", "end_date": "2024-03-03"}, id="one-day"),
     pytest.param({"start_date": "2020-01-01", "end_date": "2020-01-31"}, id="empty"),
 ]
 
