@@ -11,9 +11,8 @@ the documented order.
 from __future__ import annotations
 
 import json
-import math
+import re
 import uuid
-from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -41,37 +40,31 @@ def timestamp_text(value: datetime) -> str:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
-def encode(value: Any) -> str:
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
+# A Decimal travels through the standard library's C encoder as a string
+# wrapped in NUL characters (which the encoder always escapes, and which no
+# PostgreSQL text can hold); the quotes and markers are then stripped, leaving
+# the number literal. Several times faster than encoding in Python.
+_DECIMAL_MARK = "\x00"
+_MARKED_DECIMAL = re.compile(r'"\\u0000(-?[0-9]+(?:\.[0-9]+)?)\\u0000"')
+
+
+def _encode_default(value: Any) -> str:
     if isinstance(value, Decimal):
-        return decimal_literal(value)
-    if isinstance(value, int):
-        return int.__repr__(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError(f"cannot write {value} as JSON")
-        return float.__repr__(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, Mapping):
-        members = (
-            f"{json.dumps(str(key), ensure_ascii=False)}:{encode(item)}" for key, item in value.items()
-        )
-        return "{" + ",".join(members) + "}"
-    if isinstance(value, list | tuple):
-        return "[" + ",".join(encode(item) for item in value) + "]"
+        return _DECIMAL_MARK + decimal_literal(value) + _DECIMAL_MARK
     if isinstance(value, datetime):
-        return json.dumps(timestamp_text(value))
+        return timestamp_text(value)
     if isinstance(value, date):
-        return json.dumps(value.isoformat())
+        return value.isoformat()
     if isinstance(value, uuid.UUID):
-        return json.dumps(str(value))
+        return str(value)
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def encode(value: Any) -> str:
+    text = json.dumps(
+        value, ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_encode_default
+    )
+    return _MARKED_DECIMAL.sub(r"\1", text)
 
 
 class ExactJSONProvider(DefaultJSONProvider):
