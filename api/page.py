@@ -479,13 +479,6 @@ def members_section(workspace: uuid.UUID, dates: DateRange) -> dict[str, Any]:
         },
         "active_count": len(active),
         "credits_per_member": per_member,
-        "empty": not any(
-            item["usage"]["totalChats"]
-            or item["usage"]["totalMessages"]
-            or item["usage"]["totalTokens"]
-            or item["usage"]["totalCredits"]
-            for item in members
-        ),
     }
 
 
