@@ -8,11 +8,13 @@ and rows in one pass) and reads ``marts.data_freshness`` in the same
 statement, so a report is one consistent snapshot even while a build runs.
 
 Every report also takes ``tz`` and ``format`` (CONTRACT §6). The statements
-are templates with one slot per mart (``api.zones.mart_source``): with UTC
-they read the daily marts by ``usage_date``, exactly as before; with another
-zone the same statement reads the quarter-hourly twins over the zone's UTC
-window and groups by the local day. CSV (``api.csvexport``) lists each
-report's finest rows; ``ETag`` / ``If-None-Match`` are in ``api.caching``.
+are templates with a slot for the rows they read (``api.zones.range_rows``
+and ``rows_by_day``): with UTC the daily marts by ``usage_date``, exactly as
+before; with another zone the quarter-hourly twins where the zone's local
+days cut UTC dates and the daily marts for the rest, each row on its local
+day. A day that nets to no activity there (a count of zero) is left out by
+``having``. CSV (``api.csvexport``) lists each report's finest rows; ``ETag``
+and ``If-None-Match`` are in ``api.caching``.
 
 Lists are sorted here, in Python, by Unicode code point (the same order
 whatever collation the warehouse uses):
@@ -44,7 +46,7 @@ from api.errors import ApiError, bad_request
 from api.jsonenc import rounded
 from api.params import DateRange, current_month, last_30_days, month_to_date, parse_uuid
 from api.reportquery import CSV, ReportQuery, report_query
-from api.zones import UTC_ZONE, Zone, mart_source, range_params, with_zone
+from api.zones import UTC_ZONE, Zone, build_running, range_rows, reading, rows_by_day, with_zone
 
 bp = Blueprint("reports", __name__, url_prefix="/api/v2/w/<workspace_id>/reports")
 
@@ -87,8 +89,14 @@ def _report_request(workspace_id: str, default: Callable[[date], DateRange]) -> 
     return workspace, query
 
 
-def _range_params(workspace_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -> dict[str, Any]:
-    return {"workspace_id": workspace_id, **range_params(dates, zone)}
+def _reading(
+    workspace_id: uuid.UUID, dates: DateRange, zone: Zone, by_day: bool = True
+) -> tuple[bool, dict[str, Any]]:
+    """Whether the statement may take whole UTC dates from the daily marts (``api.zones.reading``;
+    not while a build runs), and its parameters."""
+    mixed = zone.is_utc or not build_running(get_db())
+    read = reading(dates, zone, by_day, mixed)
+    return read.planned, {"workspace_id": workspace_id, **read.params}
 
 
 CsvResult = tuple[Any, csvexport.CsvTable]  # (data_as_of, the lines)
@@ -140,24 +148,21 @@ def _from_body(body: dict[str, Any], table: Callable[[dict[str, Any]], csvexport
 
 # --- AI ---------------------------------------------------------------------
 
+AI_DIMS = ("provider", "model", "model_type")
+AI_MEASURES = (
+    "event_count",
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "cached_tokens",
+    "audio_input_tokens",
+    "audio_output_tokens",
+    "credits",
+)
+
 AI_USAGE_TEMPLATE = """
 with usage as (
-    select
-        {usage.day} as usage_day,
-        provider,
-        model,
-        model_type,
-        prompt_tokens,
-        completion_tokens,
-        total_tokens,
-        cached_tokens,
-        audio_input_tokens,
-        audio_output_tokens,
-        credits
-    from {usage.table}
-    where
-        workspace_id = %(workspace_id)s
-        and {usage.in_range}
+    {usage_rows}
 )
 
 select
@@ -177,23 +182,25 @@ select
     sum(credits) as credits,
     (
         select sum(message_counts.message_count)
-        from {messages.table} as message_counts
-        where
-            message_counts.workspace_id = %(workspace_id)s
-            and {messages.in_range}
+        from ({message_rows}) as message_counts
     ) as total_messages,
     {data_as_of} as data_as_of
 from usage
 group by grouping sets ({grouping_sets})
+{having}
 """
 
 
-def ai_usage_sql(zone: Zone, per_day: bool = False) -> str:
+def ai_usage_sql(zone: Zone, per_day: bool = False, planned: bool = True) -> str:
     """The AI statement for ``zone``; ``per_day`` groups by day, provider, model and type
-    instead (the CSV lines, with the grand total row for ``data_as_of``)."""
+    instead (the CSV lines, with the grand total row for ``data_as_of``). The body only
+    totals the range (``range_rows``); the CSV lines need the days (``rows_by_day``)."""
     return AI_USAGE_TEMPLATE.format(
-        usage=mart_source("ai_usage", zone),
-        messages=mart_source("message_counts", zone, "message_counts"),
+        usage_rows=rows_by_day("ai_usage", zone, planned, AI_DIMS, AI_MEASURES)
+        if per_day
+        else range_rows("ai_usage", zone, (*AI_DIMS, *AI_MEASURES), planned=planned),
+        message_rows=range_rows("message_counts", zone, ("message_count",), planned=planned),
+        having="having grouping(usage_day) = 1 or sum(event_count) <> 0" if per_day else "",
         day_column="usage_day" if per_day else "null::date",
         grouping_sets="(), (usage_day, provider, model, model_type)"
         if per_day
@@ -273,13 +280,15 @@ def shape_ai_usage(
 
 def ai_usage_report(workspace_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -> dict[str, Any]:
     """The AI report's body (one statement, then ``shape_ai_usage``); the caller has authorized."""
-    rows = get_db().fetch_all(ai_usage_sql(zone), _range_params(workspace_id, dates, zone))
+    planned, params = _reading(workspace_id, dates, zone, by_day=False)
+    rows = get_db().fetch_all(ai_usage_sql(zone, planned=planned), params)
     return with_zone(shape_ai_usage(workspace_id, dates, rows), zone)
 
 
 def ai_usage_lines(workspace_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -> CsvResult:
     """The AI report's CSV: one line per day, provider, model and type (one statement)."""
-    rows = get_db().fetch_all(ai_usage_sql(zone, per_day=True), _range_params(workspace_id, dates, zone))
+    planned, params = _reading(workspace_id, dates, zone)
+    rows = get_db().fetch_all(ai_usage_sql(zone, per_day=True, planned=planned), params)
     lines = [
         {
             "date": row["usage_date"],
@@ -332,27 +341,29 @@ select
     sum(outbound_segments) as outbound_segments,
     {data_as_of} as data_as_of
 from (
-    select
-        {sms.day} as usage_day,
-        phone_number,
-        message_count,
-        inbound_messages,
-        outbound_messages,
-        characters,
-        segments,
-        inbound_segments,
-        outbound_segments
-    from {sms.table}
-    where
-        workspace_id = %(workspace_id)s
-        and {sms.in_range}
+    {sms_rows}
 ) as sms
 group by grouping sets ((), (usage_day, phone_number))
+having grouping(usage_day) = 1 or sum(message_count) <> 0
 """
 
 
-def sms_usage_sql(zone: Zone) -> str:
-    return SMS_USAGE_TEMPLATE.format(sms=mart_source("sms_usage", zone), data_as_of=DATA_AS_OF)
+SMS_DIMS = ("phone_number",)
+SMS_MEASURES = (
+    "message_count",
+    "inbound_messages",
+    "outbound_messages",
+    "characters",
+    "segments",
+    "inbound_segments",
+    "outbound_segments",
+)
+
+
+def sms_usage_sql(zone: Zone, planned: bool = True) -> str:
+    return SMS_USAGE_TEMPLATE.format(
+        sms_rows=rows_by_day("sms_usage", zone, planned, SMS_DIMS, SMS_MEASURES), data_as_of=DATA_AS_OF
+    )
 
 
 SMS_USAGE_SQL = sms_usage_sql(UTC_ZONE)
@@ -399,7 +410,8 @@ def shape_sms_usage(
 
 def sms_usage_report(workspace_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -> dict[str, Any]:
     """The SMS report's body (one statement, then ``shape_sms_usage``); the caller has authorized."""
-    rows = get_db().fetch_all(sms_usage_sql(zone), _range_params(workspace_id, dates, zone))
+    planned, params = _reading(workspace_id, dates, zone)
+    rows = get_db().fetch_all(sms_usage_sql(zone, planned), params)
     return with_zone(shape_sms_usage(workspace_id, dates, rows), zone)
 
 
@@ -427,24 +439,22 @@ select
     sum(duration_seconds) as duration_seconds,
     {data_as_of} as data_as_of
 from (
-    select
-        {phone.day} as usage_day,
-        phone_number,
-        call_count,
-        inbound_calls,
-        outbound_calls,
-        duration_seconds
-    from {phone.table}
-    where
-        workspace_id = %(workspace_id)s
-        and {phone.in_range}
+    {phone_rows}
 ) as phone
 group by grouping sets ((), (usage_day, phone_number))
+having grouping(usage_day) = 1 or sum(call_count) <> 0
 """
 
 
-def phone_usage_sql(zone: Zone) -> str:
-    return PHONE_USAGE_TEMPLATE.format(phone=mart_source("phone_usage", zone), data_as_of=DATA_AS_OF)
+PHONE_DIMS = ("phone_number",)
+PHONE_MEASURES = ("call_count", "inbound_calls", "outbound_calls", "duration_seconds")
+
+
+def phone_usage_sql(zone: Zone, planned: bool = True) -> str:
+    return PHONE_USAGE_TEMPLATE.format(
+        phone_rows=rows_by_day("phone_usage", zone, planned, PHONE_DIMS, PHONE_MEASURES),
+        data_as_of=DATA_AS_OF,
+    )
 
 
 PHONE_USAGE_SQL = phone_usage_sql(UTC_ZONE)
@@ -485,7 +495,8 @@ def shape_phone_usage(
 
 def phone_usage_report(workspace_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -> dict[str, Any]:
     """The phone report's body (one statement, then ``shape_phone_usage``); the caller has authorized."""
-    rows = get_db().fetch_all(phone_usage_sql(zone), _range_params(workspace_id, dates, zone))
+    planned, params = _reading(workspace_id, dates, zone)
+    rows = get_db().fetch_all(phone_usage_sql(zone, planned), params)
     return with_zone(shape_phone_usage(workspace_id, dates, rows), zone)
 
 
@@ -516,25 +527,22 @@ select
     sum(characters) as characters,
     {data_as_of} as data_as_of
 from (
-    select
-        {voice.day} as usage_day,
-        kind,
-        provider,
-        model,
-        event_count,
-        duration_seconds,
-        characters
-    from {voice.table}
-    where
-        workspace_id = %(workspace_id)s
-        and {voice.in_range}
+    {voice_rows}
 ) as voice
 group by grouping sets ((), (kind), (kind, provider, model), (kind, usage_day, provider, model))
+having grouping(usage_day) = 1 or sum(event_count) <> 0
 """
 
 
-def voice_usage_sql(zone: Zone) -> str:
-    return VOICE_USAGE_TEMPLATE.format(voice=mart_source("voice_usage", zone), data_as_of=DATA_AS_OF)
+VOICE_DIMS = ("kind", "provider", "model")
+VOICE_MEASURES = ("event_count", "duration_seconds", "characters")
+
+
+def voice_usage_sql(zone: Zone, planned: bool = True) -> str:
+    return VOICE_USAGE_TEMPLATE.format(
+        voice_rows=rows_by_day("voice_usage", zone, planned, VOICE_DIMS, VOICE_MEASURES),
+        data_as_of=DATA_AS_OF,
+    )
 
 
 VOICE_USAGE_SQL = voice_usage_sql(UTC_ZONE)
@@ -592,7 +600,8 @@ def shape_voice_usage(
 
 def voice_usage_report(workspace_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -> dict[str, Any]:
     """The voice report's body (one statement, then ``shape_voice_usage``); the caller has authorized."""
-    rows = get_db().fetch_all(voice_usage_sql(zone), _range_params(workspace_id, dates, zone))
+    planned, params = _reading(workspace_id, dates, zone)
+    rows = get_db().fetch_all(voice_usage_sql(zone, planned), params)
     return with_zone(shape_voice_usage(workspace_id, dates, rows), zone)
 
 
@@ -624,27 +633,25 @@ select
     sum(total_tokens) as total_tokens,
     {data_as_of} as data_as_of
 from (
-    select
-        {member.day} as usage_day,
-        chats_created,
-        messages_sent,
-        credits,
-        total_tokens
-    from {member.table}
-    where
-        workspace_id = %(workspace_id)s
-        and member_id = %(member_id)s
-        and {member.in_range}
+    {member_rows}
 ) as member_usage
 group by grouping sets ({grouping_sets})
+{having}
 """
 
+MEMBER_MEASURES = ("chats_created", "messages_sent", "ai_event_count", "credits", "total_tokens")
 
-def member_usage_sql(zone: Zone, per_day: bool = False) -> str:
-    """The member statement for ``zone``: one row (the totals), or with ``per_day``
-    also one row per day with activity (the CSV lines)."""
+
+def member_usage_sql(zone: Zone, per_day: bool = False, planned: bool = True) -> str:
+    """The member statement for ``zone``: one row (the totals, from ``range_rows``), or
+    with ``per_day`` also one row per day with activity (the CSV lines)."""
     return MEMBER_USAGE_TEMPLATE.format(
-        member=mart_source("member_usage", zone),
+        member_rows=rows_by_day("member_usage", zone, planned, (), MEMBER_MEASURES, key="member_id")
+        if per_day
+        else range_rows("member_usage", zone, MEMBER_MEASURES, key="member_id", planned=planned),
+        having="having grouping(usage_day) = 1 or sum(chats_created + messages_sent + ai_event_count) <> 0"
+        if per_day
+        else "",
         day_column="usage_day" if per_day else "null::date",
         grouping_sets="(), (usage_day)" if per_day else "()",
         data_as_of=DATA_AS_OF,
@@ -675,8 +682,8 @@ def member_usage_report(
     workspace_id: uuid.UUID, member_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE
 ) -> dict[str, Any]:
     """One member's usage body (one statement, then ``shape_member_usage``); the caller has authorized."""
-    params = {**_range_params(workspace_id, dates, zone), "member_id": member_id}
-    row = get_db().fetch_one(member_usage_sql(zone), params)
+    planned, params = _reading(workspace_id, dates, zone, by_day=False)
+    row = get_db().fetch_one(member_usage_sql(zone, planned=planned), {**params, "member_id": member_id})
     return with_zone(shape_member_usage(workspace_id, member_id, dates, row), zone)
 
 
@@ -684,8 +691,10 @@ def member_usage_lines(
     workspace_id: uuid.UUID, member_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE
 ) -> CsvResult:
     """One member's CSV: one line per day with activity (one statement)."""
-    params = {**_range_params(workspace_id, dates, zone), "member_id": member_id}
-    rows = get_db().fetch_all(member_usage_sql(zone, per_day=True), params)
+    planned, params = _reading(workspace_id, dates, zone)
+    rows = get_db().fetch_all(
+        member_usage_sql(zone, per_day=True, planned=planned), {**params, "member_id": member_id}
+    )
     lines = [
         {
             "date": row["usage_date"],

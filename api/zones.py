@@ -7,14 +7,26 @@ calendar days in that zone: the range becomes the UTC instants
 ``zoneinfo`` (a day of 23 or 25 hours at a daylight-saving change, offsets of
 +5:30, +5:45, +8:45 ...), and the report reads the mart's quarter-hourly twin.
 Every real UTC offset is a multiple of 15 minutes, so a local day is exactly a
-set of the twin's 15-minute buckets; each bucket is put on its local day in SQL
-with ``(usage_quarter_hour at time zone %(tz)s)::date``. The statement also
-bounds ``usage_date`` by the UTC dates of the two ends so the primary key's
-prefix ``(workspace_id, usage_date, ...)`` narrows the scan.
+set of the twin's 15-minute buckets; a bucket is put on its local day in SQL
+with ``(usage_quarter_hour at time zone %(tz)s)::date``. Statements also bound
+``usage_date`` by the UTC dates of the two ends so the primary key's prefix
+``(workspace_id, usage_date, ...)`` narrows the scan.
 
 The start of a local day is its first instant: local midnight, or, where a
 zone skips midnight (a change at 00:00, as in Chile or Cuba), the instant the
 clocks jump; a day a zone skipped entirely (Samoa's 2011-12-30) is empty.
+
+Reading every quarter hour of a long window is 96 times the rows of the UTC
+report, so a statement reads the quarter hours only where the daily sums do
+not tell: one that only totals the range (the AI body, member usage) takes
+the window's whole UTC dates from the daily mart and only its first and last
+UTC dates from the quarter hours (``range_rows``); one that lists days (SMS,
+phone and voice rows, the CSV lines) also takes each whole UTC date from the
+daily mart, on the local day holding most of it, and moves the quarter hours
+of its shorter part to the other local day (``rows_by_day``). Either way the
+sums are exactly those of the quarter hours. While a build runs (it commits a
+quarter-hourly mart before its daily sums) zoned statements read the quarter
+hours alone (``build_running``).
 
 Table names come only from the whitelist ``MARTS``, never from a request.
 """
@@ -22,6 +34,7 @@ Table names come only from the whitelist ``MARTS``, never from a request.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -82,16 +95,16 @@ class Zone:
             )
         except OverflowError:
             return _EARLIEST if day.year == date.min.year else _LATEST
-        if self._local_date(earlier) >= day:
+        if self.local_date(earlier) >= day:
             return earlier
         instant = earlier
-        while instant < later and self._local_date(instant) < day:
+        while instant < later and self.local_date(instant) < day:
             instant += _QUARTER_HOUR  # every real change falls on a quarter hour
-        while instant > earlier and self._local_date(instant - timedelta(minutes=1)) >= day:
+        while instant > earlier and self.local_date(instant - timedelta(minutes=1)) >= day:
             instant -= timedelta(minutes=1)  # (and if one did not, the minute it did)
         return instant
 
-    def _local_date(self, instant: datetime) -> date:
+    def local_date(self, instant: datetime) -> date:
         return instant.astimezone(self.info).date()
 
     def window(self, dates: DateRange) -> UtcWindow:
@@ -129,52 +142,226 @@ def parse_zone(value: str | None, name: str = "tz") -> Zone:
 
 
 @dataclass(frozen=True)
-class MartSource:
-    """Where and how a report statement reads one mart for one zone.
+class Reading:
+    """How a statement reads the marts for one range in one zone: its bound parameters,
+    and whether it may take the window's whole UTC dates from the daily marts
+    (``planned``: see ``range_rows`` and ``rows_by_day``) or reads quarter hours only."""
 
-    ``table`` is the daily mart or its quarter-hourly twin; ``day`` the SQL
-    expression of the (local) day a row belongs to; ``in_range`` the condition
-    selecting the range (workspace not included). All take bound parameters
-    only (see ``range_params``)."""
-
-    table: str
-    day: str
-    in_range: str
+    params: dict[str, Any]
+    planned: bool
 
 
-def mart_source(mart: str, zone: Zone, alias: str | None = None) -> MartSource:
+# The advisory lock `make build` (scripts/build.py) holds for a whole dbt build.
+BUILD_LOCK_KEY = 7_305_118_042
+
+BUILD_RUNNING_SQL = """
+select exists (
+    select 1
+    from pg_locks
+    where
+        locktype = 'advisory'
+        and database = (select oid from pg_database where datname = current_database())
+        and classid = %(high)s::oid
+        and objid = %(low)s::oid
+        and objsubid = 1
+        and granted
+) as running
+"""
+
+
+def build_running(database: Any) -> bool:
+    """Whether a build holds the build lock now (read from ``pg_locks``, never taken).
+
+    A build commits each mart on its own, a quarter-hourly mart before its daily
+    sums, so between the two a statement reading both could count a late row in
+    one and not the other. While a build runs, zoned reports read the quarter
+    hours alone: slower, and whole. (Checked before the statement: a build that
+    starts after the check needs far longer than the statement to commit a mart.)"""
+    row = database.fetch_one(
+        BUILD_RUNNING_SQL, {"high": BUILD_LOCK_KEY >> 32, "low": BUILD_LOCK_KEY & 0xFFFFFFFF}
+    )
+    return bool(row and row["running"])
+
+
+# The longest run of whole UTC dates a plan lists (about three years); a longer window
+# reads every quarter hour instead.
+PLAN_DAYS = 1100
+
+
+def reading(dates: DateRange, zone: Zone, by_day: bool = True, mixed: bool = True) -> Reading:
+    """The parameters for ``dates`` in ``zone``; ``by_day=False`` for a statement that only
+    totals the range (``range_rows``), which needs no plan; ``mixed=False`` to read the
+    quarter hours alone (while a build runs)."""
+    params: dict[str, Any] = {"start_date": dates.start, "end_date": dates.end}
+    if zone.is_utc:
+        return Reading(params, planned=False)
+    window = zone.window(dates)
+    params.update(
+        tz=zone.name, low=window.low, high=window.high, low_date=window.low_date, high_date=window.high_date
+    )
+    if not mixed:
+        return Reading(params, planned=False)
+    if not by_day:
+        return Reading(params, planned=True)
+    plan = _plan(zone, window)
+    if plan is not None:
+        params.update(plan)
+    return Reading(params, planned=plan is not None)
+
+
+def _plan(zone: Zone, window: UtcWindow) -> dict[str, list[Any]] | None:
+    """Where the local day changes inside each whole UTC date of the window.
+
+    For each UTC date D strictly between the window's first and last: the local day
+    holding the longer part of D, and the shorter part (its instants and its local
+    day). ``None`` when the window is too long or a date is irregular (a local day
+    that changes twice in it, or not on a quarter hour: only in history)."""
+    first = window.low_date + timedelta(days=1)
+    count = (window.high_date - first).days
+    if count > PLAN_DAYS:
+        return None
+    plan: dict[str, list[Any]] = {name: [] for name in PLAN_COLUMNS}
+    for offset in range(max(count, 0)):
+        day = first + timedelta(days=offset)
+        start = datetime.combine(day, time(), UTC)
+        end = start + timedelta(days=1)
+        before, after = zone.local_date(start), zone.local_date(end - timedelta(microseconds=1))
+        if before == after:  # the whole date is one local day
+            long_day, short = before, (start, start, before)
+        elif after == before + timedelta(days=1):
+            cut = zone.day_start(after)
+            if not start < cut < end or (cut - start) % _QUARTER_HOUR:
+                return None
+            if cut - start <= end - cut:
+                long_day, short = after, (start, cut, before)
+            else:
+                long_day, short = before, (cut, end, after)
+        else:
+            return None
+        for name, value in zip(PLAN_COLUMNS, (day, long_day, *short), strict=True):
+            plan[name].append(value)
+    return plan
+
+
+PLAN_COLUMNS = ("plan_date", "plan_long_day", "plan_short_from", "plan_short_to", "plan_short_day")
+
+
+def _checked(mart: str) -> str:
     if mart not in MARTS:
         raise ValueError(f"unknown mart {mart!r}")
-    column = f"{alias}." if alias else ""
+    return mart
+
+
+def _keyed(alias: str, key: str | None) -> str:
+    """The workspace (and, given ``key``, the column equal to the parameter of that name)."""
+    condition = f"{alias}.workspace_id = %(workspace_id)s"
+    return f"{condition} and {alias}.{key} = %({key})s" if key else condition
+
+
+def range_rows(
+    mart: str, zone: Zone, columns: Sequence[str], key: str | None = None, planned: bool = True
+) -> str:
+    """A query for ``columns`` of the mart's rows of ``%(workspace_id)s`` in the range, for a
+    statement that totals the range without splitting it into days (the AI body, member usage).
+
+    With UTC: the daily mart. With another zone the window's UTC dates strictly between
+    its first and last are wholly inside it, so they are read from the daily mart (the
+    sums of their quarter hours, 96 times fewer rows), and only the first and last UTC
+    dates from the quarter-hourly twin, cut at the window's ends. Not ``planned``: every
+    quarter hour of the window."""
+    mart = _checked(mart)
+    daily = ", ".join(f"daily.{column}" for column in columns)
     if zone.is_utc:
-        return MartSource(
-            table=f"marts.{mart}_daily",
-            day=f"{column}usage_date",
-            in_range=f"{column}usage_date between %(start_date)s and %(end_date)s",
+        return (
+            f"select {daily} from marts.{mart}_daily as daily where {_keyed('daily', key)}"
+            " and daily.usage_date between %(start_date)s and %(end_date)s"
         )
-    return MartSource(
-        table=f"marts.{mart}_quarter_hourly",
-        day=f"({column}usage_quarter_hour at time zone %(tz)s)::date",
-        in_range=(
-            f"{column}usage_date between %(low_date)s and %(high_date)s"
-            f" and {column}usage_quarter_hour >= %(low)s and {column}usage_quarter_hour < %(high)s"
-        ),
-    )
+    quarter = ", ".join(f"qh.{column}" for column in columns)
+    if not planned:
+        return (
+            f"select {quarter} from marts.{mart}_quarter_hourly as qh where {_keyed('qh', key)}"
+            " and qh.usage_date between %(low_date)s and %(high_date)s"
+            " and qh.usage_quarter_hour >= %(low)s and qh.usage_quarter_hour < %(high)s"
+        )
+    return f"""select {daily} from marts.{mart}_daily as daily
+    where {_keyed("daily", key)} and daily.usage_date > %(low_date)s and daily.usage_date < %(high_date)s
+    union all
+    select {quarter} from marts.{mart}_quarter_hourly as qh
+    where {_keyed("qh", key)} and qh.usage_date in (%(low_date)s, %(high_date)s)
+        and qh.usage_quarter_hour >= %(low)s and qh.usage_quarter_hour < %(high)s"""
 
 
-def range_params(dates: DateRange, zone: Zone) -> dict[str, Any]:
-    """The bound parameters ``mart_source``'s expressions use."""
-    params: dict[str, Any] = {"start_date": dates.start, "end_date": dates.end}
-    if not zone.is_utc:
-        window = zone.window(dates)
-        params.update(
-            tz=zone.name,
-            low=window.low,
-            high=window.high,
-            low_date=window.low_date,
-            high_date=window.high_date,
+def rows_by_day(
+    mart: str,
+    zone: Zone,
+    planned: bool,
+    dims: Sequence[str],
+    measures: Sequence[str],
+    key: str | None = None,
+) -> str:
+    """A query for ``usage_day``, ``dims`` and ``measures`` of the mart's rows of
+    ``%(workspace_id)s`` in the range, each on its (local) day, for a statement that
+    groups by day. Sums over it are exact; a (day, dims) group whose counts sum to
+    zero had no activity and is to be left out (``having``).
+
+    * UTC: the daily mart, ``usage_date`` as it is.
+    * Another zone, ``planned`` (see ``_plan``): the first and last UTC dates of the
+      window from the quarter hours, each on its local day; every UTC date between
+      from the daily mart on the local day holding its longer part, and the quarter
+      hours of its shorter part (at most 12 hours, usually far fewer) moved from that
+      day to their own: added there, subtracted from the other. This reads the same
+      sums as every quarter hour of the window, at a fraction of the rows. (Each
+      date's shorter part is one range of the primary key, summed per date and key
+      before it moves; ``offset 0`` keeps the planner from joining the whole
+      window's quarter hours instead.)
+    * Another zone, not planned (a window longer than ``PLAN_DAYS``, a date that
+      changes local day twice, a build running): every quarter hour of the window
+      on its local day.
+    """
+    mart = _checked(mart)
+    daily, quarter = f"marts.{mart}_daily", f"marts.{mart}_quarter_hourly"
+
+    def columns(alias: str, sign: str = "") -> str:
+        return ", ".join([*(f"{alias}.{dim}" for dim in dims), *(f"{sign}{alias}.{m}" for m in measures)])
+
+    if zone.is_utc:
+        return (
+            f"select daily.usage_date as usage_day, {columns('daily')} from {daily} as daily"
+            f" where {_keyed('daily', key)} and daily.usage_date between %(start_date)s and %(end_date)s"
         )
-    return params
+    shorter = ", ".join([*(f"qh.{dim}" for dim in dims), *(f"sum(qh.{m}) as {m}" for m in measures)])
+    moved = ", ".join([*(f"shorter.{dim}" for dim in dims), *(f"moved.sign * shorter.{m}" for m in measures)])
+    local_day = "(qh.usage_quarter_hour at time zone %(tz)s)::date"
+    in_window = "qh.usage_quarter_hour >= %(low)s and qh.usage_quarter_hour < %(high)s"
+    if not planned:
+        return (
+            f"select {local_day} as usage_day, {columns('qh')} from {quarter} as qh"
+            f" where {_keyed('qh', key)} and qh.usage_date between %(low_date)s and %(high_date)s and {in_window}"
+        )
+    return f"""select {local_day} as usage_day, {columns("qh")} from {quarter} as qh
+    where {_keyed("qh", key)} and qh.usage_date in (%(low_date)s, %(high_date)s) and {in_window}
+    union all
+    select plan.long_day, {columns("daily")}
+    from unnest(%(plan_date)s::date[], %(plan_long_day)s::date[]) as plan (usage_date, long_day)
+    inner join {daily} as daily on daily.usage_date = plan.usage_date
+    where {_keyed("daily", key)} and daily.usage_date > %(low_date)s and daily.usage_date < %(high_date)s
+    union all
+    select moved.usage_day, {moved}
+    from (
+        select plan.short_day, plan.long_day, {shorter}
+        from unnest(
+            %(plan_date)s::date[], %(plan_long_day)s::date[], %(plan_short_from)s::timestamptz[],
+            %(plan_short_to)s::timestamptz[], %(plan_short_day)s::date[]
+        ) as plan (usage_date, long_day, short_from, short_to, short_day)
+        cross join lateral (
+            select * from {quarter} as qh
+            where {_keyed("qh", key)} and qh.usage_date = plan.usage_date
+                and qh.usage_quarter_hour >= plan.short_from and qh.usage_quarter_hour < plan.short_to
+            offset 0
+        ) as qh
+        group by {", ".join(["plan.short_day", "plan.long_day", *(f"qh.{dim}" for dim in dims)])}
+    ) as shorter
+    cross join lateral (values (shorter.short_day, 1), (shorter.long_day, -1)) as moved (usage_day, sign)"""
 
 
 def with_zone(body: dict[str, Any], zone: Zone) -> dict[str, Any]:

@@ -8,13 +8,15 @@ import csv
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 
+from api import zones
 from api.params import DateRange
-from api.zones import UTC_ZONE, Zone, known_zones, parse_zone
+from api.zones import UTC_ZONE, Zone, known_zones, parse_zone, reading
 from tests.api import fixture_data as data
 from tests.api.conftest import BOTH, ApiClient, Key, Warehouse, body, create_key_with_cli, error_of
 from tests.api.zone_data import MAYA, MODEL, NUMBER, ODD_MODEL, ODD_NUMBER, TOTAL_WEIGHT, WZ
@@ -193,6 +195,36 @@ def test_member_usage_in_kolkata(api: ApiClient, zkey: Key) -> None:
     }
 
 
+@pytest.mark.parametrize(
+    ("zone", "start", "end", "weight", "instants"),
+    [
+        # 05-01 .. 05-02 is [04-30 18:30Z, 05-02 18:30Z): UTC 04-30 from 18:30 (A6),
+        # 05-01 whole (A7-A9), 05-02 nothing
+        ("Asia/Kolkata", "2026-05-01", "2026-05-02", 32 + 64 + 128 + 256, 4),
+        # [04-28 15:15Z, 04-30 15:15Z): UTC 04-28 nothing, 04-29 whole (nothing), 04-30 before 15:15 (A1)
+        ("Australia/Eucla", "2026-04-29", "2026-04-30", 1, 1),
+        # [04-30 07:00Z, 05-02 07:00Z): UTC 04-30 from 07:00 (A1-A6), 05-01 whole (A7-A9)
+        ("America/Los_Angeles", "2026-04-30", "2026-05-01", 511, 9),
+        # [03-07 05:00Z, 03-10 04:00Z): UTC 03-08 and 03-09 whole (N1-N4), the ends empty
+        ("America/New_York", "2026-03-07", "2026-03-09", 512 + 1024 + 2048 + 4096, 4),
+    ],
+)
+def test_totals_over_several_local_days(
+    api: ApiClient, zkey: Key, zone: str, start: str, end: str, weight: int, instants: int
+) -> None:
+    """The AI body and member usage only total the range: the UTC dates wholly inside the
+    window come from the daily marts, the two at its ends from the quarter hours."""
+    query = {"start_date": start, "end_date": end, "tz": zone}
+    ai = report(api, zkey, "ai-usage", **query)
+    assert (ai["total_credits"], ai["total_tokens"], ai["total_messages"]) == (weight, weight, instants)
+    member = report(api, zkey, f"member-usage/{MAYA}", **query)
+    assert (member["totalCredits"], member["totalTokens"], member["totalMessages"]) == (
+        weight,
+        weight,
+        instants,
+    )
+
+
 # --- daylight saving: days of 23 and 25 hours ------------------------------------------
 
 
@@ -316,6 +348,72 @@ def test_ai_days_match_the_events_put_on_local_days(
         assert dict(got) == expected
 
 
+ORACLES = {
+    # report, rows field, (date, key) -> amount: the events themselves, each on the local date of its time
+    "sms-usage": (
+        "rows", "phoneNumber", "segments",
+        "select (sent_at at time zone %(tz)s)::date, phone_number, sum(segments) from staging.stg_product__sms_messages"
+        " where is_valid and workspace_id = %(ws)s group by 1, 2",
+    ),
+    "phone-usage": (
+        "rows", "phoneNumber", "totalDurationSeconds",
+        "select (started_at at time zone %(tz)s)::date, phone_number, sum(duration_seconds)"
+        " from staging.stg_product__call_events where is_valid and is_finished and workspace_id = %(ws)s group by 1, 2",
+    ),
+    "voice-usage": (
+        "sttRows", "model", "durationSeconds",
+        "select (recorded_at at time zone %(tz)s)::date, model, sum(duration_seconds) from staging.stg_product__stt_events"
+        " where is_valid and workspace_id = %(ws)s group by 1, 2",
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("zone", [*ZONES, "Europe/London", "America/Santiago", "America/Havana"])
+@pytest.mark.parametrize("path", list(ORACLES))
+def test_rows_match_the_events_put_on_local_days(
+    api: ApiClient, keys: dict[str, Key], zkey: Key, warehouse: Warehouse, zone: str, path: str
+) -> None:
+    """Each day's row equals its events' sum straight from staging, whichever way the
+    statement reads the marts: a planned window (a year) and one read quarter hour by
+    quarter hour (a century)."""
+    field, key_field, amount, oracle = ORACLES[path]
+    for workspace, key in ((data.W1, keys["admin"]), (WZ, zkey)):
+        with warehouse.connect() as conn:
+            events = conn.execute(oracle, {"tz": zone, "ws": workspace}).fetchall()
+        for start, end in (
+            ("2024-01-01", "2024-12-31"),
+            ("2026-01-01", "2026-12-31"),
+            ("2000-01-01", "2100-12-31"),
+        ):
+            expected = {
+                (day.isoformat(), name): D(total)
+                for day, name, total in events
+                if start <= day.isoformat() <= end
+            }
+            response = api.get(
+                f"/api/v2/w/{workspace}/reports/{path}",
+                key,
+                {"start_date": start, "end_date": end, "tz": zone},
+            )
+            got = {(row["date"], row[key_field]): D(row[amount]) for row in body(response)[field]}
+            assert got == expected, (workspace, start, end)
+
+
+@pytest.mark.parametrize("zone", [*ZONES, "Europe/London", "America/Santiago"])
+def test_planned_windows_sum_to_the_utc_sums(
+    api: ApiClient, keys: dict[str, Key], zkey: Key, zone: str
+) -> None:
+    # W1's dated rows are 2024-02-29 .. 2024-04-01 (UTC), WZ's 2026-03-08 .. 2026-11-02
+    for base, key, member, span in (
+        (W1_REPORTS, keys["admin"], data.ADA, {"start_date": "2024-02-01", "end_date": "2024-04-30"}),
+        (ZONED, zkey, MAYA, {"start_date": "2026-03-01", "end_date": "2026-11-30"}),
+    ):
+        for path in REPORTS:
+            url = f"{base}/{path.format(member=member)}"
+            utc = body(api.get(url, key, span))
+            assert totals(body(api.get(url, key, {**span, "tz": zone}))) == totals(utc), (url, zone)
+
+
 # --- defaults and validation ------------------------------------------------------------
 
 
@@ -437,3 +535,109 @@ def test_zone_names() -> None:
     assert parse_zone("Asia/Kathmandu").name == "Asia/Kathmandu"
     assert {"UTC", "Asia/Kolkata", "Australia/Eucla", "America/Los_Angeles"} <= known_zones()
     assert not {"localtime", "posixrules"} & known_zones()
+
+
+def test_a_zone_the_warehouse_does_not_know_is_a_400(
+    api: ApiClient, keys: dict[str, Key], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "localtime" is a file zoneinfo reads but a name PostgreSQL refuses: as if the two
+    # time-zone databases disagreed about a name. Whenever the warehouse is asked for a
+    # row's local day (here: every quarter hour of a window too long to plan) that is a
+    # 400; totals (the AI body, member usage) need only the window, from zoneinfo.
+    monkeypatch.setattr(zones, "known_zones", lambda: frozenset({"localtime"}))
+    long = {"start_date": "2000-01-01", "end_date": "2100-12-31", "tz": "localtime"}
+    for path, query in (("sms-usage", long), ("voice-usage", long), ("ai-usage", {**long, "format": "csv"})):
+        response = api.get(f"{W1_REPORTS}/{path}", keys["admin"], query)
+        assert response.status_code == 400, response.get_data(as_text=True)
+        assert error_of(response)["message"] == "tz names a time zone the warehouse does not know."
+    assert api.get(f"{W1_REPORTS}/ai-usage", keys["admin"], long).status_code == 200
+
+
+def _plan_of(zone: str, start: str, end: str) -> list[tuple[str, str, str, str, str]] | None:
+    read = reading(DateRange(date.fromisoformat(start), date.fromisoformat(end)), Zone(zone))
+    if not read.planned:
+        return None
+    p = read.params
+    return [
+        (day.isoformat(), long_day.isoformat(), f"{low:%H:%M}", "24:00" if high.date() > day else f"{high:%H:%M}",
+         short_day.isoformat())
+        for day, long_day, low, high, short_day in zip(
+            p["plan_date"], p["plan_long_day"], p["plan_short_from"], p["plan_short_to"], p["plan_short_day"],
+            strict=True,
+        )
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("zone", "start", "end", "plan"),
+    [
+        # (UTC date, local day of its longer part, shorter part from, to, its local day)
+        # [04-30 07:00Z, 05-03 07:00Z): 05-01 and 05-02 whole; 00:00-07:00 is the day before
+        ("America/Los_Angeles", "2026-04-30", "2026-05-02",
+         [("2026-05-01", "2026-05-01", "00:00", "07:00", "2026-04-30"),
+          ("2026-05-02", "2026-05-02", "00:00", "07:00", "2026-05-01")]),
+        # 18:30-24:00 UTC is the next day in Kolkata
+        ("Asia/Kolkata", "2026-05-01", "2026-05-02", [("2026-05-01", "2026-05-01", "18:30", "24:00", "2026-05-02")]),
+        # +14: 00:00-10:00 UTC is the same day, the longer rest the next
+        # ([04-30 10:00Z, 05-02 10:00Z): only 05-01 is whole)
+        ("Pacific/Kiritimati", "2026-05-01", "2026-05-02", [("2026-05-01", "2026-05-02", "00:00", "10:00", "2026-05-01")]),
+        # London in winter is UTC: nothing moves; in summer 23:00-24:00 is the next day
+        ("Europe/London", "2026-01-05", "2026-01-07", [("2026-01-06", "2026-01-06", "00:00", "00:00", "2026-01-06")]),
+        ("Europe/London", "2026-07-06", "2026-07-07", [("2026-07-06", "2026-07-06", "23:00", "24:00", "2026-07-07")]),
+        # New York across the spring change: the cut moves from 05:00 to 04:00
+        ("America/New_York", "2026-03-07", "2026-03-09",
+         [("2026-03-08", "2026-03-08", "00:00", "05:00", "2026-03-07"),
+          ("2026-03-09", "2026-03-09", "00:00", "04:00", "2026-03-08")]),
+        # a window within two UTC dates has nothing to plan
+        ("Asia/Kolkata", "2026-05-01", "2026-05-01", []),
+        # Samoa skipped 2011-12-30: a UTC date with two local midnights is not planned
+        ("Pacific/Apia", "2011-12-28", "2012-01-02", None),
+        # longer than PLAN_DAYS
+        ("Asia/Kolkata", "2020-01-01", "2026-01-01", None),
+    ],
+)  # fmt: skip
+def test_the_plan_of_whole_utc_dates(
+    zone: str, start: str, end: str, plan: list[tuple[str, str, str, str, str]] | None
+) -> None:
+    assert _plan_of(zone, start, end) == plan
+    assert not reading(DateRange(date(2026, 5, 1), date(2026, 5, 2)), UTC_ZONE).planned
+
+
+def test_while_a_build_runs_zoned_reports_read_the_quarter_hours_alone(
+    app: Flask, api: ApiClient, zkey: Key, warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build commits a quarter-hourly mart before its daily sums: while it holds the
+    build lock, no statement combines the two (the same numbers, read more slowly)."""
+    database = app.extensions["usage_reports_db"]
+    statements: list[str] = []
+    for name in ("fetch_all", "fetch_one"):
+        original = getattr(database, name)
+
+        def spy(query: str, params: Any = None, original: Any = original) -> Any:
+            statements.append(query)
+            return original(query, params)
+
+        monkeypatch.setattr(database, name, spy)
+    query = {"start_date": "2026-03-01", "end_date": "2026-05-31", "tz": "America/Los_Angeles"}
+    asks = [(path.format(member=MAYA), query) for path in REPORTS]
+    asks += [("ai-usage", {**query, "format": "csv"}), (f"member-usage/{MAYA}", {**query, "format": "csv"})]
+
+    def answers() -> list[bytes]:
+        return [api.get(f"{ZONED}/{path}", zkey, asked).get_data() for path, asked in asks]
+
+    free = answers()
+    assert any("_daily" in statement for statement in statements)
+    statements.clear()
+    with warehouse.connect() as lock:
+        lock.execute("select pg_advisory_lock(%s)", (zones.BUILD_LOCK_KEY,))
+        building = answers()
+        lock.execute("select pg_advisory_unlock(%s)", (zones.BUILD_LOCK_KEY,))
+    reports = [statement for statement in statements if "marts." in statement and "pg_locks" not in statement]
+    assert len(reports) == len(asks)
+    assert not any("_daily" in statement for statement in reports)
+    assert building == free
+
+
+def test_the_build_lock_is_the_one_make_build_takes() -> None:
+    source = (Path(__file__).resolve().parents[2] / "scripts" / "build.py").read_text()
+    assert f"BUILD_LOCK_KEY = {zones.BUILD_LOCK_KEY:_}" in source
