@@ -85,6 +85,18 @@ def test_the_api_role_serves_every_endpoint(
         assert row.fetchone()[0] is not None  # type: ignore[index]
 
 
+def test_the_api_role_serves_zoned_and_csv_reports(
+    role_app: Flask, keys: dict[str, Key], checker: OpenApiChecker
+) -> None:
+    # the quarter-hourly marts, and pg_locks for the build lock (api.zones.build_running)
+    api = ApiClient(role_app.test_client(), checker)
+    span = {"start_date": "2024-03-01", "end_date": "2024-04-30", "tz": "Asia/Kolkata"}
+    for path in ("ai-usage", "sms-usage", "phone-usage", "voice-usage", f"member-usage/{data.BEN}"):
+        for query in (span, {**span, "format": "csv"}):
+            response = api.get(f"/api/v2/w/{data.W1}/reports/{path}", keys["admin"], query)
+            assert response.status_code == 200, response.get_data(as_text=True)
+
+
 @pytest.mark.parametrize(
     "statement",
     [
