@@ -237,3 +237,24 @@ def test_late_rows_incremental_equals_full_refresh(warehouse: str) -> None:
         ("e0000000-0000-4000-8000-000000000010", "negative or missing token count"),
         ("e0000000-0000-4000-8000-000000000011", "missing workspace_id"),
     ]
+
+
+def test_a_row_stamped_in_the_future_does_not_hide_later_rows(warehouse: str) -> None:
+    # A loader whose clock runs a day ahead lands e20; e21 lands normally afterwards. The watermark
+    # never passes "now", so the next build still sees e21 (W2 had 1 event, 2 tokens, 0.1 credits).
+    insert = """insert into raw.ai_usage_events (event_id, workspace_id, chat_id, source, provider, model, model_type,
+                    prompt_tokens, completion_tokens, cached_tokens, audio_input_tokens, audio_output_tokens,
+                    credits, recorded_at, _loaded_at)
+                values (%s, %s, null, 'chat_message', 'aws', 'amazon.nova-pro', 'chat', 10, 0, 0, 0, 0, 1.000000,
+                        '2026-05-01 12:00:00+00', now() + %s::interval)"""
+    with connect(warehouse) as conn:
+        conn.execute(insert, ("e0000000-0000-4000-8000-000000000020", W2, "1 day"))
+    dbt(warehouse, "build")
+    with connect(warehouse) as conn:
+        conn.execute(insert, ("e0000000-0000-4000-8000-000000000021", W2, "0 seconds"))
+    dbt(warehouse, "build")
+    assert one(
+        warehouse,
+        "select sum(event_count), sum(total_tokens), sum(credits) from marts.ai_usage_daily where workspace_id = %s",
+        W2,
+    ) == (3, 22, Decimal("2.100000"))
