@@ -21,6 +21,7 @@ joined to the live staging view for names and roles, each row shaped by
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -30,15 +31,24 @@ from typing import Any
 from urllib.parse import urlencode
 
 import psycopg
-from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
 from psycopg_pool import PoolTimeout
 from werkzeug.exceptions import HTTPException
 
-from api import auth, charts, keystore, reports, websession
+from api import auth, charts, csvexport, keystore, reports, websession, zones
 from api.db import get_db
 from api.errors import OPENAPI_PATH, ApiError
 from api.jsonenc import encode, rounded, timestamp_text
-from api.params import DateRange, current_month, date_range, last_30_days, parse_uuid, utc_today
+from api.params import (
+    RANGE_PARAMETERS,
+    DateRange,
+    current_month,
+    last_30_days,
+    parse_uuid,
+    range_from,
+    single_values,
+)
+from api.zones import UTC_ZONE, Zone
 
 bp = Blueprint(
     "page",
@@ -49,28 +59,36 @@ bp = Blueprint(
 )
 
 SECURITY_HEADERS = {
-    # Nothing but this origin's style sheet; no script at all; forms post here only.
+    # Nothing but this origin's style sheet and one script (tz.js); forms post here only.
     "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
         "frame-ancestors 'none'; base-uri 'none'"
     ),
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
 }
 
-AI_DAILY_CREDITS_SQL = """
+AI_DAILY_CREDITS_TEMPLATE = """
 select
-    usage_date,
+    usage_day as usage_date,
     provider,
     sum(credits) as credits
-from marts.ai_usage_daily
-where
-    workspace_id = %(workspace_id)s
-    and usage_date between %(start_date)s and %(end_date)s
-group by usage_date, provider
+from (
+    {ai_rows}
+) as ai
+group by usage_day, provider
 """
 
-MEMBERS_USAGE_SQL = f"""
+
+def ai_daily_credits_sql(zone: Zone, planned: bool) -> str:
+    """Credits per (local) day and provider: the AI mart's rows read as the API reads them
+    in ``zone`` (``api.zones.rows_by_day``)."""
+    return AI_DAILY_CREDITS_TEMPLATE.format(
+        ai_rows=zones.rows_by_day("ai_usage", zone, planned, ("provider",), ("credits",))
+    )
+
+
+MEMBERS_USAGE_TEMPLATE = """
 with usage as (
     select
         member_id,
@@ -78,10 +96,9 @@ with usage as (
         sum(messages_sent) as messages,
         sum(credits) as credits,
         sum(total_tokens) as total_tokens
-    from marts.member_usage_daily
-    where
-        workspace_id = %(workspace_id)s
-        and usage_date between %(start_date)s and %(end_date)s
+    from (
+        {member_rows}
+    ) as member_usage
     group by member_id
 ),
 
@@ -109,11 +126,33 @@ select
     usage.messages,
     usage.credits,
     usage.total_tokens,
-    {reports.DATA_AS_OF} as data_as_of
+    {data_as_of} as data_as_of
 from members
 full outer join usage on members.member_id = usage.member_id
 where usage.member_id is not null or not members.is_deleted
 """
+
+
+def members_usage_sql(zone: Zone, planned: bool) -> str:
+    """Every member's totals over the range in ``zone``: the member mart's rows read as the
+    member-usage report reads them (``api.zones.range_rows``), grouped by member."""
+    return MEMBERS_USAGE_TEMPLATE.format(
+        member_rows=zones.range_rows(
+            "member_usage", zone, ("member_id", *reports.MEMBER_MEASURES), planned=planned
+        ),
+        data_as_of=reports.DATA_AS_OF,
+    )
+
+
+def zoned_params(
+    workspace: uuid.UUID, dates: DateRange, zone: Zone, by_day: bool
+) -> tuple[bool, dict[str, Any]]:
+    """As the report functions read (``api.reports._reading``): the whole UTC dates from the
+    daily marts unless a build is running, and the statement's parameters."""
+    mixed = zone.is_utc or not zones.build_running(get_db())
+    read = zones.reading(dates, zone, by_day, mixed)
+    return read.planned, {"workspace_id": workspace, **read.params}
+
 
 MEMBER_IDENTITY_SQL = """
 select
@@ -228,9 +267,23 @@ def share(part: Decimal | int, whole: Decimal | int) -> str:
     return f"{Decimal(part) / Decimal(whole) * 100:.1f}%"
 
 
+def zone_name() -> str:
+    """The zone of the view being rendered (UTC where there is none)."""
+    return str(getattr(g, "page_zone", UTC_ZONE).name)
+
+
+def zone_days(count: int) -> str:
+    """ "UTC day(s)", or "day(s) in Asia/Kolkata"."""
+    noun = "day" if count == 1 else "days"
+    name = zone_name()
+    return f"UTC {noun}" if name == zones.UTC_NAME else f"{noun} in {name}"
+
+
 @bp.app_context_processor
 def _helpers() -> dict[str, Any]:
     return {
+        "zone_name": zone_name,
+        "zone_days": zone_days,
         "fmt_count": fmt_count,
         "fmt_credits": fmt_credits,
         "fmt_credits_short": fmt_credits_short,
@@ -242,6 +295,7 @@ def _helpers() -> dict[str, Any]:
         "fmt_range": fmt_range,
         "fmt_timestamp": fmt_timestamp,
         "literal": literal,
+        "export_url": export_url,
         "share": share,
         "metric_key": metric_key,
         "timestamp_text": timestamp_text,
@@ -281,24 +335,43 @@ class Ranges:
     member: DateRange
 
 
-def resolve_ranges(args: Any) -> Ranges:
-    """Each report's range exactly as its API endpoint resolves the same query (400 on bad input)."""
+# What the page's address may hold: the API's range and zone (never ``format``).
+PAGE_PARAMETERS = (*RANGE_PARAMETERS, "tz")
+
+
+def page_zone(args: Any) -> Zone:
+    """The zone the address asks for (``tz``, else UTC), validated as the API does (400)."""
+    values = single_values(args, PAGE_PARAMETERS)
+    return zones.parse_zone(values.get("tz"), "tz")
+
+
+def resolve_ranges(args: Any, zone: Zone) -> Ranges:
+    """Each report's range exactly as its API endpoint resolves the same query (400 on bad input):
+    a missing bound is the report's default from today in ``zone``."""
+    values = single_values(args, PAGE_PARAMETERS)
+    today = zone.today()
     return Ranges(
-        ai=date_range(args, reports.AI_DEFAULT_RANGE),
-        sms=date_range(args, reports.SMS_DEFAULT_RANGE),
-        phone=date_range(args, reports.PHONE_DEFAULT_RANGE),
-        voice=date_range(args, reports.VOICE_DEFAULT_RANGE),
-        member=date_range(args, reports.MEMBER_DEFAULT_RANGE),
+        ai=range_from(values, reports.AI_DEFAULT_RANGE, today),
+        sms=range_from(values, reports.SMS_DEFAULT_RANGE, today),
+        phone=range_from(values, reports.PHONE_DEFAULT_RANGE, today),
+        voice=range_from(values, reports.VOICE_DEFAULT_RANGE, today),
+        member=range_from(values, reports.MEMBER_DEFAULT_RANGE, today),
     )
 
 
 def range_args() -> dict[str, str]:
-    """The range the URL asked for, to carry through sign-in and sign-out (never anything else)."""
+    """The range and zone the URL asked for, to carry through sign-in and sign-out (never anything else)."""
     return {
         name: value
-        for name in ("start_date", "end_date")
+        for name in PAGE_PARAMETERS
         if len(values := request.args.getlist(name)) == 1 and (value := values[0])
     }
+
+
+@functools.cache
+def zone_choices() -> tuple[str, ...]:
+    """The picker's zones: UTC first, then every other name the API accepts, sorted."""
+    return (zones.UTC_NAME, *sorted(zones.known_zones() - {zones.UTC_NAME}))
 
 
 # --- what the page shows ---------------------------------------------------------
@@ -309,12 +382,11 @@ def metric_key(*parts: Any) -> str:
     return "|".join("" if part is None else str(part) for part in parts)
 
 
-def ai_section(workspace: uuid.UUID, dates: DateRange) -> dict[str, Any]:
-    body = reports.ai_usage_report(workspace, dates)
+def ai_section(workspace: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -> dict[str, Any]:
+    body = reports.ai_usage_report(workspace, dates, zone)
     granularity, buckets = charts.buckets_for(dates.start, dates.end)
-    daily = get_db().fetch_all(
-        AI_DAILY_CREDITS_SQL, {"workspace_id": workspace, "start_date": dates.start, "end_date": dates.end}
-    )
+    planned, params = zoned_params(workspace, dates, zone, by_day=True)
+    daily = get_db().fetch_all(ai_daily_credits_sql(zone, planned), params)
     order = [item["provider"] for item in body["by_provider"]]
     series = charts.series_by_bucket(
         granularity,
@@ -356,8 +428,8 @@ def _per_number(rows: Iterable[Mapping[str, Any]], fields: Iterable[str]) -> lis
     return list(sums.values())
 
 
-def sms_section(workspace: uuid.UUID, dates: DateRange) -> dict[str, Any]:
-    body = reports.sms_usage_report(workspace, dates)
+def sms_section(workspace: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -> dict[str, Any]:
+    body = reports.sms_usage_report(workspace, dates, zone)
     granularity, buckets = charts.buckets_for(dates.start, dates.end)
     points = []
     for row in body["rows"]:
@@ -383,8 +455,8 @@ def sms_section(workspace: uuid.UUID, dates: DateRange) -> dict[str, Any]:
     return {"body": body, "dates": dates, "chart": chart, "by_number": by_number, "empty": not body["rows"]}
 
 
-def phone_section(workspace: uuid.UUID, dates: DateRange) -> dict[str, Any]:
-    body = reports.phone_usage_report(workspace, dates)
+def phone_section(workspace: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -> dict[str, Any]:
+    body = reports.phone_usage_report(workspace, dates, zone)
     granularity, buckets = charts.buckets_for(dates.start, dates.end)
     points = [
         (date.fromisoformat(row["date"]), "Minutes", Decimal(row["totalDurationSeconds"]) / 60)
@@ -399,8 +471,8 @@ def phone_section(workspace: uuid.UUID, dates: DateRange) -> dict[str, Any]:
     return {"body": body, "dates": dates, "chart": chart, "by_number": by_number, "empty": not body["rows"]}
 
 
-def voice_section(workspace: uuid.UUID, dates: DateRange) -> dict[str, Any]:
-    body = reports.voice_usage_report(workspace, dates)
+def voice_section(workspace: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -> dict[str, Any]:
+    body = reports.voice_usage_report(workspace, dates, zone)
     granularity, buckets = charts.buckets_for(dates.start, dates.end)
     stt = charts.series_by_bucket(
         granularity,
@@ -439,13 +511,12 @@ def voice_section(workspace: uuid.UUID, dates: DateRange) -> dict[str, Any]:
     }
 
 
-def members_section(workspace: uuid.UUID, dates: DateRange) -> dict[str, Any]:
-    rows = get_db().fetch_all(
-        MEMBERS_USAGE_SQL, {"workspace_id": workspace, "start_date": dates.start, "end_date": dates.end}
-    )
+def members_section(workspace: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -> dict[str, Any]:
+    planned, params = zoned_params(workspace, dates, zone, by_day=False)
+    rows = get_db().fetch_all(members_usage_sql(zone, planned), params)
     members = []
     for row in rows:
-        usage = reports.shape_member_usage(workspace, row["member_id"], dates, row)
+        usage = zones.with_zone(reports.shape_member_usage(workspace, row["member_id"], dates, row), zone)
         members.append(
             {
                 "member_id": str(row["member_id"]),
@@ -482,8 +553,10 @@ def members_section(workspace: uuid.UUID, dates: DateRange) -> dict[str, Any]:
     }
 
 
-def own_section(workspace: uuid.UUID, member: uuid.UUID, dates: DateRange) -> dict[str, Any]:
-    body = reports.member_usage_report(workspace, member, dates)
+def own_section(
+    workspace: uuid.UUID, member: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE
+) -> dict[str, Any]:
+    body = reports.member_usage_report(workspace, member, dates, zone)
     return {"body": body, "dates": dates}
 
 
@@ -552,9 +625,10 @@ def sign_in_page(
 
 
 def _without_empty_bounds(workspace: uuid.UUID) -> Response | None:
-    """The range form sends ``start_date=`` for an empty field, meaning "the report's default":
+    """The range form sends ``start_date=`` for an empty field, meaning "the report's default"
+    (and an empty ``tz`` means UTC):
     redirect to the same view without it (the API itself refuses empty values)."""
-    empty = [name for name in ("start_date", "end_date") if request.args.getlist(name) == [""]]
+    empty = [name for name in PAGE_PARAMETERS if request.args.getlist(name) == [""]]
     if not empty:
         return None
     kept = [(name, value) for name, value in request.args.items(multi=True) if name not in empty]
@@ -614,27 +688,53 @@ def billing(workspace_id: str) -> Response:
         "key_id": caller.key_id,
         "analytics": caller.has(auth.ANALYTICS_READ),
         "sign_out_action": url_for("page.sign_out", workspace_id=str(workspace), **range_args()),
-        "today": utc_today(),
+        "zone": UTC_ZONE,
+        "zone_choices": zone_choices(),
     }
     if (problem := _scope_problem(caller, workspace)) is not None:
         return _html(render_template("page/billing.html", forbidden=problem, **context), 403)
 
     given = (request.args.get("start_date"), request.args.get("end_date"))
-    context["picks"] = quick_picks(context["today"], given)
     context["given"] = given
     try:
-        ranges = resolve_ranges(request.args)
+        zone = page_zone(request.args)
+    except ApiError as error:
+        context.update(
+            range_error=error.message, given=(None, None), picks=quick_picks(UTC_ZONE.today(), given)
+        )
+        return _html(render_template("page/billing.html", **context), error.status)
+    context["zone"] = g.page_zone = zone
+    context["today"] = zone.today()
+    context["picks"] = quick_picks(context["today"], given)
+    try:
+        ranges = resolve_ranges(request.args, zone)
     except ApiError as error:
         context["range_error"] = error.message
         context["given"] = (None, None)
         return _html(render_template("page/billing.html", **context), error.status)
 
+    try:
+        _sections(context, workspace, caller, ranges, zone)
+    except psycopg.errors.InvalidParameterValue:
+        if zone.is_utc:
+            raise
+        # as the API: zoneinfo knows the name but the warehouse's time-zone database does not
+        context["range_error"] = "tz names a time zone the warehouse does not know."
+        return _html(render_template("page/billing.html", **context), 400)
+    context["uniform_range"] = len({ranges.ai, ranges.sms, ranges.member}) == 1
+    context["ranges"] = ranges
+    return _html(render_template("page/billing.html", **context))
+
+
+def _sections(
+    context: dict[str, Any], workspace: uuid.UUID, caller: auth.Caller, ranges: Ranges, zone: Zone
+) -> None:
     if context["analytics"]:
-        context["ai"] = ai_section(workspace, ranges.ai)
-        context["sms"] = sms_section(workspace, ranges.sms)
-        context["phone"] = phone_section(workspace, ranges.phone)
-        context["voice"] = voice_section(workspace, ranges.voice)
-        context["team"] = members_section(workspace, ranges.member)
+        context["ai"] = ai_section(workspace, ranges.ai, zone)
+        context["sms"] = sms_section(workspace, ranges.sms, zone)
+        context["phone"] = phone_section(workspace, ranges.phone, zone)
+        context["voice"] = voice_section(workspace, ranges.voice, zone)
+        context["team"] = members_section(workspace, ranges.member, zone)
         context["data_as_of"] = oldest(
             context["ai"]["body"]["data_as_of"],
             context["sms"]["body"]["dataAsOf"],
@@ -643,11 +743,8 @@ def billing(workspace_id: str) -> Response:
             context["team"]["data_as_of"],
         )
     else:
-        context["own"] = own_section(workspace, caller.member_id, ranges.member)
+        context["own"] = own_section(workspace, caller.member_id, ranges.member, zone)
         context["data_as_of"] = context["own"]["body"]["dataAsOf"]
-    context["uniform_range"] = len({ranges.ai, ranges.sms, ranges.member}) == 1
-    context["ranges"] = ranges
-    return _html(render_template("page/billing.html", **context))
 
 
 @bp.post("/w/<workspace_id>/settings/billing")
@@ -703,6 +800,112 @@ def sign_out(workspace_id: str) -> Response:
     response = redirect(url_for("page.billing", workspace_id=str(workspace), **range_args()), code=303)
     websession.clear_session(response, workspace)
     response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- CSV downloads ----------------------------------------------------------------------
+#
+# The API's CSV needs a Bearer key, which a link cannot send, so the page serves the same
+# files under its session: the same functions build the same lines, file name and headers
+# (``api.csvexport``), authorized like the page (the session's key re-checked live).
+
+
+def _ai_csv(workspace: uuid.UUID, dates: DateRange, zone: Zone, caller: auth.Caller) -> reports.CsvResult:
+    return reports.ai_usage_lines(workspace, dates, zone)
+
+
+def _body_csv(report: Any, table: Any) -> Any:
+    def lines(workspace: uuid.UUID, dates: DateRange, zone: Zone, caller: auth.Caller) -> reports.CsvResult:
+        body = report(workspace, dates, zone)
+        return body["dataAsOf"], table(body)
+
+    return lines
+
+
+def _member_csv(workspace: uuid.UUID, dates: DateRange, zone: Zone, caller: auth.Caller) -> reports.CsvResult:
+    return reports.member_usage_lines(workspace, caller.member_id, dates, zone)
+
+
+@dataclass(frozen=True)
+class Export:
+    default: Any  # the report's default range, from today
+    lines: Any  # (workspace, dates, zone, caller) -> (data_as_of, CsvTable)
+    scope: str | None  # None: the member's own usage (members:read or analytics:read)
+
+
+EXPORTS: dict[str, Export] = {
+    "ai-usage": Export(reports.AI_DEFAULT_RANGE, _ai_csv, auth.ANALYTICS_READ),
+    "sms-usage": Export(
+        reports.SMS_DEFAULT_RANGE,
+        _body_csv(reports.sms_usage_report, csvexport.sms_table),
+        auth.ANALYTICS_READ,
+    ),
+    "phone-usage": Export(
+        reports.PHONE_DEFAULT_RANGE,
+        _body_csv(reports.phone_usage_report, csvexport.phone_table),
+        auth.ANALYTICS_READ,
+    ),
+    "voice-usage": Export(
+        reports.VOICE_DEFAULT_RANGE,
+        _body_csv(reports.voice_usage_report, csvexport.voice_table),
+        auth.ANALYTICS_READ,
+    ),
+    "member-usage": Export(reports.MEMBER_DEFAULT_RANGE, _member_csv, None),
+}
+
+
+def export_url(report: str, workspace_id: str, dates: DateRange, zone: Zone) -> str:
+    """A download link for exactly the range and zone a section shows."""
+    return url_for(
+        "page.export",
+        workspace_id=workspace_id,
+        report=report,
+        start_date=dates.start.isoformat(),
+        end_date=dates.end.isoformat(),
+        tz=zone.name,
+    )
+
+
+@bp.get("/w/<workspace_id>/settings/billing/export/<report>.csv")
+def export(workspace_id: str, report: str) -> Response:
+    """One report as the API's CSV (``format=csv``) for the same range and zone, for the
+    signed-in session: workspace reports need ``analytics:read``; ``member-usage`` is the
+    signed-in member's own usage (``members:read`` or ``analytics:read``)."""
+    workspace = _workspace(workspace_id)
+    if (found := EXPORTS.get(report)) is None:
+        raise PageError(404, "No such download", "There is no CSV download by that name.")
+    session = websession.read_session(workspace)
+    if session is None or not session.signed_in:
+        raise PageError(401, "Sign in first", "Sign in on the reports page to download its CSV files.")
+    try:
+        caller = websession.caller_for_session(session)
+    except ApiError as error:
+        raise PageError(error.status, "Your session has ended", error.message) from error
+    if caller.workspace_id != workspace:
+        raise PageError(403, "Download refused", "This API key belongs to another workspace.")
+    allowed = (
+        caller.has(found.scope)
+        if found.scope is not None
+        else caller.has(auth.MEMBERS_READ) or caller.has(auth.ANALYTICS_READ)
+    )
+    if not allowed:
+        needed = found.scope or f"{auth.MEMBERS_READ} or {auth.ANALYTICS_READ}"
+        raise PageError(403, "Download refused", f"This download needs a key with {needed}.")
+    values = single_values(request.args, PAGE_PARAMETERS)
+    zone = zones.parse_zone(values.get("tz"), "tz")
+    dates = range_from(values, found.default, zone.today())
+    try:
+        _, table = found.lines(workspace, dates, zone, caller)
+    except psycopg.errors.InvalidParameterValue:
+        if zone.is_utc:
+            raise
+        raise PageError(
+            400, "Unknown time zone", "tz names a time zone the warehouse does not know."
+        ) from None
+    member = caller.member_id if found.scope is None else None
+    response = csvexport.csv_response(table, csvexport.filename(report, workspace, dates, zone, member))
+    response.headers["Cache-Control"] = "no-store"
+    response.vary.add("Cookie")
     return response
 
 

@@ -214,7 +214,7 @@ def test_quick_picks_are_links_with_the_range_in_the_url(admin: FlaskClient) -> 
         (last_month_end.replace(day=1), last_month_end),
         (today - timedelta(days=30), today),
     ):
-        assert f'?start_date={start.isoformat()}&amp;end_date={end.isoformat()}"' in html
+        assert f'?start_date={start.isoformat()}&amp;end_date={end.isoformat()}&amp;tz=UTC"' in html
     picked = get_page(
         admin, {"start_date": (today - timedelta(days=30)).isoformat(), "end_date": today.isoformat()}
     )
@@ -228,7 +228,7 @@ def test_the_page_is_semantic_and_self_contained(admin: FlaskClient) -> None:
     for landmark in ("<header", "<nav", "<main", "<section", "<caption", 'scope="col"', 'scope="row"'):
         assert landmark in html
     assert '<html lang="en">' in html and 'name="viewport"' in html
-    for control in ("start_date", "end_date"):
+    for control in ("start_date", "end_date", "tz"):
         assert f'<label for="{control}">' in html
     assert re.search(
         r'<svg class="chart-svg" role="img" aria-labelledby="ai-chart-title ai-chart-desc"', html
@@ -236,11 +236,14 @@ def test_the_page_is_semantic_and_self_contained(admin: FlaskClient) -> None:
     assert '<title id="ai-chart-title">AI credits per day by provider</title>' in html
     # nothing from elsewhere: no absolute URL in any src, href or action, and a policy that forbids it
     assert not re.search(r'(?:src|href|action)="(?:https?:)?//', html)
-    assert "<script" not in html
-    assert "default-src 'none'" in response.headers["Content-Security-Policy"]
+    # one script, from this server: the time-zone default (tz.js)
+    assert re.findall(r"<script[^>]*>", html) == ['<script src="/static/tz.js" defer>']
+    policy = response.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "script-src 'self';" in policy
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["Cache-Control"] == "no-store"
     assert admin.get("/static/page.css").status_code == 200
+    assert admin.get("/static/tz.js").status_code == 200
 
 
 # --- units ----------------------------------------------------------------------------------
@@ -315,12 +318,21 @@ def test_number_formats() -> None:
         f"{page_path()}?end_date=2024-03-01;drop table raw.members",
         f"{page_path()}?start_date=0001-01-01&end_date=9999-12-31",
         f"{page_path()}?start_date=9999-12-31",
+        f"{page_path()}?tz=%00",
+        f"{page_path()}?tz=Etc/GMT%2B14",
+        f"{page_path()}?tz=UTC&tz=UTC",
+        f"{page_path()}?tz=Pacific/Kiritimati&start_date=0001-01-01&end_date=9999-12-31",
+        f"{page_path()}/export/ai-usage.csv?tz=%ff",
+        f"{page_path()}/export/ai-usage.csv?start_date=0001-01-01&end_date=9999-12-31&tz=Asia/Kolkata",
+        f"{page_path()}/export/nothing.csv",
     ],
 )
 def test_nothing_sent_to_the_page_is_a_500(admin: FlaskClient, path: str) -> None:
     response = admin.get(path)
     assert response.status_code < 500, response.get_data(as_text=True)[:2000]
-    assert response.mimetype == "text/html"
+    assert response.mimetype == (
+        "text/csv" if response.status_code == 200 and "/export/" in path else "text/html"
+    )
     assert "Traceback" not in response.get_data(as_text=True)
 
 

@@ -1,0 +1,266 @@
+"""The page in any time zone and its CSV downloads (issue 8, CONTRACT §6): the picker, every
+number equal to the API's JSON for the same ``tz``, the 400 for an unknown zone, and CSV files
+served under the session that are byte for byte the API's ``format=csv`` answers."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date
+from html import unescape
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from api import page
+from api.params import DateRange
+from api.zones import Zone
+from tests.api import fixture_data as data
+from tests.api.conftest import Key
+from tests.page.conftest import (
+    W1,
+    api_json,
+    expected_metrics,
+    page_metrics,
+    page_path,
+    signed_in_client,
+    with_prefix,
+)
+
+API = f"/api/v2/w/{W1}"
+REPORTS = {
+    "ai": "reports/ai-usage",
+    "sms": "reports/sms-usage",
+    "phone": "reports/phone-usage",
+    "voice": "reports/voice-usage",
+}
+ZONES = ["Asia/Kolkata", "America/Los_Angeles", "Asia/Kathmandu"]
+MARCH = {"start_date": "2024-03-01", "end_date": "2024-03-31"}
+
+
+@pytest.fixture(scope="module")
+def admin(app: Flask, keys: dict[str, Key]) -> FlaskClient:
+    return signed_in_client(app, keys["admin"])
+
+
+@pytest.fixture(scope="module")
+def member(app: Flask, keys: dict[str, Key]) -> FlaskClient:
+    return signed_in_client(app, keys["member"])
+
+
+def get_page(client: FlaskClient, query: dict[str, str]) -> str:
+    response = client.get(page_path(), query_string=query)
+    assert response.status_code == 200, response.get_data(as_text=True)[:3000]
+    return response.get_data(as_text=True)
+
+
+# --- the picker ------------------------------------------------------------------------------
+
+
+def test_the_picker_is_a_labelled_select_of_every_zone_utc_first(admin: FlaskClient) -> None:
+    html = get_page(admin, MARCH)
+    assert '<label for="tz">Time zone</label>' in html
+    select = html[html.index('<select id="tz" name="tz"') : html.index("</select>")]
+    options = re.findall(r"<option( selected)?>([^<]+)</option>", select)
+    names = [name for _, name in options]
+    assert names[0] == "UTC" and names[1:] == sorted(names[1:])
+    assert {"Asia/Kolkata", "Asia/Kathmandu", "Australia/Eucla", "America/Los_Angeles"} <= set(names)
+    assert [name for selected, name in options if selected] == ["UTC"]
+    assert 'data-default="true"' in select  # no tz in the address: tz.js may pick the browser's
+    assert len(html.encode()) < 120_000
+    shown = get_page(admin, {**MARCH, "tz": "Asia/Kolkata"})
+    assert re.search(r"<option selected>Asia/Kolkata</option>", shown)
+    assert 'data-default="true"' not in shown
+
+
+def test_the_zone_is_shown_and_kept_by_every_link(admin: FlaskClient) -> None:
+    html = get_page(admin, {**MARCH, "tz": "Asia/Kolkata"})
+    assert "calendar day in Asia/Kolkata" in html
+    assert "UTC calendar day" not in html
+    assert "31 days in Asia/Kolkata" in html
+    links = [unescape(link) for link in re.findall(r'<a class="chip[^"]*" href="([^"]+)"', html)]
+    assert links and all(link.endswith("tz=Asia/Kolkata") for link in links), links
+    utc = get_page(admin, MARCH)
+    assert "UTC calendar day" in utc and "31 UTC days" in utc
+
+
+def test_defaults_are_taken_in_the_zone(admin: FlaskClient) -> None:
+    for name in ("Pacific/Kiritimati", "Pacific/Pago_Pago"):  # UTC+14 and UTC-11: a day apart, or two
+        today = Zone(name).today()
+        shown = page_metrics(get_page(admin, {"tz": name}))
+        assert shown["ai.end_date"] == today.isoformat(), name
+        assert shown["members.endDate"] == today.isoformat(), name
+        assert shown["sms.startDate"] == today.replace(day=1).isoformat(), name
+
+
+@pytest.mark.parametrize("zone", ZONES)
+@pytest.mark.parametrize("query", [MARCH, {}, {"start_date": "2024-03-03", "end_date": "2024-03-03"}])
+def test_every_number_equals_the_api_in_the_zone(
+    admin: FlaskClient, keys: dict[str, Key], zone: str, query: dict[str, str]
+) -> None:
+    zoned = {**query, "tz": zone}
+    shown = page_metrics(get_page(admin, zoned))
+    for prefix, path in REPORTS.items():
+        body = api_json(admin, f"{API}/{path}", keys["admin"], zoned)
+        assert body["tz"] == zone
+        assert with_prefix(shown, prefix + ".") == expected_metrics(prefix, body), prefix
+    listed = {name.split("]")[0].removeprefix("members[") for name in with_prefix(shown, "members[")}
+    assert data.ADA in listed
+    for member_id in listed:
+        body = api_json(admin, f"{API}/reports/member-usage/{member_id}", keys["admin"], zoned)
+        for field in ("totalChats", "totalMessages", "totalCredits", "totalTokens"):
+            assert (
+                shown[f"members[{member_id}].{field}"] == expected_metrics("member", body)[f"member.{field}"]
+            )
+
+
+def test_a_zone_changes_the_numbers(admin: FlaskClient) -> None:
+    """The fixture has events near UTC midnight, so the zones do not all agree (or the tests above
+    would prove nothing)."""
+    views = {zone: page_metrics(get_page(admin, {**MARCH, "tz": zone})) for zone in ["UTC", *ZONES]}
+    assert len({tuple(sorted(view.items())) for view in views.values()}) > 1
+
+
+def test_the_ai_chart_adds_up_in_a_zone(app: Flask, admin: FlaskClient, keys: dict[str, Key]) -> None:
+    query = {"start_date": "2024-02-01", "end_date": "2024-04-30", "tz": "America/Los_Angeles"}
+    body = api_json(admin, f"{API}/reports/ai-usage", keys["admin"], query)
+    with app.test_request_context():
+        section = page.ai_section(
+            uuid.UUID(W1), DateRange(date(2024, 2, 1), date(2024, 4, 30)), Zone("America/Los_Angeles")
+        )
+    chart = section["chart"]
+    assert [series.name for series in chart.series] == [row["provider"] for row in body["by_provider"]]
+    for series, row in zip(chart.series, body["by_provider"], strict=True):
+        assert series.total == row["total_credits"]
+
+
+@pytest.mark.parametrize("tz", ["Mars/Olympus_Mons", "utc", "localtime", "Asia/Kolkata ", "../../etc/passwd"])
+def test_an_unknown_zone_is_a_400_page(admin: FlaskClient, tz: str) -> None:
+    response = admin.get(page_path(), query_string={"tz": tz})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "tz must be an IANA time-zone name" in html
+    assert '<select id="tz" name="tz"' in html  # the form is there to fix it
+
+
+def test_an_empty_zone_means_utc_and_sign_in_keeps_the_zone(app: Flask, keys: dict[str, Key]) -> None:
+    browser = app.test_client()
+    form = browser.get(page_path(), query_string={"tz": "Asia/Kolkata", "start_date": "2024-03-01"})
+    assert f'action="/w/{W1}/settings/billing?start_date=2024-03-01&amp;tz=Asia/Kolkata"' in (
+        form.get_data(as_text=True)
+    )
+    browser = signed_in_client(app, keys["admin"])
+    response = browser.get(page_path(), query_string={"start_date": "2024-03-01", "tz": ""})
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"{page_path()}?start_date=2024-03-01"
+
+
+# --- CSV downloads ---------------------------------------------------------------------------
+
+
+def export_path(report: str) -> str:
+    return f"{page_path()}/export/{report}.csv"
+
+
+def api_csv(client: FlaskClient, path: str, key: Key, query: dict[str, str]) -> tuple[bytes, dict[str, str]]:
+    response = client.get(path, query_string={**query, "format": "csv"}, headers=key.header)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_data(), dict(response.headers)
+
+
+@pytest.mark.parametrize("tz", ["UTC", "Asia/Kolkata", "America/Los_Angeles"])
+@pytest.mark.parametrize("report", ["ai-usage", "sms-usage", "phone-usage", "voice-usage"])
+def test_a_csv_download_is_the_api_csv(
+    app: Flask, admin: FlaskClient, keys: dict[str, Key], report: str, tz: str
+) -> None:
+    query = {**MARCH, "tz": tz}
+    expected, headers = api_csv(app.test_client(), f"{API}/reports/{report}", keys["admin"], query)
+    response = admin.get(export_path(report), query_string=query)
+    assert response.status_code == 200, response.get_data(as_text=True)[:2000]
+    assert response.get_data() == expected
+    assert expected.count(b"\r\n") > 1  # a header and some lines
+    for name in ("Content-Type", "Content-Disposition"):
+        assert response.headers[name] == headers[name], name
+    assert response.headers["Content-Disposition"].startswith("attachment; filename=")
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_the_page_links_each_report_csv(app: Flask, admin: FlaskClient, keys: dict[str, Key]) -> None:
+    html = get_page(admin, {**MARCH, "tz": "Asia/Kolkata"})
+    links = {
+        report: unescape(href)
+        for href, report in re.findall(
+            r'<a class="download" href="([^"]+)" download\s+data-report="([^"]+)"', html
+        )
+    }
+    assert set(links) == {"ai-usage", "sms-usage", "phone-usage", "voice-usage"}
+    for report, link in links.items():
+        assert link == f"{export_path(report)}?start_date=2024-03-01&end_date=2024-03-31&tz=Asia/Kolkata"
+    for report, link in links.items():
+        expected, _ = api_csv(
+            app.test_client(), f"{API}/reports/{report}", keys["admin"], {**MARCH, "tz": "Asia/Kolkata"}
+        )
+        assert admin.get(link).get_data() == expected, report
+
+
+def test_defaults_in_a_csv_download_are_the_api_defaults(
+    app: Flask, admin: FlaskClient, keys: dict[str, Key]
+) -> None:
+    for report in ("ai-usage", "sms-usage"):
+        expected, headers = api_csv(
+            app.test_client(), f"{API}/reports/{report}", keys["admin"], {"tz": "Pacific/Kiritimati"}
+        )
+        response = admin.get(export_path(report), query_string={"tz": "Pacific/Kiritimati"})
+        assert response.get_data() == expected
+        assert response.headers["Content-Disposition"] == headers["Content-Disposition"]
+
+
+def test_a_members_only_session_downloads_only_its_own_usage(
+    app: Flask, member: FlaskClient, keys: dict[str, Key]
+) -> None:
+    html = get_page(member, MARCH)
+    assert re.findall(r'data-report="([^"]+)"', html) == ["member-usage"]
+    for report in ("ai-usage", "sms-usage", "phone-usage", "voice-usage"):
+        response = member.get(export_path(report), query_string=MARCH)
+        assert response.status_code == 403, report
+        assert "analytics:read" in response.get_data(as_text=True)
+    for tz in ("UTC", "Asia/Kolkata"):
+        query = {**MARCH, "tz": tz}
+        expected, headers = api_csv(
+            app.test_client(), f"{API}/reports/member-usage/{data.CLEO}", keys["member"], query
+        )
+        response = member.get(export_path("member-usage"), query_string=query)
+        assert response.status_code == 200
+        assert response.get_data() == expected
+        assert response.headers["Content-Disposition"] == headers["Content-Disposition"]
+
+
+def test_an_admin_downloads_their_own_member_usage(
+    app: Flask, admin: FlaskClient, keys: dict[str, Key]
+) -> None:
+    expected, _ = api_csv(app.test_client(), f"{API}/reports/member-usage/{data.ADA}", keys["admin"], MARCH)
+    assert admin.get(export_path("member-usage"), query_string=MARCH).get_data() == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        ({"tz": "Mars/Olympus_Mons"}, 400),
+        ({"start_date": "2024-02-30"}, 400),
+        ({"start_date": "2024-03-02", "end_date": "2024-03-01"}, 400),
+        ({"format": "json"}, 400),
+        ({"tz": ["UTC", "UTC"]}, 400),
+    ],
+)
+def test_bad_download_parameters_are_a_400(admin: FlaskClient, query: dict[str, str], status: int) -> None:
+    response = admin.get(export_path("sms-usage"), query_string=query)
+    assert response.status_code == status
+    assert response.mimetype == "text/html"
+
+
+def test_downloads_need_a_live_session(app: Flask, client: FlaskClient, keys: dict[str, Key]) -> None:
+    assert client.get(export_path("ai-usage")).status_code == 401
+    assert client.get(export_path("nothing")).status_code == 404
+    other = signed_in_client(app, keys["w2_admin"], data.W2)
+    assert other.get(export_path("ai-usage")).status_code == 401  # its cookie is for W2's page only
