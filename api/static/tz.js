@@ -24,6 +24,8 @@
   if (!known) {
     return;
   }
-  params.set("tz", zone);
-  window.location.replace(window.location.pathname + "?" + params.toString() + window.location.hash);
+  var query = params.toString();
+  // (the zone's "/" left as it is, as in the page's own links: ?tz=Europe/Berlin)
+  query += (query ? "&" : "") + "tz=" + encodeURIComponent(zone).replace(/%2F/g, "/");
+  window.location.replace(window.location.pathname + "?" + query + window.location.hash);
 })();

@@ -1,9 +1,12 @@
 """The page in a real browser: headless Chromium (Debian's, /usr/bin/chromium, driven by
 Playwright) against the app served over real HTTP on 127.0.0.1.
 
-It signs in with a test key using the keyboard, changes the range with the form and with a
-quick pick, reads the numbers on the page and compares them with the API's JSON fetched over
-the same HTTP server, checks that nothing is loaded from anywhere else and that nothing
+It signs in with a test key using the keyboard, lands in the browser's time zone (tz.js; the
+browser runs in America/Los_Angeles), changes the range with the form, picks another zone with
+the keyboard, follows a quick pick, reads the numbers on the page and compares them with the
+API's JSON for the same range and ``tz`` fetched over the same HTTP server, downloads a CSV with
+the page's cookies and compares it with the API's, checks that nothing is loaded from anywhere
+else and that nothing
 overflows a 375 px wide screen, signs out, signs in with a members-only key and checks that
 no workspace-wide report is there. Screenshots at 375 and 1440 px wide go to screenshots/
 (git-ignored).
@@ -20,18 +23,18 @@ import tempfile
 import threading
 import urllib.request
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
 from api import page as page_module
-from api.params import utc_today
 from tests.api import fixture_data as data
 from tests.api.conftest import PROJECT_ROOT, Key
 from tests.page.conftest import W1, expected_metrics, page_path, with_prefix
@@ -50,6 +53,7 @@ CHROMIUM_FLAGS = [
 SCREENSHOTS = PROJECT_ROOT / "screenshots"
 WIDTHS = (375, 1440)
 TIMEOUT_MS = 15_000
+BROWSER_ZONE = "America/Los_Angeles"
 
 # Every number the page marks, read in the browser: data-metric, or a row's data-key + data-field.
 READ_METRICS = """
@@ -97,7 +101,7 @@ def browser() -> Iterator[Any]:
             args=CHROMIUM_FLAGS,
             viewport={"width": 1440, "height": 900},
             locale="en-US",
-            timezone_id="America/Los_Angeles",  # the page must not care: every day is a UTC day
+            timezone_id=BROWSER_ZONE,  # the page's default zone (tz.js)
         )
         context.set_default_timeout(TIMEOUT_MS)
         try:
@@ -106,13 +110,17 @@ def browser() -> Iterator[Any]:
             context.close()
 
 
-def api(server: str, path: str, key: Key, query: dict[str, str]) -> Any:
+def api_bytes(server: str, path: str, key: Key, query: dict[str, str]) -> bytes:
     url = f"{server}/api/v2/w/{W1}/{path}"
     if query:
         url += "?" + "&".join(f"{name}={value}" for name, value in query.items())
     request = urllib.request.Request(url, headers=key.header)
     with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read(), parse_float=Decimal)
+        return bytes(response.read())
+
+
+def api(server: str, path: str, key: Key, query: dict[str, str]) -> Any:
+    return json.loads(api_bytes(server, path, key, query), parse_float=Decimal)
 
 
 def shown_range(url: str) -> dict[str, str]:
@@ -170,11 +178,14 @@ def test_an_admin_and_a_member_in_chromium(
     assert tab.evaluate("document.activeElement.id") == "api_key"  # autofocus
     tab.keyboard.type(keys["admin"].token)
     tab.keyboard.press("Enter")
+    # tz.js loads the page once more in the browser's zone
+    tab.wait_for_url(f"{server}{page_path()}?tz={BROWSER_ZONE}")
     tab.wait_for_selector("#ai")
-    assert tab.url == f"{server}{page_path()}"
     assert tab.locator("#ai h2").inner_text() == "AI usage"
+    assert tab.locator("#tz").input_value() == BROWSER_ZONE
+    assert f"calendar day in {BROWSER_ZONE}" in tab.locator("#zone-used").inner_text()
 
-    # The default view: each report's API default range.
+    # The default view: each report's API default range, in the browser's zone.
     assert_numbers_equal_the_api(tab, server, keys["admin"])
 
     # --- change the range with the form, by keyboard: skip link, then the date fields ---
@@ -190,10 +201,42 @@ def test_an_admin_and_a_member_in_chromium(
     tab.keyboard.type("03312024")
     with tab.expect_navigation():
         tab.keyboard.press("Enter")
-    assert shown_range(tab.url) == {"start_date": "2024-03-01", "end_date": "2024-03-31"}
+    assert shown_range(tab.url) == {"start_date": "2024-03-01", "end_date": "2024-03-31", "tz": BROWSER_ZONE}
+    assert_numbers_equal_the_api(tab, server, keys["admin"])
+
+    # --- pick UTC, then Asia/Kolkata, with the keyboard (type-ahead in the select) ---
+    for zone in ("UTC", "Asia/Kolkata"):
+        tab.locator("#end_date").focus()
+        tab_to(tab, "tz")
+        tab.keyboard.type(zone)
+        assert tab.locator("#tz").input_value() == zone
+        tab_to(tab, "show")
+        with tab.expect_navigation():
+            tab.keyboard.press("Enter")
+        assert shown_range(tab.url) == {"start_date": "2024-03-01", "end_date": "2024-03-31", "tz": zone}
+        shown = assert_numbers_equal_the_api(tab, server, keys["admin"])
+        if zone == "UTC":
+            # hand-checked numbers (tests/api/test_reports.py) and how people read them
+            assert shown["ai.total_credits"] == "1.700001"
+            utc_shown = shown
+    assert shown != utc_shown  # the zone moved events across a day boundary
+    assert "calendar day in Asia/Kolkata" in tab.locator("#zone-used").inner_text()
+    screenshots(tab, "page-admin-march-2024-kolkata")
+
+    # --- a CSV link, fetched with the page's cookies: the API's CSV for the same range and zone ---
+    link = tab.get_by_role("link", name="Download CSV").first
+    href = link.get_attribute("href") or ""
+    assert href.startswith(f"{page_path()}/export/ai-usage.csv?")
+    download = tab.request.get(server + href)
+    assert download.status == 200
+    assert download.headers["content-disposition"].startswith("attachment; filename=")
+    query = shown_range(server + href)
+    assert download.body() == api_bytes(server, "reports/ai-usage", keys["admin"], {**query, "format": "csv"})
+    assert query["tz"] == "Asia/Kolkata"
+
+    # --- back to UTC for the hand-checked numbers ---
+    tab.goto(f"{server}{page_path()}?start_date=2024-03-01&end_date=2024-03-31&tz=UTC")
     shown = assert_numbers_equal_the_api(tab, server, keys["admin"])
-    # hand-checked numbers (tests/api/test_reports.py) and how people read them
-    assert shown["ai.total_credits"] == "1.700001"
     assert shown["phone.totalDurationSeconds"] == "132"
     assert tab.locator("#ai-by-provider tr[data-key='ai.by_provider[openai]'] td").first.inner_text() == (
         page_module.fmt_credits(Decimal("0.550001"))
@@ -206,37 +249,56 @@ def test_an_admin_and_a_member_in_chromium(
     # --- a quick pick: a plain link with the range in the address ---
     tab.get_by_role("link", name="Last 30 days").first.click()
     tab.wait_for_load_state()
-    today = utc_today()
+    today = datetime.now(ZoneInfo("UTC")).date()
     assert shown_range(tab.url) == {
         "start_date": (today - timedelta(days=30)).isoformat(),
         "end_date": today.isoformat(),
+        "tz": "UTC",
     }
     assert tab.get_by_role("link", name="Last 30 days").first.get_attribute("aria-current") == "true"
     assert_numbers_equal_the_api(tab, server, keys["admin"])
     screenshots(tab, "page-admin-last-30-days")
 
     # --- an empty range: empty states, no broken chart ---
-    tab.goto(f"{server}{page_path()}?start_date=2020-01-01&end_date=2020-01-31")
+    tab.goto(f"{server}{page_path()}?start_date=2020-01-01&end_date=2020-01-31&tz=UTC")
     assert tab.locator(".empty-state").count() == 4
     assert tab.locator("svg.chart-svg").count() == 0
 
     # --- a bad date: a clear 400 page with the form ---
-    response = tab.goto(f"{server}{page_path()}?start_date=2024-02-30")
+    response = tab.goto(f"{server}{page_path()}?start_date=2024-02-30&tz=UTC")
     assert response is not None and response.status == 400
     assert "start_date is not a real calendar date." in tab.locator("#range-error").inner_text()
 
+    # --- an unknown zone: a 400 page naming tz ---
+    response = tab.goto(f"{server}{page_path()}?tz=Mars/Olympus_Mons")
+    assert response is not None and response.status == 400
+    assert "tz must be an IANA time-zone name" in tab.locator("#range-error").inner_text()
+
     # --- sign out, then a members-only key ---
-    tab.goto(f"{server}{page_path()}")
+    tab.goto(f"{server}{page_path()}?tz=UTC")
     tab.get_by_role("button", name="Sign out").click()
     tab.wait_for_selector("#api_key")
     tab.fill("#api_key", keys["member"].token)
     tab.get_by_role("button", name="Sign in").click()
+    tab.wait_for_url(f"{server}{page_path()}?tz=UTC")  # the zone kept through sign-out and sign-in
     tab.wait_for_selector("#own")
     for section in ("#ai", "#sms", "#phone", "#voice", "#members", "#members-table"):
         assert tab.locator(section).count() == 0, section
     shown = tab.evaluate(READ_METRICS)
-    body = api(server, f"reports/member-usage/{data.CLEO}", keys["member"], {})
+    body = api(server, f"reports/member-usage/{data.CLEO}", keys["member"], {"tz": "UTC"})
     assert with_prefix(shown, "member.") == expected_metrics("member", body)
+    assert [link.get_attribute("data-report") for link in tab.locator("a.download").all()] == ["member-usage"]
+    href = tab.locator("a.download").get_attribute("href") or ""
+    own = tab.request.get(server + href)
+    assert own.status == 200
+    assert own.body() == api_bytes(
+        server,
+        f"reports/member-usage/{data.CLEO}",
+        keys["member"],
+        {**shown_range(server + href), "format": "csv"},
+    )
+    refused = tab.request.get(f"{server}{page_path()}/export/ai-usage.csv")
+    assert refused.status == 403
     assert set(shown) - set(with_prefix(shown, "member.")) <= {"data_as_of"}
     assert "Cleo Member" in tab.get_by_role("banner").inner_text()
     screenshots(tab, "page-member")
@@ -245,6 +307,6 @@ def test_an_admin_and_a_member_in_chromium(
     assert requests and all(url.startswith(server + "/") or url.startswith("data:") for url in requests), {
         url for url in requests if not url.startswith(server)
     }
-    for name in ("page-sign-in", "page-admin-march-2024", "page-member"):
+    for name in ("page-sign-in", "page-admin-march-2024", "page-admin-march-2024-kolkata", "page-member"):
         for width in WIDTHS:
             assert Path(SCREENSHOTS / f"{name}-{width}.png").stat().st_size > 10_000
