@@ -20,7 +20,9 @@ another build's ``target/``. One run:
    ``--verify always``) runs ``--full-refresh`` and compares every mart row;
 5. the five reports over HTTP (gunicorn on 127.0.0.1, ``2 x cores + 1`` workers as ``make
    serve``): p50/p99 at 1 and 8 concurrent clients, against the same report computed by SQL
-   straight from raw (median of 5), whose totals are checked against the API's;
+   straight from raw (median of 5), whose totals are checked against the API's; the same
+   reports with ``tz`` (``ZONES``, the same local dates; issue 8's target: zoned p50 <= 2x UTC
+   p50), and the AI report as CSV for information;
 6. the analyst's alternative: raw.ai_usage_events exported to Parquet, the 90-day AI report in
    DuckDB (median of 5);
 7. writes ``bench/results.json`` and ``BENCHMARKS.md`` and prints a summary.
@@ -31,7 +33,9 @@ another build's ``target/``. One run:
 from __future__ import annotations
 
 import argparse
+import csv
 import http.client
+import io
 import json
 import math
 import os
@@ -49,6 +53,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import duckdb
 import psycopg
@@ -76,6 +82,10 @@ VERIFY_BUDGET_S = 300.0
 FULL_BUILD_TARGET = 3.0  # x the floor
 INCREMENTAL_TARGET = 0.05  # x the full build
 REPORT_TARGET = 100.0  # raw p50 / API p50
+UTC_NAME = "UTC"
+ZONES = ("America/New_York", "Asia/Kolkata")  # the same local dates as the UTC reports (issue 8)
+TZ_TARGET = 2.0  # zoned p50 / UTC p50, 1 client
+CSV_REPORT = "ai-usage"  # its format=csv variant is timed for information
 
 Json = dict[str, Any]
 
@@ -772,15 +782,26 @@ class ReportTarget:
     start: date
     end: date
 
-    def params(self) -> Json:
-        start = datetime.combine(self.start, datetime.min.time(), tzinfo=UTC)
-        stop = datetime.combine(self.end + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    def params(self, zone: str = UTC_NAME) -> Json:
+        """The raw SQL's parameters: the range's local days in ``zone`` as UTC instants
+        (computed here with zoneinfo, independently of the API; neither zone of ZONES
+        skips or repeats midnight)."""
+        info = UTC if zone == UTC_NAME else ZoneInfo(zone)
+        start = datetime.combine(self.start, datetime.min.time(), tzinfo=info).astimezone(UTC)
+        stop = datetime.combine(self.end + timedelta(days=1), datetime.min.time(), tzinfo=info).astimezone(
+            UTC
+        )
         return {"ws": self.workspace_id, "member": self.member_id, "start": start, "stop": stop}
 
-    def path(self, report: str) -> str:
+    def path(self, report: str, zone: str = UTC_NAME, as_csv: bool = False) -> str:
+        """The report's URL: no ``tz`` for UTC (exactly the request of the UTC runs)."""
         name = f"member-usage/{self.member_id}" if report == "member-usage" else report
-        query = f"start_date={self.start.isoformat()}&end_date={self.end.isoformat()}"
-        return f"/api/v2/w/{self.workspace_id}/reports/{name}?{query}"
+        query = {"start_date": self.start.isoformat(), "end_date": self.end.isoformat()}
+        if zone != UTC_NAME:
+            query["tz"] = zone
+        if as_csv:
+            query["format"] = "csv"
+        return f"/api/v2/w/{self.workspace_id}/reports/{name}?{urlencode(query, safe='/')}"
 
 
 REPORTS = ("ai-usage", "sms-usage", "phone-usage", "voice-usage", "member-usage")
@@ -914,9 +935,26 @@ def run_load(port: int, path: str, token: str, total: int, clients: int) -> Load
     return load
 
 
-def load_summary(load: Load, clients: int) -> Json:
+def run_interleaved(port: int, paths: Sequence[str], token: str, per_path: int) -> dict[str, Load]:
+    """One client, `per_path` rounds of one request to each path, the order rotated every
+    round: the paths meet the same contention from whatever else runs on the machine."""
+    loads = {path: Load() for path in paths}
+    started = time.perf_counter()
+    for round_index in range(per_path):
+        shift = round_index % len(paths)
+        for path in [*paths[shift:], *paths[:shift]]:
+            status, _body, elapsed = request(port, path, token)
+            loads[path].latencies_s.append(elapsed)
+            loads[path].errors += status != 200
+    wall = time.perf_counter() - started
+    for load in loads.values():
+        load.wall_s = wall
+    return loads
+
+
+def load_summary(load: Load, clients: int, interleaved: bool = False) -> Json:
     latencies_ms = [value * 1000 for value in load.latencies_s]
-    return {
+    summary = {
         "clients": clients,
         "requests": len(latencies_ms),
         "errors": load.errors,
@@ -924,30 +962,86 @@ def load_summary(load: Load, clients: int) -> Json:
         "p99_ms": rounded(percentile(latencies_ms, 0.99), 2),
         "mean_ms": rounded(statistics.fmean(latencies_ms), 2),
         "max_ms": rounded(max(latencies_ms), 2),
-        "throughput_rps": rounded(len(latencies_ms) / load.wall_s, 1),
+        # interleaved with other paths: requests / the time spent on this path's requests
+        "throughput_rps": rounded(
+            len(latencies_ms) / (sum(load.latencies_s) if interleaved else load.wall_s), 1
+        ),
     }
+    if interleaved:
+        summary["interleaved"] = True
+    return summary
+
+
+def first_response(port: int, path: str, token: str, report: str, zone: str) -> bytes:
+    """The response to `path`, checked: 200, and the zone named in the body unless UTC."""
+    status, body, _ = request(port, path, token)
+    if status != 200:
+        raise RuntimeError(f"{report} ({zone}): HTTP {status}: {body[:300]!r}")
+    named = json.loads(body).get("tz")
+    if named != (None if zone == UTC_NAME else zone):
+        raise RuntimeError(f"{report} ({zone}): the body names the zone {named!r}")
+    return body
 
 
 def measure_api(port: int, target: ReportTarget, token: str, requests: int, workers: int) -> Json:
+    """Per report: UTC and each of ZONES, the same local dates. At 1 client the three are
+    interleaved request by request (the tz target compares their p50s); at 8 clients each
+    runs on its own, one after the other."""
     results: Json = {}
     for report in REPORTS:
-        path = target.path(report)
-        status, body, _ = request(port, path, token)
-        if status != 200:
-            raise RuntimeError(f"{report}: HTTP {status}: {body[:300]!r}")
-        run_load(port, path, token, 4 * workers, workers)  # warm-up: every worker's pool and plan cache
-        loads = {
-            f"clients_{n}": load_summary(run_load(port, path, token, requests, n), n) for n in CLIENT_COUNTS
-        }
-        results[report] = {
-            "path": path,
-            "response_bytes": len(body),
-            "body": json.loads(body, parse_float=Decimal),
-            **loads,
-        }
-        one, eight = loads["clients_1"], loads["clients_8"]
-        log(f"  {report:<13} p50 {one['p50_ms']:.1f} / {eight['p50_ms']:.1f} ms (1 / 8 clients)")
+        zones = (UTC_NAME, *ZONES)
+        paths = {zone: target.path(report, zone) for zone in zones}
+        entries: Json = {}
+        for zone, path in paths.items():
+            body = first_response(port, path, token, report, zone)
+            run_load(port, path, token, 4 * workers, workers)  # warm-up: every worker's pool and plan cache
+            entries[zone] = {
+                "path": path,
+                "response_bytes": len(body),
+                "body": json.loads(body, parse_float=Decimal),
+            }
+        one = run_interleaved(port, list(paths.values()), token, requests)
+        for zone, path in paths.items():
+            entries[zone]["clients_1"] = load_summary(one[path], 1, interleaved=True)
+        for zone, path in paths.items():
+            for n in CLIENT_COUNTS:
+                if n != 1:
+                    entries[zone][f"clients_{n}"] = load_summary(run_load(port, path, token, requests, n), n)
+        results[report] = {**entries[UTC_NAME], "zones": {zone: entries[zone] for zone in ZONES}}
+        for zone in zones:
+            p50s = " / ".join(f"{entries[zone][f'clients_{n}']['p50_ms']:.1f}" for n in CLIENT_COUNTS)
+            log(f"  {report:<13} {zone:<17} p50 {p50s} ms (1 / 8 clients)")
     return results
+
+
+def measure_csv(port: int, target: ReportTarget, token: str, requests: int, workers: int) -> Json:
+    """For information: CSV_REPORT with format=csv (UTC), 1 client, interleaved with its JSON;
+    the CSV's credits column is checked against the JSON total."""
+    csv_path, json_path = target.path(CSV_REPORT, as_csv=True), target.path(CSV_REPORT)
+    status, body, _ = request(port, csv_path, token)
+    if status != 200:
+        raise RuntimeError(f"{CSV_REPORT} (csv): HTTP {status}: {body[:300]!r}")
+    json_body = json.loads(first_response(port, json_path, token, CSV_REPORT, UTC_NAME), parse_float=Decimal)
+    run_load(port, csv_path, token, 4 * workers, workers)
+    loads = run_interleaved(port, [csv_path, json_path], token, requests)
+    lines = list(csv.DictReader(io.StringIO(body.decode("utf-8"), newline="")))
+    credits = sum((Decimal(line["credits"]) for line in lines), Decimal(0))
+    summary = load_summary(loads[csv_path], 1, interleaved=True)
+    json_summary = load_summary(loads[json_path], 1, interleaved=True)
+    log(f"  {CSV_REPORT} format=csv p50 {summary['p50_ms']:.1f} ms (JSON {json_summary['p50_ms']:.1f} ms)")
+    return {
+        "report": CSV_REPORT,
+        "tz": UTC_NAME,
+        "path": csv_path,
+        "response_bytes": len(body),
+        "lines": len(lines),
+        "clients_1": summary,
+        "json_clients_1": json_summary,
+        "ratio_to_json_p50": rounded(summary["p50_ms"] / json_summary["p50_ms"], 2),
+        "credits_sum": str(credits),
+        "json_total_credits": str(json_body.get("total_credits")),
+        "credits_add_up": same_number(credits, json_body.get("total_credits")),
+    }
 
 
 API_SQL_NAMES = {
@@ -960,31 +1054,54 @@ API_SQL_NAMES = {
 MART_SQL_RUNS = 20
 
 
-def measure_mart_sql(target: ReportTarget) -> Json:
-    """The API's own report statement run directly (median of 20, warm): how much of the HTTP
-    latency is the mart query. Empty when the API module does not expose the statements."""
+# The API's statement builders for a zone, and whether the statement lists days (it then reads
+# with a plan, ``api.zones.rows_by_day``) or only totals the range (``range_rows``).
+API_ZONED_SQL = {
+    "ai-usage": ("ai_usage_sql", False),
+    "sms-usage": ("sms_usage_sql", True),
+    "phone-usage": ("phone_usage_sql", True),
+    "voice-usage": ("voice_usage_sql", True),
+    "member-usage": ("member_usage_sql", False),
+}
+
+
+def zoned_statements(target: ReportTarget, report: str) -> dict[str, tuple[str, Json]]:
+    """The API's statement and parameters for `report` in UTC and each of ZONES, built as the
+    API builds them (no build running); empty when the API module does not expose them."""
     sys.path.insert(0, str(PROJECT_ROOT))
     try:
-        from api import reports
+        from api import reports, zones
+        from api.params import DateRange
     except ImportError:
         return {}
-    params = {
-        "workspace_id": target.workspace_id,
-        "member_id": target.member_id,
-        "start_date": target.start,
-        "end_date": target.end,
-    }
+    base = {"workspace_id": target.workspace_id, "member_id": target.member_id}
+    statements: dict[str, tuple[str, Json]] = {}
+    sql = getattr(reports, API_SQL_NAMES[report], None)
+    if isinstance(sql, str):
+        statements[UTC_NAME] = (sql, {**base, "start_date": target.start, "end_date": target.end})
+    builder_name, by_day = API_ZONED_SQL[report]
+    builder = getattr(reports, builder_name, None)
+    if builder is None:
+        return statements
+    for name in ZONES:
+        zone = zones.Zone(name)
+        read = zones.reading(DateRange(target.start, target.end), zone, by_day=by_day)
+        statements[name] = (builder(zone, planned=read.planned), {**base, **read.params})
+    return statements
+
+
+def measure_mart_sql(target: ReportTarget) -> Json:
+    """The API's own report statement run directly (median of 20, warm), per report and zone:
+    how much of the HTTP latency is the mart query."""
     results: Json = {}
     with connect() as conn:
-        for report, name in API_SQL_NAMES.items():
-            sql = getattr(reports, name, None)
-            if not isinstance(sql, str):
-                continue
-            runs = [
-                timed(lambda sql=sql: conn.execute(sql, params).fetchall())[0] * 1000
-                for _ in range(MART_SQL_RUNS)
-            ]
-            results[report] = rounded(median(runs), 2)
+        for report in REPORTS:
+            for zone, (sql, params) in zoned_statements(target, report).items():
+                runs = [
+                    timed(lambda sql=sql, params=params: conn.execute(sql, params).fetchall())[0] * 1000
+                    for _ in range(MART_SQL_RUNS)
+                ]
+                results.setdefault(report, {})[zone] = rounded(median(runs), 2)
     return results
 
 
@@ -1237,19 +1354,30 @@ APPROXIMATE_KEYS = {"sms-usage": {"totalSegments"}}
 
 
 def measure_raw(target: ReportTarget) -> Json:
-    params = target.params()
+    """UTC: median of RAW_RUNS. Each of ZONES: one run over the local days' UTC instants,
+    for its totals (the sums over a range do not depend on the day rows' zone)."""
     results: Json = {}
     with psycopg.connect(dbname=DATABASE, autocommit=True, row_factory=dict_row) as conn:
         for report, compute in RAW_REPORTS.items():
             runs, totals = [], {}
             for _ in range(RAW_RUNS):
-                elapsed, totals = timed(lambda compute=compute: compute(conn, params))
+                elapsed, totals = timed(lambda compute=compute: compute(conn, target.params()))
                 runs.append(elapsed * 1000)
             results[report] = {
                 "median_ms": rounded(median(runs), 1),
                 "runs_ms": [rounded(r, 1) for r in runs],
+                "totals": totals,
+                "zones": {},
             }
-            results[report]["totals"] = totals
+            for zone in ZONES:
+                params = target.params(zone)
+                elapsed, zone_totals = timed(lambda compute=compute, params=params: compute(conn, params))
+                results[report]["zones"][zone] = {
+                    "start": params["start"].isoformat(),
+                    "stop": params["stop"].isoformat(),
+                    "ms": rounded(elapsed * 1000, 1),
+                    "totals": zone_totals,
+                }
             log(f"  {report:<13} raw SQL median {median(runs):.0f} ms")
     return results
 
@@ -1268,18 +1396,48 @@ def compare_totals(api_body: Json, raw_totals: Json, approximate: set[str]) -> J
     return {"agrees": not exact_mismatches, "mismatches": mismatches, "approximated": sorted(approximate)}
 
 
+def zone_results(report: str, api: Json, raw: Json, mart_sql: Json) -> Json:
+    """Each zone's latencies against UTC's (1 client interleaved, 8 clients one after the
+    other) and its totals against raw SQL over the same local days."""
+    utc = api[report]
+    zones: Json = {}
+    for zone in ZONES:
+        entry = dict(api[report]["zones"][zone])
+        body = entry.pop("body")
+        if zone in mart_sql.get(report, {}):
+            entry["mart_sql_median_ms"] = mart_sql[report][zone]
+        for n in CLIENT_COUNTS:
+            entry[f"ratio_to_utc_p50_{n}_clients"] = rounded(
+                entry[f"clients_{n}"]["p50_ms"] / utc[f"clients_{n}"]["p50_ms"], 2
+            )
+        raw_zone = raw[report]["zones"][zone]
+        entry["raw_sql"] = {key: value for key, value in raw_zone.items() if key != "totals"}
+        entry["raw_vs_api_totals"] = compare_totals(
+            body, raw_zone["totals"], APPROXIMATE_KEYS.get(report, set())
+        )
+        zones[zone] = entry
+    worst = max(entry["ratio_to_utc_p50_1_clients"] for entry in zones.values())
+    return {
+        "zones": zones,
+        "tz_worst_ratio_to_utc_p50": worst,
+        "tz_target": f"tz p50 / UTC p50 <= {TZ_TARGET:g}x",
+        "tz_met": worst <= TZ_TARGET,
+    }
+
+
 def report_results(api: Json, raw: Json, mart_sql: Json) -> Json:
     reports: Json = {}
     for report in REPORTS:
         api_entry = dict(api[report])
         body = api_entry.pop("body")
+        api_entry.pop("zones")
         p50 = api_entry["clients_1"]["p50_ms"]
-        if report in mart_sql:
-            api_entry["mart_sql_median_ms"] = mart_sql[report]
+        if UTC_NAME in mart_sql.get(report, {}):
+            api_entry["mart_sql_median_ms"] = mart_sql[report][UTC_NAME]
         ratio = raw[report]["median_ms"] / p50
         reports[report] = {
             "api": api_entry,
-            "raw_sql": {key: value for key, value in raw[report].items() if key != "totals"},
+            "raw_sql": {key: value for key, value in raw[report].items() if key not in ("totals", "zones")},
             "ratio_raw_to_api_p50": rounded(ratio, 1),
             "ratio_raw_to_api_p50_8_clients": rounded(
                 raw[report]["median_ms"] / api_entry["clients_8"]["p50_ms"], 1
@@ -1289,6 +1447,7 @@ def report_results(api: Json, raw: Json, mart_sql: Json) -> Json:
             "raw_vs_api_totals": compare_totals(
                 body, raw[report]["totals"], APPROXIMATE_KEYS.get(report, set())
             ),
+            **zone_results(report, api, raw, mart_sql),
         }
     return reports
 
@@ -1434,6 +1593,18 @@ def targets_table(results: Json) -> list[tuple[str, str, str, str]]:
                 "met" if entry["met"] else "MISSED",
             )
         )
+    for report, entry in results.get("reports", {}).items():
+        zones = ", ".join(
+            f"{zone} {zoned['clients_1']['p50_ms']:.1f} ms" for zone, zoned in entry["zones"].items()
+        )
+        rows.append(
+            (
+                f"{report}: tz p50 / UTC p50",
+                f"{entry['tz_worst_ratio_to_utc_p50']:.2f}x ({zones} / UTC {entry['api']['clients_1']['p50_ms']:.1f} ms)",
+                entry["tz_target"],
+                "met" if entry["tz_met"] else "MISSED",
+            )
+        )
     if "duckdb" in results:
         duck = results["duckdb"]
         rows.append(
@@ -1485,6 +1656,13 @@ the cores, so every number includes that contention):
   and its totals are checked against the API's. Its SMS segments are simplified (the carrier's
   count when positive, else printable ASCII as GSM-7 and anything else as UCS-2, by code
   points), so `totalSegments` may differ.
+* **Time zones (issue 8).** The same five reports, the same calendar dates, with
+  `tz=America/New_York` and `tz=Asia/Kolkata` (quarter-hourly marts where local days cut UTC
+  dates, daily marts for the rest). At 1 client each UTC request and its two zoned twins are
+  interleaved (order rotated every round) so they share the same contention; the target
+  compares the worse zone's p50 with UTC's. 8 clients run each variant on its own. Their totals
+  are checked against the raw SQL baseline over the local days' UTC instants (one run).
+  For information, the AI report's `format=csv` variant (UTC) is timed against its JSON.
 * **DuckDB.** `raw.ai_usage_events` exported to CSV (`COPY ... TO STDOUT`) and then Parquet;
   the AI report's de-duplication and grouping over the Parquet file, median of 5 (warm).
 * **Memory.** dbt's peak RSS; the largest VmHWM of one PostgreSQL backend (it includes the
@@ -1500,6 +1678,7 @@ def markdown(results: Json) -> str:
         f"Run {run['started_at']} (`--scale {run['scale']:g}`, {run['duration_s'] / 60:.1f} min total).",
         "",
     ]
+    lines += contention_markdown(results)
     lines += ["## Targets", ""]
     lines += markdown_table(("measurement", "value", "target", ""), targets_table(results))
     lines += ["## Machine", ""]
@@ -1651,6 +1830,7 @@ def reports_markdown(results: Json) -> list[str]:
         "*ratio* = raw SQL median / API p50 at 1 client.",
         "",
     ]
+    lines += zones_markdown(results)
     if "duckdb" in results:
         duck = results["duckdb"]
         lines += [
@@ -1661,6 +1841,85 @@ def reports_markdown(results: Json) -> list[str]:
             "",
         ]
     return lines
+
+
+def zones_markdown(results: Json) -> list[str]:
+    target = results["report_target"]
+    lines = [
+        f"### The same reports in other time zones ({target['start']}..{target['end']} as local dates)",
+        "",
+    ]
+    rows = []
+    for report, entry in results["reports"].items():
+        for zone, zoned in entry["zones"].items():
+            one, eight = zoned["clients_1"], zoned["clients_8"]
+            totals = zoned["raw_vs_api_totals"]
+            agrees = "yes" if totals["agrees"] else "NO"
+            if totals["agrees"] and totals["mismatches"]:
+                agrees = "yes (except simplified " + ", ".join(totals["mismatches"]) + ")"
+            rows.append(
+                (
+                    report,
+                    zone,
+                    f"{one['p50_ms']:.1f} / {one['p99_ms']:.1f}",
+                    f"{eight['p50_ms']:.1f} / {eight['p99_ms']:.1f}",
+                    f"{eight['throughput_rps']:.0f}",
+                    f"{zoned['response_bytes']:,}",
+                    zoned.get("mart_sql_median_ms", "n/a"),
+                    f"{zoned['ratio_to_utc_p50_1_clients']:.2f}x",
+                    f"{zoned['ratio_to_utc_p50_8_clients']:.2f}x",
+                    agrees,
+                )
+            )
+    header = (
+        "report",
+        "tz",
+        "API p50 / p99 ms, 1 client",
+        "8 clients",
+        "req/s (8)",
+        "body bytes",
+        "mart SQL ms",
+        "p50 / UTC p50, 1 client",
+        "8 clients",
+        "totals = raw SQL",
+    )
+    lines += markdown_table(header, rows)
+    lines += [
+        "At 1 client the UTC request and its two zoned twins are interleaved request by request (the "
+        "order rotated each round), so the three meet the same contention; at 8 clients each runs on its "
+        "own after a warm-up. *totals = raw SQL*: the body's totals against the raw SQL baseline run once "
+        "over the local days' UTC instants (computed with zoneinfo, independently of the API).",
+        "",
+    ]
+    if "csv" in results:
+        csv_entry = results["csv"]
+        adds_up = "add up" if csv_entry["credits_add_up"] else "do NOT add up"
+        lines += [
+            f"CSV (for information): `{csv_entry['report']}` with `format=csv` (UTC, one line per day, provider, "
+            f"model and type: {csv_entry['lines']:,} lines, {csv_entry['response_bytes']:,} bytes) p50 "
+            f"{csv_entry['clients_1']['p50_ms']:.1f} ms / p99 {csv_entry['clients_1']['p99_ms']:.1f} ms at 1 client, "
+            f"interleaved with its JSON (p50 {csv_entry['json_clients_1']['p50_ms']:.1f} ms): "
+            f"{csv_entry['ratio_to_json_p50']:.2f}x. Its credits {adds_up} to the JSON's `total_credits`.",
+            "",
+        ]
+    return lines
+
+
+def contention_markdown(results: Json) -> list[str]:
+    phases = results.get("load_average_by_phase", [])
+    if not phases:
+        return []
+    cores = results["machine"]["cores"]
+    text = "; ".join(f"{entry['phase']} {entry['load_average'][0]:.2f}" for entry in phases)
+    before, after = results["load_average_before"], results.get("load_average_after")
+    after_text = "/".join(f"{value:.2f}" for value in after) if after else "n/a"
+    return [
+        f"Contention: load average (1/5/15 min) {'/'.join(f'{value:.2f}' for value in before)} at the start "
+        f"and {after_text} at the end, on {cores} cores (the bench alone keeps about 1-2 busy, more at 8 "
+        f"clients); 1-minute load as each phase started: {text}. The machine is shared with other "
+        "sessions' test runs, so the absolute numbers carry that noise.",
+        "",
+    ]
 
 
 def memory_markdown(results: Json) -> list[str]:
@@ -1759,27 +2018,51 @@ def serve_and_measure(results: Json, target: ReportTarget, env: dict[str, str], 
     log(f"reports over HTTP: gunicorn with {workers} workers, {requests} requests per report and concurrency")
     with gunicorn(env, workers) as (port, process):
         api = measure_api(port, target, token, requests, workers)
+        results["csv"] = measure_csv(port, target, token, requests, workers)
         results["gunicorn_memory"] = {"workers": workers, **worker_memory(process)}
+    note_load(results, "raw and mart SQL")
     log(f"raw SQL baseline: median of {RAW_RUNS}")
     raw = measure_raw(target)
     mart_sql = measure_mart_sql(target)
     results["reports"] = report_results(api, raw, mart_sql)
+    note_load(results, "DuckDB")
     log("analyst alternative: DuckDB over Parquet")
     results["duckdb"] = duckdb_report(target, api["ai-usage"]["clients_1"]["p50_ms"], api["ai-usage"]["body"])
 
 
+def load_average() -> list[float]:
+    return [round(value, 2) for value in os.getloadavg()]
+
+
+def note_load(results: Json, phase: str) -> None:
+    """The load average as `phase` starts: what else the shared machine was running."""
+    results.setdefault("load_average_by_phase", []).append(
+        {
+            "phase": phase,
+            "at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "load_average": load_average(),
+        }
+    )
+
+
 def run(args: argparse.Namespace, results: Json) -> None:
     env = bench_env()
+    note_load(results, "generate" if not args.skip_generate else "reuse data")
     data = prepare_data(args, env)
+    note_load(results, "floor")
     floor, rows_by_workspace = measure_floor()
     results["data"] = data_section(data, rows_by_workspace)
     results["floor"] = floor
+    note_load(results, "full build")
     results["full_build"] = full_builds(args.full_runs, env, floor["total_s"])
     results["full_build"]["settle_statistics_s"] = settle_statistics()
     results["landed"] = land_rows(date.fromisoformat(data["end_date"]))
     results["landed"]["id_checks"] = check_landed_ids(data)
+    note_load(results, "incremental build")
     results["incremental_build"] = incremental_build(env, results["full_build"]["median_s"])
+    note_load(results, "exactness check")
     results["exactness"] = verify_exactness(env, results["full_build"]["median_s"], args.verify)
+    note_load(results, "reports")
     target = pick_target(rows_by_workspace, date.fromisoformat(data["end_date"]))
     results["report_target"] = {
         **asdict(target),
@@ -1799,7 +2082,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "database": DATABASE,
             "skip_generate": args.skip_generate,
         },
-        "load_average_before": [round(value, 2) for value in os.getloadavg()],
+        "load_average_before": load_average(),
     }
     with connect() if args.skip_generate else psycopg.connect(dbname="postgres", autocommit=True) as conn:
         results["machine"] = machine_info(conn)
@@ -1808,7 +2091,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RuntimeError as error:
         print(f"bench: {error}", file=sys.stderr)
         return 1
-    results["load_average_after"] = [round(value, 2) for value in os.getloadavg()]
+    results["load_average_after"] = load_average()
+    note_load(results, "end")
     results["run"]["duration_s"] = round(time.perf_counter() - started, 1)
     results["targets"] = [
         dict(zip(("measurement", "value", "target", "status"), row, strict=True))
