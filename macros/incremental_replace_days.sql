@@ -116,7 +116,9 @@
     {%- endfor %}
     from rebuilt_days
     {%- else -%}
+    {# stored in key order, so a range read touches few pages #}
     select * from {{ relation }}
+    order by workspace_id, {{ day_column }}
     {%- endif -%}
 {%- endmacro %}
 

@@ -58,8 +58,10 @@ latest_copies as (
 )
 {%- endmacro %}
 
-{#- What earlier builds merged for the ids in CTE `source`: their copy-day
-    range and newest landing. Empty on a full build. -#}
+{#- What earlier builds merged: each id's copy-day range and newest landing.
+    Only joined to the ids that landed now (by index on the id), so it needs
+    no filter of its own; a filter on `source` here made the planner re-read
+    `source` for every row it joined. Empty on a full build. -#}
 {% macro earlier_copies(id_column) -%}
     {%- if is_incremental() -%}
     select
@@ -68,7 +70,6 @@ latest_copies as (
         latest_copy_date,
         last_loaded_at
     from {{ this }}
-    where {{ id_column }} in (select source.{{ id_column }} from source)
     {%- else -%}
     select
         {{ id_column }} as known_id,
