@@ -80,6 +80,32 @@ def _text_key(value: str | None) -> tuple[bool, str]:
     return (value is None, value or "")
 
 
+def _camel_envelope(workspace_id: uuid.UUID, dates: DateRange, data_as_of: Any) -> dict[str, Any]:
+    """The fields that open the SMS, phone and voice bodies, in documented order."""
+    return {
+        "workspaceId": str(workspace_id),
+        "startDate": dates.start.isoformat(),
+        "endDate": dates.end.isoformat(),
+        "dataAsOf": data_as_of,
+    }
+
+
+def _total_and_rows(
+    rows: Iterable[dict[str, Any]],
+) -> tuple[dict[str, Any], Any, list[dict[str, Any]]]:
+    """Split a grouping-sets result into its grand-total row, ``data_as_of`` and its day rows."""
+    total: dict[str, Any] = {}
+    data_as_of = None
+    grouped: list[dict[str, Any]] = []
+    for row in rows:
+        data_as_of = row["data_as_of"]
+        if row["is_row"]:
+            grouped.append(row)
+        else:
+            total = row
+    return total, data_as_of, grouped
+
+
 def _report_request(workspace_id: str, default: Callable[[date], DateRange]) -> tuple[uuid.UUID, ReportQuery]:
     """Steps 1-3 of every workspace report: 401, then 400, then 403 (see ``api.auth``)."""
     caller = auth.authenticate()
@@ -372,14 +398,9 @@ SMS_USAGE_SQL = sms_usage_sql(UTC_ZONE)
 def shape_sms_usage(
     workspace_id: uuid.UUID, dates: DateRange, rows: Iterable[dict[str, Any]]
 ) -> dict[str, Any]:
-    total: dict[str, Any] = {}
-    data_as_of = None
+    total, data_as_of, grouped = _total_and_rows(rows)
     day_rows: list[dict[str, Any]] = []
-    for row in rows:
-        data_as_of = row["data_as_of"]
-        if not row["is_row"]:
-            total = row
-            continue
+    for row in grouped:
         day_rows.append(
             {
                 "date": row["usage_date"].isoformat(),
@@ -393,10 +414,7 @@ def shape_sms_usage(
             }
         )
     return {
-        "workspaceId": str(workspace_id),
-        "startDate": dates.start.isoformat(),
-        "endDate": dates.end.isoformat(),
-        "dataAsOf": data_as_of,
+        **_camel_envelope(workspace_id, dates, data_as_of),
         "totalMessages": _count(total.get("messages")),
         "totalInbound": _count(total.get("inbound")),
         "totalOutbound": _count(total.get("outbound")),
@@ -463,14 +481,9 @@ PHONE_USAGE_SQL = phone_usage_sql(UTC_ZONE)
 def shape_phone_usage(
     workspace_id: uuid.UUID, dates: DateRange, rows: Iterable[dict[str, Any]]
 ) -> dict[str, Any]:
-    total: dict[str, Any] = {}
-    data_as_of = None
+    total, data_as_of, grouped = _total_and_rows(rows)
     day_rows: list[dict[str, Any]] = []
-    for row in rows:
-        data_as_of = row["data_as_of"]
-        if not row["is_row"]:
-            total = row
-            continue
+    for row in grouped:
         day_rows.append(
             {
                 "date": row["usage_date"].isoformat(),
@@ -481,10 +494,7 @@ def shape_phone_usage(
             }
         )
     return {
-        "workspaceId": str(workspace_id),
-        "startDate": dates.start.isoformat(),
-        "endDate": dates.end.isoformat(),
-        "dataAsOf": data_as_of,
+        **_camel_envelope(workspace_id, dates, data_as_of),
         "totalCalls": _count(total.get("calls")),
         "totalInbound": _count(total.get("inbound")),
         "totalOutbound": _count(total.get("outbound")),
@@ -583,10 +593,7 @@ def shape_voice_usage(
     stt = totals.get("stt", {})
     tts = totals.get("tts", {})
     return {
-        "workspaceId": str(workspace_id),
-        "startDate": dates.start.isoformat(),
-        "endDate": dates.end.isoformat(),
-        "dataAsOf": data_as_of,
+        **_camel_envelope(workspace_id, dates, data_as_of),
         "totalSttDurationSeconds": _seconds(stt.get("duration_seconds")),
         "totalSttMessages": _count(stt.get("events")),
         "totalTtsCharacters": _count(tts.get("characters")),
