@@ -54,6 +54,27 @@ quarter_hourly as (
         max(last_loaded_at) as last_loaded_at
     from ai_events
     group by workspace_id, usage_date, usage_quarter_hour, provider, model, model_type
+),
+
+with_running_sums as (
+    select
+        *,
+        {{
+            running_day_sums(
+                {
+                    'event_count': 'bigint',
+                    'prompt_tokens': 'bigint',
+                    'completion_tokens': 'bigint',
+                    'total_tokens': 'bigint',
+                    'cached_tokens': 'bigint',
+                    'audio_input_tokens': 'bigint',
+                    'audio_output_tokens': 'bigint',
+                    'credits': 'numeric(28, 6)'
+                },
+                ['workspace_id', 'usage_date', 'provider', 'model', 'model_type'],
+            )
+        }}
+    from quarter_hourly
 )
 
-{{ select_with_rebuilt_days('quarter_hourly', 'usage_date') }}
+{{ select_with_rebuilt_days('with_running_sums', 'usage_date') }}

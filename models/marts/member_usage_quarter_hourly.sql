@@ -178,6 +178,26 @@ quarter_hourly as (
         max(last_loaded_at) as last_loaded_at
     from activity
     group by workspace_id, member_id, usage_date, usage_quarter_hour
+),
+
+with_running_sums as (
+    select
+        *,
+        {{
+            running_day_sums(
+                {
+                    'chats_created': 'bigint',
+                    'messages_sent': 'bigint',
+                    'ai_event_count': 'bigint',
+                    'credits': 'numeric(28, 6)',
+                    'prompt_tokens': 'bigint',
+                    'completion_tokens': 'bigint',
+                    'total_tokens': 'bigint'
+                },
+                ['workspace_id', 'member_id', 'usage_date'],
+            )
+        }}
+    from quarter_hourly
 )
 
-{{ select_with_rebuilt_days('quarter_hourly', 'usage_date') }}
+{{ select_with_rebuilt_days('with_running_sums', 'usage_date') }}

@@ -42,6 +42,23 @@ quarter_hourly as (
         max(last_loaded_at) as last_loaded_at
     from finished_calls
     group by workspace_id, usage_date, usage_quarter_hour, phone_number
+),
+
+with_running_sums as (
+    select
+        *,
+        {{
+            running_day_sums(
+                {
+                    'call_count': 'bigint',
+                    'inbound_calls': 'bigint',
+                    'outbound_calls': 'bigint',
+                    'duration_seconds': 'bigint'
+                },
+                ['workspace_id', 'usage_date', 'phone_number'],
+            )
+        }}
+    from quarter_hourly
 )
 
-{{ select_with_rebuilt_days('quarter_hourly', 'usage_date') }}
+{{ select_with_rebuilt_days('with_running_sums', 'usage_date') }}

@@ -45,6 +45,26 @@ quarter_hourly as (
         max(last_loaded_at) as last_loaded_at
     from sms_messages
     group by workspace_id, usage_date, usage_quarter_hour, phone_number
+),
+
+with_running_sums as (
+    select
+        *,
+        {{
+            running_day_sums(
+                {
+                    'message_count': 'bigint',
+                    'inbound_messages': 'bigint',
+                    'outbound_messages': 'bigint',
+                    'characters': 'bigint',
+                    'segments': 'bigint',
+                    'inbound_segments': 'bigint',
+                    'outbound_segments': 'bigint'
+                },
+                ['workspace_id', 'usage_date', 'phone_number'],
+            )
+        }}
+    from quarter_hourly
 )
 
-{{ select_with_rebuilt_days('quarter_hourly', 'usage_date') }}
+{{ select_with_rebuilt_days('with_running_sums', 'usage_date') }}

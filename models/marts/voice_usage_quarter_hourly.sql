@@ -81,6 +81,22 @@ quarter_hourly as (
     select * from stt_quarter_hourly
     union all
     select * from tts_quarter_hourly
+),
+
+with_running_sums as (
+    select
+        *,
+        {{
+            running_day_sums(
+                {
+                    'event_count': 'bigint',
+                    'duration_seconds': 'numeric(18, 3)',
+                    'characters': 'bigint'
+                },
+                ['workspace_id', 'usage_date', 'kind', 'provider', 'model'],
+            )
+        }}
+    from quarter_hourly
 )
 
-{{ select_with_rebuilt_days('quarter_hourly', 'usage_date') }}
+{{ select_with_rebuilt_days('with_running_sums', 'usage_date') }}
