@@ -89,7 +89,7 @@ def authenticate() -> Caller:
     """The caller behind the request's key, or a 401."""
     token = bearer_token()
     database = get_db()
-    with database.pool().connection() as conn:
+    with database.connection() as conn:
         database.ensure_key_table(conn)
         return caller_for_key(conn, keystore.find_key(conn, token))
 

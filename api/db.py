@@ -11,10 +11,11 @@ statement, so each sees one consistent snapshot of the marts even while a
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g, has_app_context
 from psycopg import Connection
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
@@ -22,6 +23,7 @@ from psycopg_pool import ConnectionPool
 from api import keystore
 
 EXTENSION_NAME = "usage_reports_db"
+_REQUEST_CONNECTION = "_usage_reports_connection"
 
 Params = Mapping[str, Any] | Sequence[Any] | None
 
@@ -63,6 +65,27 @@ class Database:
                     self._pool = pool
         return self._pool
 
+    @contextmanager
+    def connection(self) -> Iterator[Connection[Any]]:
+        """A pooled connection; within a request always the same one, taken on first use
+        and given back when the request ends (``release``), so a request's key check and
+        report cost one pool check-out, not one each."""
+        if not has_app_context():
+            with self.pool().connection() as conn:
+                yield conn
+            return
+        conn = g.get(_REQUEST_CONNECTION)
+        if conn is None:
+            conn = self.pool().getconn()
+            setattr(g, _REQUEST_CONNECTION, conn)
+        yield conn
+
+    def release(self) -> None:
+        """Give the request's connection (if it took one) back to the pool."""
+        conn = g.pop(_REQUEST_CONNECTION, None)
+        if conn is not None and self._pool is not None:
+            self._pool.putconn(conn)
+
     def ensure_key_table(self, conn: Connection[Any]) -> None:
         """Create ``api.api_keys`` the first time this process needs it."""
         if not self._key_table_ready:
@@ -70,11 +93,11 @@ class Database:
             self._key_table_ready = True
 
     def fetch_all(self, query: str, params: Params = None) -> list[dict[str, Any]]:
-        with self.pool().connection() as conn:
+        with self.connection() as conn:
             return conn.execute(query, params).fetchall()
 
     def fetch_one(self, query: str, params: Params = None) -> dict[str, Any] | None:
-        with self.pool().connection() as conn:
+        with self.connection() as conn:
             return conn.execute(query, params).fetchone()
 
     def close(self) -> None:
@@ -93,6 +116,11 @@ def init_app(app: Flask) -> Database:
         timeout=app.config["POOL_TIMEOUT_SECONDS"],
     )
     app.extensions[EXTENSION_NAME] = database
+
+    @app.teardown_appcontext
+    def _release_connection(_error: BaseException | None) -> None:
+        database.release()
+
     return database
 
 

@@ -204,7 +204,7 @@ def csrf_ok(session: PageSession | None, submitted: str | None) -> bool:
 def caller_for_token(token: str) -> tuple[auth.Caller, datetime]:
     """Sign-in: the same 401 rules as an API request; returns the caller and the key's expiry."""
     database = get_db()
-    with database.pool().connection() as conn:
+    with database.connection() as conn:
         database.ensure_key_table(conn)
         key = keystore.find_key(conn, token)
         caller = auth.caller_for_key(conn, key)
@@ -215,7 +215,7 @@ def caller_for_token(token: str) -> tuple[auth.Caller, datetime]:
 def caller_for_session(session: PageSession) -> auth.Caller:
     """Every page view: the session's key, checked live by the same 401 rules."""
     database = get_db()
-    with database.pool().connection() as conn:
+    with database.connection() as conn:
         database.ensure_key_table(conn)
         key = conn.execute(KEY_BY_ID_SQL, (session.key_id,)).fetchone()
         return auth.caller_for_key(conn, key)

@@ -21,10 +21,10 @@ report, so a statement reads the quarter hours only where the daily sums do
 not tell: one that only totals the range (the AI body, member usage) takes
 the window's whole UTC dates from the daily mart and only its first and last
 UTC dates from the quarter hours (``range_rows``); one that lists days (SMS,
-phone and voice rows, the CSV lines) also takes each whole UTC date from the
-daily mart, on the local day holding most of it, and moves the quarter hours
-of its shorter part to the other local day (``rows_by_day``). Either way the
-sums are exactly those of the quarter hours. While a build runs (it commits a
+phone and voice rows, the CSV lines) splits each daily row at its date's
+local midnight with the running totals the quarter-hourly marts keep, one
+quarter hour per daily row (``rows_by_day``). Either way the sums are
+exactly those of the quarter hours. While a build runs (it commits a
 quarter-hourly mart before its daily sums) zoned statements read the quarter
 hours alone (``build_running``).
 
@@ -53,6 +53,7 @@ _NOT_ZONES = frozenset({"localtime", "posixrules"})
 MARTS = frozenset({"ai_usage", "message_counts", "sms_usage", "phone_usage", "voice_usage", "member_usage"})
 
 _QUARTER_HOUR = timedelta(minutes=15)
+_MICROSECOND = timedelta(microseconds=1)
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
 _LATEST = datetime.max.replace(tzinfo=UTC)
 
@@ -183,9 +184,12 @@ def build_running(database: Any) -> bool:
     return bool(row and row["running"])
 
 
-# The longest run of whole UTC dates a plan lists (about three years); a longer window
+# The longest window a plan covers (about three years of UTC dates); a longer window
 # reads every quarter hour instead.
 PLAN_DAYS = 1100
+
+# A plan is a list of runs of consecutive UTC dates cut alike (see ``_plan``).
+PLAN_COLUMNS = ("plan_first", "plan_last", "plan_cut", "plan_before", "plan_after")
 
 
 def reading(dates: DateRange, zone: Zone, by_day: bool = True, mixed: bool = True) -> Reading:
@@ -210,40 +214,58 @@ def reading(dates: DateRange, zone: Zone, by_day: bool = True, mixed: bool = Tru
 
 
 def _plan(zone: Zone, window: UtcWindow) -> dict[str, list[Any]] | None:
-    """Where the local day changes inside each whole UTC date of the window.
+    """Where a local midnight cuts each UTC date of the window, as runs of dates cut alike.
 
-    For each UTC date D strictly between the window's first and last: the local day
-    holding the longer part of D, and the shorter part (its instants and its local
-    day). ``None`` when the window is too long or a date is irregular (a local day
-    that changes twice in it, or not on a quarter hour: only in history)."""
-    first = window.low_date + timedelta(days=1)
-    count = (window.high_date - first).days
-    if count > PLAN_DAYS:
+    A run covers the UTC dates ``plan_first`` .. ``plan_last``; on each date D of it the
+    cut is at D + ``plan_cut`` (``None``: all of D is one local day), the part of D
+    before the cut is on local day D + ``plan_before`` days and the part from the cut
+    on is on D + ``plan_after`` days. While the offset stays the same, so does all of
+    that: a 90-day window is one run, or two around a daylight-saving change, plus one
+    for the day of the change. ``None`` for the whole plan when the window is too long
+    or a date is irregular (two local midnights in one UTC date, or one off the quarter
+    hours: only in history)."""
+    count = (window.high_date - window.low_date).days + 1
+    if count > PLAN_DAYS or window.high <= window.low:
         return None
+    info = zone.info
+    day_length = timedelta(days=1)
+    first = datetime.combine(window.low_date, time(), UTC)
+    offsets = [(first + number * day_length).astimezone(info).utcoffset() for number in range(count + 1)]
     plan: dict[str, list[Any]] = {name: [] for name in PLAN_COLUMNS}
-    for offset in range(max(count, 0)):
-        day = first + timedelta(days=offset)
-        start = datetime.combine(day, time(), UTC)
-        end = start + timedelta(days=1)
-        before, after = zone.local_date(start), zone.local_date(end - timedelta(microseconds=1))
-        if before == after:  # the whole date is one local day
-            long_day, short = before, (start, start, before)
-        elif after == before + timedelta(days=1):
-            cut = zone.day_start(after)
-            if not start < cut < end or (cut - start) % _QUARTER_HOUR:
-                return None
-            if cut - start <= end - cut:
-                long_day, short = after, (start, cut, before)
-            else:
-                long_day, short = before, (cut, end, after)
+    for number in range(count):
+        day = window.low_date + timedelta(days=number)
+        start = first + number * day_length
+        offset = offsets[number]
+        if offset is not None and offset == offsets[number + 1]:
+            # the same offset all day: local midnight is at -offset
+            first_day = (start + offset).date()
+            into_day = (-offset) % day_length
+            cut = into_day or None
         else:
+            first_day, last_day = zone.local_date(start), zone.local_date(start + day_length - _MICROSECOND)
+            if first_day == last_day:
+                cut = None
+            elif last_day == first_day + timedelta(days=1):
+                cut = zone.day_start(last_day) - start
+                if not timedelta() < cut < day_length:
+                    return None
+            else:
+                return None
+        if cut is not None and cut % _QUARTER_HOUR:
             return None
-        for name, value in zip(PLAN_COLUMNS, (day, long_day, *short), strict=True):
+        before = None if cut is None else (first_day - day).days
+        after = (first_day - day).days + (cut is not None)
+        run = (cut, before, after)
+        if plan["plan_last"] and plan["plan_last"][-1] == day - timedelta(days=1) and _last_run(plan) == run:
+            plan["plan_last"][-1] = day
+            continue
+        for name, value in zip(PLAN_COLUMNS, (day, day, *run), strict=True):
             plan[name].append(value)
     return plan
 
 
-PLAN_COLUMNS = ("plan_date", "plan_long_day", "plan_short_from", "plan_short_to", "plan_short_day")
+def _last_run(plan: dict[str, list[Any]]) -> tuple[Any, ...]:
+    return (plan["plan_cut"][-1], plan["plan_before"][-1], plan["plan_after"][-1])
 
 
 def _checked(mart: str) -> str:
@@ -305,63 +327,58 @@ def rows_by_day(
     zero had no activity and is to be left out (``having``).
 
     * UTC: the daily mart, ``usage_date`` as it is.
-    * Another zone, ``planned`` (see ``_plan``): the first and last UTC dates of the
-      window from the quarter hours, each on its local day; every UTC date between
-      from the daily mart on the local day holding its longer part, and the quarter
-      hours of its shorter part (at most 12 hours, usually far fewer) moved from that
-      day to their own: added there, subtracted from the other. This reads the same
-      sums as every quarter hour of the window, at a fraction of the rows. (Each
-      date's shorter part is one range of the primary key, summed per date and key
-      before it moves; ``offset 0`` keeps the planner from joining the whole
-      window's quarter hours instead.)
-    * Another zone, not planned (a window longer than ``PLAN_DAYS``, a date that
-      changes local day twice, a build running): every quarter hour of the window
-      on its local day.
+    * Another zone, ``planned`` (see ``_plan``): each daily row of the window's UTC dates
+      split in two at its date's cut. The part before the cut is the running total
+      (``running_<measure>``) of the last quarter hour before it, one row found through
+      the quarter-hourly mart's primary key ``(workspace_id, usage_date, dims...,
+      usage_quarter_hour)``; the part from the cut on is the daily row less that. Each
+      part goes to its local day, or nowhere when that day is outside the range. So a
+      zoned report reads the rows of a UTC one plus one quarter hour per row.
+    * Another zone, not planned (a window longer than ``PLAN_DAYS``, a date cut twice,
+      a build running): every quarter hour of the window on its local day.
     """
     mart = _checked(mart)
     daily, quarter = f"marts.{mart}_daily", f"marts.{mart}_quarter_hourly"
 
-    def columns(alias: str, sign: str = "") -> str:
-        return ", ".join([*(f"{alias}.{dim}" for dim in dims), *(f"{sign}{alias}.{m}" for m in measures)])
+    def columns(alias: str) -> str:
+        return ", ".join([*(f"{alias}.{dim}" for dim in dims), *(f"{alias}.{m}" for m in measures)])
 
     if zone.is_utc:
         return (
             f"select daily.usage_date as usage_day, {columns('daily')} from {daily} as daily"
             f" where {_keyed('daily', key)} and daily.usage_date between %(start_date)s and %(end_date)s"
         )
-    shorter = ", ".join([*(f"qh.{dim}" for dim in dims), *(f"sum(qh.{m}) as {m}" for m in measures)])
-    moved = ", ".join([*(f"shorter.{dim}" for dim in dims), *(f"moved.sign * shorter.{m}" for m in measures)])
-    local_day = "(qh.usage_quarter_hour at time zone %(tz)s)::date"
-    in_window = "qh.usage_quarter_hour >= %(low)s and qh.usage_quarter_hour < %(high)s"
     if not planned:
         return (
-            f"select {local_day} as usage_day, {columns('qh')} from {quarter} as qh"
-            f" where {_keyed('qh', key)} and qh.usage_date between %(low_date)s and %(high_date)s and {in_window}"
+            f"select (qh.usage_quarter_hour at time zone %(tz)s)::date as usage_day, {columns('qh')}"
+            f" from {quarter} as qh where {_keyed('qh', key)}"
+            " and qh.usage_date between %(low_date)s and %(high_date)s"
+            " and qh.usage_quarter_hour >= %(low)s and qh.usage_quarter_hour < %(high)s"
         )
-    return f"""select {local_day} as usage_day, {columns("qh")} from {quarter} as qh
-    where {_keyed("qh", key)} and qh.usage_date in (%(low_date)s, %(high_date)s) and {in_window}
-    union all
-    select plan.long_day, {columns("daily")}
-    from unnest(%(plan_date)s::date[], %(plan_long_day)s::date[]) as plan (usage_date, long_day)
-    inner join {daily} as daily on daily.usage_date = plan.usage_date
-    where {_keyed("daily", key)} and daily.usage_date > %(low_date)s and daily.usage_date < %(high_date)s
-    union all
-    select moved.usage_day, {moved}
-    from (
-        select plan.short_day, plan.long_day, {shorter}
-        from unnest(
-            %(plan_date)s::date[], %(plan_long_day)s::date[], %(plan_short_from)s::timestamptz[],
-            %(plan_short_to)s::timestamptz[], %(plan_short_day)s::date[]
-        ) as plan (usage_date, long_day, short_from, short_to, short_day)
-        cross join lateral (
-            select * from {quarter} as qh
-            where {_keyed("qh", key)} and qh.usage_date = plan.usage_date
-                and qh.usage_quarter_hour >= plan.short_from and qh.usage_quarter_hour < plan.short_to
-            offset 0
-        ) as qh
-        group by {", ".join(["plan.short_day", "plan.long_day", *(f"qh.{dim}" for dim in dims)])}
-    ) as shorter
-    cross join lateral (values (shorter.short_day, 1), (shorter.long_day, -1)) as moved (usage_day, sign)"""
+    same_keys = " and ".join(f"qh.{column} = daily.{column}" for column in (*dims, *([key] if key else [])))
+    running = ", ".join(f"qh.running_{m}" for m in measures)
+    before = ", ".join(f"coalesce(before.running_{m}, 0)" for m in measures)
+    after = ", ".join(f"daily.{m} - coalesce(before.running_{m}, 0)" for m in measures)
+    dim_list = "".join(f"daily.{dim}, " for dim in dims)
+    return f"""select part.usage_day, {dim_list}{", ".join(f"part.{m}" for m in measures)}
+    from unnest(
+        %(plan_first)s::date[], %(plan_last)s::date[], %(plan_cut)s::interval[], %(plan_before)s::int[],
+        %(plan_after)s::int[]
+    ) as plan (first_date, last_date, cut, before_shift, after_shift)
+    inner join {daily} as daily on daily.usage_date between plan.first_date and plan.last_date
+    left join lateral (
+        select {running} from {quarter} as qh
+        where qh.workspace_id = daily.workspace_id and qh.usage_date = daily.usage_date
+            {"and " + same_keys if same_keys else ""}
+            and qh.usage_quarter_hour < (daily.usage_date + plan.cut) at time zone 'UTC'
+        order by qh.usage_quarter_hour desc
+        limit 1
+    ) as before on true
+    cross join lateral (
+        values (daily.usage_date + plan.before_shift, {before}), (daily.usage_date + plan.after_shift, {after})
+    ) as part (usage_day, {", ".join(measures)})
+    where {_keyed("daily", key)} and daily.usage_date between %(low_date)s and %(high_date)s
+        and part.usage_day between %(start_date)s and %(end_date)s"""
 
 
 def with_zone(body: dict[str, Any], zone: Zone) -> dict[str, Any]:

@@ -553,17 +553,16 @@ def test_a_zone_the_warehouse_does_not_know_is_a_400(
     assert api.get(f"{W1_REPORTS}/ai-usage", keys["admin"], long).status_code == 200
 
 
-def _plan_of(zone: str, start: str, end: str) -> list[tuple[str, str, str, str, str]] | None:
+def _plan_of(zone: str, start: str, end: str) -> list[tuple[str, str, str, Any, Any]] | None:
     read = reading(DateRange(date.fromisoformat(start), date.fromisoformat(end)), Zone(zone))
     if not read.planned:
         return None
     p = read.params
     return [
-        (day.isoformat(), long_day.isoformat(), f"{low:%H:%M}", "24:00" if high.date() > day else f"{high:%H:%M}",
-         short_day.isoformat())
-        for day, long_day, low, high, short_day in zip(
-            p["plan_date"], p["plan_long_day"], p["plan_short_from"], p["plan_short_to"], p["plan_short_day"],
-            strict=True,
+        (first.isoformat(), last.isoformat(), "-" if cut is None else f"{datetime.min + cut:%H:%M}",
+         "-" if before is None else before, after)
+        for first, last, cut, before, after in zip(
+            p["plan_first"], p["plan_last"], p["plan_cut"], p["plan_before"], p["plan_after"], strict=True
         )
     ]  # fmt: skip
 
@@ -571,33 +570,30 @@ def _plan_of(zone: str, start: str, end: str) -> list[tuple[str, str, str, str, 
 @pytest.mark.parametrize(
     ("zone", "start", "end", "plan"),
     [
-        # (UTC date, local day of its longer part, shorter part from, to, its local day)
-        # [04-30 07:00Z, 05-03 07:00Z): 05-01 and 05-02 whole; 00:00-07:00 is the day before
-        ("America/Los_Angeles", "2026-04-30", "2026-05-02",
-         [("2026-05-01", "2026-05-01", "00:00", "07:00", "2026-04-30"),
-          ("2026-05-02", "2026-05-02", "00:00", "07:00", "2026-05-01")]),
+        # runs of UTC dates (first, last) cut alike: where local midnight cuts each date, and
+        # the local days of the parts before and from the cut, in days from the UTC date
+        # ("-": no cut). [04-30 07:00Z, 05-03 07:00Z): 00:00-07:00 UTC is the day before
+        ("America/Los_Angeles", "2026-04-30", "2026-05-02", [("2026-04-30", "2026-05-03", "07:00", -1, 0)]),
         # 18:30-24:00 UTC is the next day in Kolkata
-        ("Asia/Kolkata", "2026-05-01", "2026-05-02", [("2026-05-01", "2026-05-01", "18:30", "24:00", "2026-05-02")]),
-        # +14: 00:00-10:00 UTC is the same day, the longer rest the next
-        # ([04-30 10:00Z, 05-02 10:00Z): only 05-01 is whole)
-        ("Pacific/Kiritimati", "2026-05-01", "2026-05-02", [("2026-05-01", "2026-05-02", "00:00", "10:00", "2026-05-01")]),
-        # London in winter is UTC: nothing moves; in summer 23:00-24:00 is the next day
-        ("Europe/London", "2026-01-05", "2026-01-07", [("2026-01-06", "2026-01-06", "00:00", "00:00", "2026-01-06")]),
-        ("Europe/London", "2026-07-06", "2026-07-07", [("2026-07-06", "2026-07-06", "23:00", "24:00", "2026-07-07")]),
+        ("Asia/Kolkata", "2026-05-01", "2026-05-02", [("2026-04-30", "2026-05-02", "18:30", 0, 1)]),
+        # +14: 00:00-10:00 UTC is the same local day, the rest the next
+        ("Pacific/Kiritimati", "2026-05-01", "2026-05-02", [("2026-04-30", "2026-05-02", "10:00", 0, 1)]),
+        # London in winter is UTC: nothing is cut; in summer 23:00-24:00 is the next day
+        ("Europe/London", "2026-01-05", "2026-01-07", [("2026-01-05", "2026-01-07", "-", "-", 0)]),
+        ("Europe/London", "2026-07-06", "2026-07-07", [("2026-07-05", "2026-07-07", "23:00", 0, 1)]),
+        # London's spring change at 01:00 UTC: 03-29 starts at 00:00Z and ends at 23:00Z
+        ("Europe/London", "2026-03-29", "2026-03-29", [("2026-03-29", "2026-03-29", "23:00", 0, 1)]),
         # New York across the spring change: the cut moves from 05:00 to 04:00
         ("America/New_York", "2026-03-07", "2026-03-09",
-         [("2026-03-08", "2026-03-08", "00:00", "05:00", "2026-03-07"),
-          ("2026-03-09", "2026-03-09", "00:00", "04:00", "2026-03-08")]),
-        # a window within two UTC dates has nothing to plan
-        ("Asia/Kolkata", "2026-05-01", "2026-05-01", []),
+         [("2026-03-07", "2026-03-08", "05:00", -1, 0), ("2026-03-09", "2026-03-10", "04:00", -1, 0)]),
         # Samoa skipped 2011-12-30: a UTC date with two local midnights is not planned
         ("Pacific/Apia", "2011-12-28", "2012-01-02", None),
         # longer than PLAN_DAYS
         ("Asia/Kolkata", "2020-01-01", "2026-01-01", None),
     ],
 )  # fmt: skip
-def test_the_plan_of_whole_utc_dates(
-    zone: str, start: str, end: str, plan: list[tuple[str, str, str, str, str]] | None
+def test_the_plan_cuts_each_utc_date_at_local_midnight(
+    zone: str, start: str, end: str, plan: list[tuple[str, str, str, Any, Any]] | None
 ) -> None:
     assert _plan_of(zone, start, end) == plan
     assert not reading(DateRange(date(2026, 5, 1), date(2026, 5, 2)), UTC_ZONE).planned
