@@ -65,10 +65,13 @@
     select cast(null as date) as rebuilt_date where 1 = 0
 {%- endmacro %}
 
-{#- A filter on a model's day column: only rebuilt days when incremental. -#}
+{#- A filter on a model's day column: only rebuilt days when incremental.
+    `= any(array(...))` rather than `in (select ...)`: the planner then sees
+    a handful of values (an index range per day) instead of guessing 200
+    rows of a CTE and hashing the whole staging table against them. -#}
 {% macro in_rebuilt_days(day_column) -%}
     {%- if is_incremental() -%}
-    {{ day_column }} in (select rebuilt_days.rebuilt_date from rebuilt_days)
+    {{ day_column }} = any(array(select rebuilt_days.rebuilt_date from rebuilt_days))
     {%- else -%}
     1 = 1
     {%- endif -%}

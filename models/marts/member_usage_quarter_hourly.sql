@@ -7,6 +7,7 @@
         incremental_strategy='replace_days',
         unique_key='usage_date',
         on_schema_change='fail',
+        indexes=[{'columns': ['last_loaded_at']}],
     )
 }}
 
