@@ -224,7 +224,7 @@ def ai_usage_sql(zone: Zone, per_day: bool = False, planned: bool = True) -> str
     return AI_USAGE_TEMPLATE.format(
         usage_rows=rows_by_day("ai_usage", zone, planned, AI_DIMS, AI_MEASURES)
         if per_day
-        else range_rows("ai_usage", zone, (*AI_DIMS, *AI_MEASURES), planned=planned),
+        else _ai_by_model(zone, planned),
         message_rows=range_rows("message_counts", zone, ("message_count",), planned=planned),
         having="having grouping(usage_day) = 1 or sum(event_count) <> 0" if per_day else "",
         day_column="usage_day" if per_day else "null::date",
@@ -233,6 +233,15 @@ def ai_usage_sql(zone: Zone, per_day: bool = False, planned: bool = True) -> str
         else "(), (provider), (model_type), (provider, model, model_type)",
         data_as_of=DATA_AS_OF,
     )
+
+
+def _ai_by_model(zone: Zone, planned: bool) -> str:
+    """The range's rows summed per provider, model and type first: the grouping sets then
+    run over a few dozen rows instead of every day's (90 days: 1,400 rows, three hash
+    tables of eight sums each)."""
+    sums = ", ".join(f"sum({measure}) as {measure}" for measure in AI_MEASURES)
+    rows = range_rows("ai_usage", zone, (*AI_DIMS, *AI_MEASURES), planned=planned)
+    return f"select {', '.join(AI_DIMS)}, {sums} from ({rows}) as range_rows group by {', '.join(AI_DIMS)}"
 
 
 AI_USAGE_SQL = ai_usage_sql(UTC_ZONE)
