@@ -55,19 +55,27 @@
     {%- set ucs2_units -%}
         regexp_replace({{ body }}, '([\U00010000-\U0010FFFF])', '\1' || chr(65535), 'g')
     {%- endset -%}
+    {#- Cheap tests first, so most bodies never build a string: a body of at
+        most half a segment's units fits whatever its pairs (each character
+        costs at most two units), and a body without two-unit characters is
+        plain arithmetic (a regex test builds nothing, unlike the counts). -#}
     case
         when {{ carrier_segments }} > 0 then {{ carrier_segments }}
         when char_length({{ body }}) = 0 then 1
         when {{ sms_is_gsm7(body) }} then
             case
+                when char_length({{ body }}) <= 80 then 1
+                when {{ body }} !~ '[{{ gsm7_extension_class() }}]' then
+                    case when char_length({{ body }}) <= 160 then 1 else (char_length({{ body }}) + 152) / 153 end
                 when char_length({{ body }}) + {{ extension_count }} <= 160 then 1
-                when {{ extension_count }} = 0 then (char_length({{ body }}) + 152) / 153
                 else {{ postgres__sms_cut_segments(gsm7_units, 'chr(1)', 153) }}
             end
         else
             case
+                when char_length({{ body }}) <= 35 then 1
+                when {{ body }} !~ '[\U00010000-\U0010FFFF]' then
+                    case when char_length({{ body }}) <= 70 then 1 else (char_length({{ body }}) + 66) / 67 end
                 when char_length({{ body }}) + {{ astral_count }} <= 70 then 1
-                when {{ astral_count }} = 0 then (char_length({{ body }}) + 66) / 67
                 else {{ postgres__sms_cut_segments(ucs2_units, 'chr(65535)', 67) }}
             end
     end
