@@ -157,8 +157,10 @@ latest_copies as (
 {#- The current state row of each call in CTE `source`, as merged by earlier
     builds, shaped like a raw state row; empty on a full build. A call's state
     is decided by updated_at, so an older state landing now must be ranked
-    against the state already known. -#}
-{% macro earlier_call_states() -%}
+    against the state already known. The empty select reads the raw relation,
+    not CTE `source`: a CTE referenced twice is materialized, so PostgreSQL
+    would copy every raw row to a temporary store first. -#}
+{% macro earlier_call_states(source_relation) -%}
     {%- if is_incremental() -%}
     select
         call_id,
@@ -193,7 +195,7 @@ latest_copies as (
         cast(null as date) as earliest_copy_date,
         cast(null as date) as latest_copy_date,
         _loaded_at as last_loaded_at
-    from source
+    from {{ source_relation }}
     where 1 = 0
     {%- endif -%}
 {%- endmacro %}
