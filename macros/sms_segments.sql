@@ -31,11 +31,13 @@
     ({{ body }} ~ '^[{{ gsm7_extension_class() }}{{ gsm7_default_class() }}]*$')
 {%- endmacro %}
 
-{% macro sms_segments(body, carrier_segments) -%}
-    {{ return(adapter.dispatch('sms_segments', 'usage_reports')(body, carrier_segments)) }}
+{#- `is_gsm7` (optional): a column already holding sms_is_gsm7(body), so a
+    model that also reports the encoding runs the test once per row. -#}
+{% macro sms_segments(body, carrier_segments, is_gsm7=none) -%}
+    {{ return(adapter.dispatch('sms_segments', 'usage_reports')(body, carrier_segments, is_gsm7)) }}
 {%- endmacro %}
 
-{% macro postgres__sms_segments(body, carrier_segments) -%}
+{% macro postgres__sms_segments(body, carrier_segments, is_gsm7=none) -%}
     {%- set extension_count -%}
         (char_length({{ body }}) - char_length(regexp_replace({{ body }}, '[{{ gsm7_extension_class() }}]', '', 'g')))
     {%- endset -%}
@@ -62,7 +64,7 @@
     case
         when {{ carrier_segments }} > 0 then {{ carrier_segments }}
         when char_length({{ body }}) = 0 then 1
-        when {{ sms_is_gsm7(body) }} then
+        when {{ is_gsm7 or sms_is_gsm7(body) }} then
             case
                 when char_length({{ body }}) <= 80 then 1
                 when {{ body }} !~ '[{{ gsm7_extension_class() }}]' then
@@ -112,6 +114,6 @@
 {%- endmacro %}
 
 {#- UTF-16 code units of a body (what UCS-2 segments are counted in). -#}
-{% macro sms_encoding(body) -%}
-    case when {{ sms_is_gsm7(body) }} then 'GSM-7' else 'UCS-2' end
+{% macro sms_encoding(body, is_gsm7=none) -%}
+    case when {{ is_gsm7 or sms_is_gsm7(body) }} then 'GSM-7' else 'UCS-2' end
 {%- endmacro %}
