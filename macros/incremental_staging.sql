@@ -24,8 +24,19 @@
     `latest_copies`: for each id with a copy in `source` (what landed since
     the last build), the copy that landed last (ties: the later event time),
     with earliest_copy_date / latest_copy_date spanning every copy seen so far.
-    Use: `with {{ latest_copies(source('product', 't'), 'id', 'event_at') }}, renamed as (...)`. -#}
+    Use: `with {{ latest_copies(source('product', 't'), 'id', 'event_at') }}, renamed as (...)`.
+    An incremental build ranks what landed (`ranked_copies`) and joins the
+    earlier copies; a full build ranks only the ids that have more than one
+    copy (`full_build_copies`). -#}
 {% macro latest_copies(source_relation, id_column, event_time_column) -%}
+    {%- if is_incremental() -%}
+    {{ usage_reports.ranked_copies(source_relation, id_column, event_time_column) }}
+    {%- else -%}
+    {{ usage_reports.full_build_copies(source_relation, id_column, event_time_column) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro ranked_copies(source_relation, id_column, event_time_column) -%}
 source as (
     select * from {{ source_relation }}
     where {{ id_column }} is not null and {{ usage_reports.landed_since_last_build() }}
@@ -58,6 +69,68 @@ latest_copies as (
 )
 {%- endmacro %}
 
+{#- `latest_copies` on a full build, equal to ranking every raw row but
+    without sorting them all: an id delivered once is its own latest copy and
+    spans its own day; only the few ids delivered more than once (found by a
+    GROUP BY that the raw id index can serve in order) are ranked. The id
+    list goes in as an array so their copies are fetched through the same
+    index; every other row is read once and kept by an anti-join (NOT IN
+    would fall back to a per-row search when the planner over-estimates the
+    repeated ids). `source`
+    is NOT MATERIALIZED: referenced three times, it would otherwise be copied
+    to a temporary store first. -#}
+{% macro full_build_copies(source_relation, id_column, event_time_column) -%}
+source as not materialized (
+    select * from {{ source_relation }}
+    where {{ id_column }} is not null
+),
+
+repeated_ids as (
+    select {{ id_column }} as repeated_id
+    from source
+    group by {{ id_column }}
+    {#- count(*) > 1 as an equality: PostgreSQL estimates an equality as
+        rare (0.5% of ids) and an inequality as a third of them, and with
+        that over-estimate the anti-join below plans its hash table in
+        batches and writes most raw rows to a temporary file. #}
+    having least(count(*), 2) = 2
+),
+
+deliveries as (
+    select
+        *,
+        row_number() over (
+            partition by {{ id_column }} order by _loaded_at desc, {{ event_time_column }} desc
+        ) as delivery_rank,
+        min({{ usage_reports.utc_date(event_time_column) }}) over (partition by {{ id_column }}) as new_earliest_copy_date,
+        max({{ usage_reports.utc_date(event_time_column) }}) over (partition by {{ id_column }}) as new_latest_copy_date
+    from source
+    where {{ id_column }} = any(array(select repeated_ids.repeated_id from repeated_ids))
+),
+
+latest_copies as (
+    select
+        deliveries.*,
+        deliveries.new_earliest_copy_date as earliest_copy_date,
+        deliveries.new_latest_copy_date as latest_copy_date
+    from deliveries
+    where deliveries.delivery_rank = 1
+    union all
+    select
+        source.*,
+        cast(1 as bigint) as delivery_rank,
+        {{ usage_reports.utc_date(event_time_column) }} as new_earliest_copy_date,
+        {{ usage_reports.utc_date(event_time_column) }} as new_latest_copy_date,
+        {{ usage_reports.utc_date(event_time_column) }} as earliest_copy_date,
+        {{ usage_reports.utc_date(event_time_column) }} as latest_copy_date
+    from source
+    where not exists (
+        select from repeated_ids
+        where repeated_ids.repeated_id = source.{{ id_column }}
+    )
+)
+{%- endmacro %}
+
 {#- What earlier builds merged: each id's copy-day range and newest landing.
     Only joined to the ids that landed now (by index on the id), so it needs
     no filter of its own; a filter on `source` here made the planner re-read
@@ -84,8 +157,10 @@ latest_copies as (
 {#- The current state row of each call in CTE `source`, as merged by earlier
     builds, shaped like a raw state row; empty on a full build. A call's state
     is decided by updated_at, so an older state landing now must be ranked
-    against the state already known. -#}
-{% macro earlier_call_states() -%}
+    against the state already known. The empty select reads the raw relation,
+    not CTE `source`: a CTE referenced twice is materialized, so PostgreSQL
+    would copy every raw row to a temporary store first. -#}
+{% macro earlier_call_states(source_relation) -%}
     {%- if is_incremental() -%}
     select
         call_id,
@@ -120,7 +195,7 @@ latest_copies as (
         cast(null as date) as earliest_copy_date,
         cast(null as date) as latest_copy_date,
         _loaded_at as last_loaded_at
-    from source
+    from {{ source_relation }}
     where 1 = 0
     {%- endif -%}
 {%- endmacro %}

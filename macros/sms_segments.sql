@@ -31,11 +31,13 @@
     ({{ body }} ~ '^[{{ gsm7_extension_class() }}{{ gsm7_default_class() }}]*$')
 {%- endmacro %}
 
-{% macro sms_segments(body, carrier_segments) -%}
-    {{ return(adapter.dispatch('sms_segments', 'usage_reports')(body, carrier_segments)) }}
+{#- `is_gsm7` (optional): a column already holding sms_is_gsm7(body), so a
+    model that also reports the encoding runs the test once per row. -#}
+{% macro sms_segments(body, carrier_segments, is_gsm7=none) -%}
+    {{ return(adapter.dispatch('sms_segments', 'usage_reports')(body, carrier_segments, is_gsm7)) }}
 {%- endmacro %}
 
-{% macro postgres__sms_segments(body, carrier_segments) -%}
+{% macro postgres__sms_segments(body, carrier_segments, is_gsm7=none) -%}
     {%- set extension_count -%}
         (char_length({{ body }}) - char_length(regexp_replace({{ body }}, '[{{ gsm7_extension_class() }}]', '', 'g')))
     {%- endset -%}
@@ -55,19 +57,27 @@
     {%- set ucs2_units -%}
         regexp_replace({{ body }}, '([\U00010000-\U0010FFFF])', '\1' || chr(65535), 'g')
     {%- endset -%}
+    {#- Cheap tests first, so most bodies never build a string: a body of at
+        most half a segment's units fits whatever its pairs (each character
+        costs at most two units), and a body without two-unit characters is
+        plain arithmetic (a regex test builds nothing, unlike the counts). -#}
     case
         when {{ carrier_segments }} > 0 then {{ carrier_segments }}
         when char_length({{ body }}) = 0 then 1
-        when {{ sms_is_gsm7(body) }} then
+        when {{ is_gsm7 or sms_is_gsm7(body) }} then
             case
+                when char_length({{ body }}) <= 80 then 1
+                when {{ body }} !~ '[{{ gsm7_extension_class() }}]' then
+                    case when char_length({{ body }}) <= 160 then 1 else (char_length({{ body }}) + 152) / 153 end
                 when char_length({{ body }}) + {{ extension_count }} <= 160 then 1
-                when {{ extension_count }} = 0 then (char_length({{ body }}) + 152) / 153
                 else {{ postgres__sms_cut_segments(gsm7_units, 'chr(1)', 153) }}
             end
         else
             case
+                when char_length({{ body }}) <= 35 then 1
+                when {{ body }} !~ '[\U00010000-\U0010FFFF]' then
+                    case when char_length({{ body }}) <= 70 then 1 else (char_length({{ body }}) + 66) / 67 end
                 when char_length({{ body }}) + {{ astral_count }} <= 70 then 1
-                when {{ astral_count }} = 0 then (char_length({{ body }}) + 66) / 67
                 else {{ postgres__sms_cut_segments(ucs2_units, 'chr(65535)', 67) }}
             end
     end
@@ -104,6 +114,6 @@
 {%- endmacro %}
 
 {#- UTF-16 code units of a body (what UCS-2 segments are counted in). -#}
-{% macro sms_encoding(body) -%}
-    case when {{ sms_is_gsm7(body) }} then 'GSM-7' else 'UCS-2' end
+{% macro sms_encoding(body, is_gsm7=none) -%}
+    case when {{ is_gsm7 or sms_is_gsm7(body) }} then 'GSM-7' else 'UCS-2' end
 {%- endmacro %}

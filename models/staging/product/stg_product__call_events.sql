@@ -3,7 +3,9 @@
     one). last_loaded_at is the newest landing of any of its state rows, so a
     state that arrives out of order still marks the call as changed.
     Incremental: new state rows are ranked together with the state earlier
-    builds chose (earlier_call_states), which equals ranking every row. -#}
+    builds chose (earlier_call_states), which equals ranking every row.
+    The rank and the call's aggregates share one window whose frame spans the
+    partition, so one WindowAgg passes over the sorted rows. -#}
 {{
     config(
         materialized='incremental',
@@ -24,7 +26,7 @@ with source as (
 ),
 
 earlier_states as (
-    {{ earlier_call_states() }}
+    {{ earlier_call_states(source('product', 'call_events')) }}
 ),
 
 state_rows as (
@@ -66,17 +68,19 @@ state_rows as (
 ranked as (
     select
         *,
-        row_number() over (
-            partition by call_id
-            order by
-                updated_at desc nulls last,
-                _loaded_at desc,
-                case when status in ('completed', 'busy', 'failed', 'no-answer', 'canceled') then 0 else 1 end
-        ) as state_rank,
-        max(last_loaded_at) over (partition by call_id) as call_last_loaded_at,
-        min(earliest_copy_date) over (partition by call_id) as call_earliest_copy_date,
-        max(latest_copy_date) over (partition by call_id) as call_latest_copy_date
+        row_number() over call_states as state_rank,
+        max(last_loaded_at) over call_states as call_last_loaded_at,
+        min(earliest_copy_date) over call_states as call_earliest_copy_date,
+        max(latest_copy_date) over call_states as call_latest_copy_date
     from state_rows
+    window call_states as (
+        partition by call_id
+        order by
+            updated_at desc nulls last,
+            _loaded_at desc,
+            case when status in ('completed', 'busy', 'failed', 'no-answer', 'canceled') then 0 else 1 end
+        rows between unbounded preceding and unbounded following
+    )
 ),
 
 renamed as (

@@ -14,6 +14,18 @@
 
 with {{ latest_copies(source('product', 'sms_messages'), 'sms_id', 'sent_at') }},
 
+classified as (
+    -- The GSM-7 test (a regular expression over the whole body) runs once
+    -- here for both the encoding and the segment count. OFFSET 0 keeps this
+    -- subquery from being merged into the next one, which would copy the
+    -- expression into both uses and run it twice per row.
+    select
+        *,
+        {{ sms_is_gsm7('body') }} as is_gsm7
+    from latest_copies
+    offset 0  -- noqa: AM09
+),
+
 renamed as (
     select
         sms_id,
@@ -25,9 +37,9 @@ renamed as (
         carrier_segments,
         sent_at,
         {{ utc_date('sent_at') }} as sent_date,
-        {{ sms_encoding('body') }} as body_encoding,
+        {{ sms_encoding('body', 'is_gsm7') }} as body_encoding,
         char_length(body) as characters,
-        {{ sms_segments('body', 'carrier_segments') }} as segments,
+        {{ sms_segments('body', 'carrier_segments', 'is_gsm7') }} as segments,
         (
             sms_id is not null
             and workspace_id is not null
@@ -39,7 +51,7 @@ renamed as (
         earliest_copy_date,
         latest_copy_date,
         _loaded_at as last_loaded_at
-    from latest_copies
+    from classified
 )
 
 select * from renamed
