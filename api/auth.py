@@ -108,7 +108,7 @@ def caller_for_key(conn: Connection[Any], key: dict[str, Any] | None) -> Caller:
         raise _unauthorized("revoked_api_key", "This API key has been revoked.")
     if key["is_expired"]:
         raise _unauthorized("expired_api_key", "This API key has expired.")
-    member = keystore.member_access(conn, key["member_id"])
+    member = keystore.key_member(key)
     if member is None or member["is_deleted"] or member["workspace_id"] != key["workspace_id"]:
         raise _unauthorized(
             "inactive_member",

@@ -234,26 +234,69 @@ def revoke_key(conn: Connection[Any], key_id: str) -> str:
     return "revoked" if row["revoked_now"] else "already revoked"
 
 
+# A stored key, the server's verdict on it, and (read live from the staging views in the
+# same statement) its member's workspace, deletion and current role scopes: one round trip
+# per request. The member is found through a scalar subquery on the key rather than a
+# join, so the views' de-duplication is narrowed to that one member id in every plan.
+# The member columns are null when the member is not in staging.
+KEY_LOOKUP_SQL = """
+select
+    api_keys.key_id,
+    api_keys.workspace_id,
+    api_keys.member_id,
+    api_keys.scopes,
+    api_keys.expires_at,
+    api_keys.revoked_at is not null as is_revoked,
+    api_keys.expires_at <= now() as is_expired,
+    coalesce(
+        api_keys.last_used_at < now() - interval '{resolution} seconds', true
+    ) as needs_touch,
+    member.workspace_id as member_workspace_id,
+    member.is_deleted as member_is_deleted,
+    member.has_role as member_has_role,
+    member.role_scopes as member_role_scopes
+from api.api_keys
+left join (
+    {member_access}
+) as member on true
+where api_keys.{column} = %(key)s
+"""
+
+
+def _key_lookup_sql(column: str) -> str:
+    member = f"(select keyed.member_id from api.api_keys as keyed where keyed.{column} = %(key)s)"
+    return KEY_LOOKUP_SQL.format(
+        resolution=LAST_USED_RESOLUTION_SECONDS,
+        member_access=MEMBER_ACCESS_SQL.replace("%(member_id)s", member).strip(),
+        column=column,
+    )
+
+
+KEY_BY_TOKEN_SQL = _key_lookup_sql("token_sha256")
+KEY_BY_ID_SQL = _key_lookup_sql("key_id")
+
+
 def find_key(conn: Connection[Any], token: str) -> dict[str, Any] | None:
-    """The key a well-formed token names, with the server's verdict on its validity."""
-    return conn.execute(
-        f"""
-        select
-            key_id,
-            workspace_id,
-            member_id,
-            scopes,
-            expires_at,
-            revoked_at is not null as is_revoked,
-            expires_at <= now() as is_expired,
-            coalesce(
-                last_used_at < now() - interval '{LAST_USED_RESOLUTION_SECONDS} seconds', true
-            ) as needs_touch
-        from api.api_keys
-        where token_sha256 = %s
-        """,
-        (token_digest(token),),
-    ).fetchone()
+    """The key a well-formed token names, with its member (``KEY_LOOKUP_SQL``)."""
+    return conn.execute(KEY_BY_TOKEN_SQL, {"key": token_digest(token)}).fetchone()
+
+
+def find_key_by_id(conn: Connection[Any], key_id: str) -> dict[str, Any] | None:
+    """The key with this public id, with its member (``KEY_LOOKUP_SQL``)."""
+    return conn.execute(KEY_BY_ID_SQL, {"key": key_id}).fetchone()
+
+
+def key_member(key: dict[str, Any]) -> dict[str, Any] | None:
+    """The member part of a ``find_key`` row, shaped like ``member_access``'s answer."""
+    if key["member_workspace_id"] is None:
+        return None
+    scopes = key["member_role_scopes"] if key["member_has_role"] else []
+    return {
+        "member_id": key["member_id"],
+        "workspace_id": key["member_workspace_id"],
+        "is_deleted": key["member_is_deleted"],
+        "role_scopes": frozenset(scopes),
+    }
 
 
 def touch_key(conn: Connection[Any], key_id: str) -> None:

@@ -50,22 +50,6 @@ SESSION_HOURS = 12
 _SALT = "usage-reports.page-session.v1"
 _SECRET_FILE = "secret_key"
 
-KEY_BY_ID_SQL = f"""
-select
-    key_id,
-    workspace_id,
-    member_id,
-    scopes,
-    expires_at,
-    revoked_at is not null as is_revoked,
-    expires_at <= now() as is_expired,
-    coalesce(
-        last_used_at < now() - interval '{keystore.LAST_USED_RESOLUTION_SECONDS} seconds', true
-    ) as needs_touch
-from api.api_keys
-where key_id = %s
-"""
-
 
 @dataclass(frozen=True)
 class PageSession:
@@ -217,5 +201,5 @@ def caller_for_session(session: PageSession) -> auth.Caller:
     database = get_db()
     with database.connection() as conn:
         database.ensure_key_table(conn)
-        key = conn.execute(KEY_BY_ID_SQL, (session.key_id,)).fetchone()
+        key = keystore.find_key_by_id(conn, session.key_id)
         return auth.caller_for_key(conn, key)
