@@ -227,6 +227,13 @@ def _plan(zone: Zone, window: UtcWindow) -> dict[str, list[Any]] | None:
     count = (window.high_date - window.low_date).days + 1
     if count > PLAN_DAYS or window.high <= window.low:
         return None
+    try:
+        return _plan_runs(zone, window, count)
+    except OverflowError:  # a window at the ends of the calendar (year 1 or 9999)
+        return None
+
+
+def _plan_runs(zone: Zone, window: UtcWindow, count: int) -> dict[str, list[Any]] | None:
     info = zone.info
     day_length = timedelta(days=1)
     first = datetime.combine(window.low_date, time(), UTC)

@@ -462,6 +462,18 @@ def test_tz_given_twice_is_a_400(api: ApiClient, keys: dict[str, Key]) -> None:
     assert "tz" in error_of(response)["message"]
 
 
+@pytest.mark.parametrize("path", REPORTS)
+@pytest.mark.parametrize("zone", ["Asia/Kolkata", "America/New_York", "Pacific/Kiritimati"])
+@pytest.mark.parametrize(("start", "end"), [("0001-01-01", "0001-01-10"), ("9999-12-20", "9999-12-31")])
+def test_the_ends_of_the_calendar_answer_in_any_zone(
+    api: ApiClient, keys: dict[str, Key], path: str, zone: str, start: str, end: str
+) -> None:
+    url = f"{W1_REPORTS}/{path.format(member=data.ADA)}"
+    for query in ({}, {"format": "csv"}):
+        response = api.get(url, keys["admin"], {"start_date": start, "end_date": end, "tz": zone, **query})
+        assert response.status_code == 200, response.get_data(as_text=True)
+
+
 def test_a_bad_zone_is_still_after_the_key(api: ApiClient) -> None:
     assert api.get(f"{W1_REPORTS}/ai-usage", None, {"tz": "Mars/Olympus"}).status_code == 401
 
