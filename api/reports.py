@@ -12,8 +12,9 @@ are templates with a slot for the rows they read (``api.zones.range_rows``
 and ``rows_by_day``): with UTC the daily marts by ``usage_date``, exactly as
 before; with another zone the quarter-hourly twins where the zone's local
 days cut UTC dates and the daily marts for the rest, each row on its local
-day. A day that nets to no activity there (a count of zero) is left out by
-``having``. CSV (``api.csvexport``) lists each report's finest rows; ``ETag``
+day. A day, provider or model that nets to no activity there (a count of
+zero: a zoned statement also sees the empty side of a UTC date it splits) is
+left out by ``having``. CSV (``api.csvexport``) lists each report's finest rows; ``ETag``
 and ``If-None-Match`` are in ``api.caching``.
 
 Lists are sorted here, in Python, by Unicode code point (the same order
@@ -549,7 +550,7 @@ from (
     {voice_rows}
 ) as voice
 group by grouping sets ((), (kind), (kind, provider, model), (kind, usage_day, provider, model))
-having grouping(usage_day) = 1 or sum(event_count) <> 0
+having grouping(kind) = 1 or sum(event_count) <> 0
 """
 
 

@@ -38,12 +38,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo, available_timezones, reset_tzpath
 
 from api.errors import bad_request
 from api.params import DateRange
 
 UTC_NAME = "UTC"
+
+# The time-zone rules come from the pinned ``tzdata`` package (requirements.txt), not from
+# whatever the host's /usr/share/zoneinfo holds: every machine computes the same local
+# days, with the release the embedded PostgreSQL carries (reports read while a build
+# runs let the warehouse place quarter hours on local days, with its own copy).
+reset_tzpath(to=[])
 
 # Names zoneinfo lists that are not zones a client may mean: the server's own
 # zone under a file name, and a rules file.
@@ -53,7 +59,7 @@ _NOT_ZONES = frozenset({"localtime", "posixrules"})
 MARTS = frozenset({"ai_usage", "message_counts", "sms_usage", "phone_usage", "voice_usage", "member_usage"})
 
 _QUARTER_HOUR = timedelta(minutes=15)
-_MICROSECOND = timedelta(microseconds=1)
+_QUARTERS_PER_DAY = 96
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
 _LATEST = datetime.max.replace(tzinfo=UTC)
 
@@ -249,13 +255,15 @@ def _plan_runs(zone: Zone, window: UtcWindow, count: int) -> dict[str, list[Any]
             into_day = (-offset) % day_length
             cut = into_day or None
         else:
-            first_day, last_day = zone.local_date(start), zone.local_date(start + day_length - _MICROSECOND)
-            if first_day == last_day:
+            # the offset changes within the date: the local day of each quarter hour, as
+            # the quarter-hourly path assigns them, must change at most once, forwards
+            days = [zone.local_date(start + number * _QUARTER_HOUR) for number in range(_QUARTERS_PER_DAY)]
+            first_day = days[0]
+            changes = [number for number in range(1, len(days)) if days[number] != days[number - 1]]
+            if not changes:
                 cut = None
-            elif last_day == first_day + timedelta(days=1):
-                cut = zone.day_start(last_day) - start
-                if not timedelta() < cut < day_length:
-                    return None
+            elif len(changes) == 1 and days[changes[0]] == first_day + timedelta(days=1):
+                cut = changes[0] * _QUARTER_HOUR
             else:
                 return None
         if cut is not None and cut % _QUARTER_HOUR:

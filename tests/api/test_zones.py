@@ -8,8 +8,10 @@ import csv
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from importlib import resources
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, reset_tzpath
 
 import pytest
 from flask import Flask
@@ -414,6 +416,44 @@ def test_planned_windows_sum_to_the_utc_sums(
             assert totals(body(api.get(url, key, {**span, "tz": zone}))) == totals(utc), (url, zone)
 
 
+# Single days and short windows on the edges of the fixtures' data (W1: 2024-02-29 ..
+# 2024-04-01 UTC; WZ: 2026-03-08 .. 2026-11-02) and across daylight-saving changes.
+SPLIT_WINDOWS = [
+    ("2024-03-03", "2024-03-03"),
+    ("2024-02-28", "2024-03-01"),
+    ("2024-03-09", "2024-03-11"),
+    ("2024-03-30", "2024-04-02"),
+    ("2026-03-07", "2026-03-09"),
+    ("2026-04-30", "2026-05-01"),
+    ("2026-10-31", "2026-11-02"),
+]
+
+
+@pytest.mark.parametrize(
+    "zone",
+    [*ZONES, "America/St_Johns", "Europe/London", "Pacific/Chatham", "Pacific/Apia", "America/Havana"],
+)
+def test_split_daily_rows_answer_as_the_quarter_hours_do(
+    api: ApiClient, keys: dict[str, Key], zkey: Key, monkeypatch: pytest.MonkeyPatch, zone: str
+) -> None:
+    """The daily rows split at local midnight (no build running) give exactly the bodies
+    and CSV files of summing every quarter hour on its local day (what a build forces)."""
+    from api import reports
+
+    asks = [
+        (f"{base}/{path.format(member=member)}", key, {"start_date": start, "end_date": end, "tz": zone, **extra})
+        for base, key, member in ((W1_REPORTS, keys["admin"], data.ADA), (ZONED, zkey, MAYA))
+        for start, end in SPLIT_WINDOWS
+        for path in REPORTS
+        for extra in ({}, {"format": "csv"})
+    ]  # fmt: skip
+    split = [api.get(url, key, query).get_data() for url, key, query in asks]
+    monkeypatch.setattr(reports, "build_running", lambda _database: True)
+    quarter_hours = [api.get(url, key, query).get_data() for url, key, query in asks]
+    for ask, planned, every_quarter_hour in zip(asks, split, quarter_hours, strict=True):
+        assert planned == every_quarter_hour, ask
+
+
 # --- defaults and validation ------------------------------------------------------------
 
 
@@ -550,19 +590,32 @@ def test_zone_names() -> None:
 
 
 def test_a_zone_the_warehouse_does_not_know_is_a_400(
-    api: ApiClient, keys: dict[str, Key], monkeypatch: pytest.MonkeyPatch
+    api: ApiClient, keys: dict[str, Key], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    # "localtime" is a file zoneinfo reads but a name PostgreSQL refuses: as if the two
-    # time-zone databases disagreed about a name. Whenever the warehouse is asked for a
-    # row's local day (here: every quarter hour of a window too long to plan) that is a
-    # 400; totals (the AI body, member usage) need only the window, from zoneinfo.
-    monkeypatch.setattr(zones, "known_zones", lambda: frozenset({"localtime"}))
-    long = {"start_date": "2000-01-01", "end_date": "2100-12-31", "tz": "localtime"}
-    for path, query in (("sms-usage", long), ("voice-usage", long), ("ai-usage", {**long, "format": "csv"})):
-        response = api.get(f"{W1_REPORTS}/{path}", keys["admin"], query)
-        assert response.status_code == 400, response.get_data(as_text=True)
-        assert error_of(response)["message"] == "tz names a time zone the warehouse does not know."
-    assert api.get(f"{W1_REPORTS}/ai-usage", keys["admin"], long).status_code == 200
+    # A zone the API's rules hold and PostgreSQL's do not, as if the two time-zone
+    # databases disagreed about a name: "Mars/Olympus", a copy of UTC's rules. Whenever
+    # the warehouse is asked for a row's local day (here: every quarter hour of a window
+    # too long to plan) that is a 400; totals (the AI body, member usage) need only the
+    # window, from zoneinfo.
+    rules = tmp_path / "Mars" / "Olympus"
+    rules.parent.mkdir()
+    rules.write_bytes((resources.files("tzdata.zoneinfo") / "UTC").read_bytes())
+    monkeypatch.setattr(zones, "known_zones", lambda: frozenset({"Mars/Olympus"}))
+    reset_tzpath(to=[str(tmp_path)])
+    try:
+        long = {"start_date": "2000-01-01", "end_date": "2100-12-31", "tz": "Mars/Olympus"}
+        for path, query in (
+            ("sms-usage", long),
+            ("voice-usage", long),
+            ("ai-usage", {**long, "format": "csv"}),
+        ):
+            response = api.get(f"{W1_REPORTS}/{path}", keys["admin"], query)
+            assert response.status_code == 400, response.get_data(as_text=True)
+            assert error_of(response)["message"] == "tz names a time zone the warehouse does not know."
+        assert api.get(f"{W1_REPORTS}/ai-usage", keys["admin"], long).status_code == 200
+    finally:
+        reset_tzpath(to=[])
+        ZoneInfo.clear_cache(only_keys=["Mars/Olympus"])
 
 
 def _plan_of(zone: str, start: str, end: str) -> list[tuple[str, str, str, Any, Any]] | None:
@@ -600,6 +653,9 @@ def _plan_of(zone: str, start: str, end: str) -> list[tuple[str, str, str, Any, 
          [("2026-03-07", "2026-03-08", "05:00", -1, 0), ("2026-03-09", "2026-03-10", "04:00", -1, 0)]),
         # Samoa skipped 2011-12-30: a UTC date with two local midnights is not planned
         ("Pacific/Apia", "2011-12-28", "2012-01-02", None),
+        # St John's fell back at 00:01 (2010-11-07): local dates go 7, 6, 7 within a UTC date
+        ("America/St_Johns", "2010-11-06", "2010-11-08", None),
+        ("Antarctica/Casey", "2010-03-03", "2010-03-05", None),
         # longer than PLAN_DAYS
         ("Asia/Kolkata", "2020-01-01", "2026-01-01", None),
     ],
