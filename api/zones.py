@@ -283,6 +283,12 @@ def _last_run(plan: dict[str, list[Any]]) -> tuple[Any, ...]:
     return (plan["plan_cut"][-1], plan["plan_before"][-1], plan["plan_after"][-1])
 
 
+# The quarter hours of the window ``[low, high)``; with its UTC dates, which narrow the
+# primary key's scan.
+_IN_WINDOW = "qh.usage_quarter_hour >= %(low)s and qh.usage_quarter_hour < %(high)s"
+_QUARTER_HOURS_IN_WINDOW = f"qh.usage_date between %(low_date)s and %(high_date)s and {_IN_WINDOW}"
+
+
 def _checked(mart: str) -> str:
     if mart not in MARTS:
         raise ValueError(f"unknown mart {mart!r}")
@@ -317,15 +323,14 @@ def range_rows(
     if not planned:
         return (
             f"select {quarter} from marts.{mart}_quarter_hourly as qh where {_keyed('qh', key)}"
-            " and qh.usage_date between %(low_date)s and %(high_date)s"
-            " and qh.usage_quarter_hour >= %(low)s and qh.usage_quarter_hour < %(high)s"
+            f" and {_QUARTER_HOURS_IN_WINDOW}"
         )
     return f"""select {daily} from marts.{mart}_daily as daily
     where {_keyed("daily", key)} and daily.usage_date > %(low_date)s and daily.usage_date < %(high_date)s
     union all
     select {quarter} from marts.{mart}_quarter_hourly as qh
     where {_keyed("qh", key)} and qh.usage_date in (%(low_date)s, %(high_date)s)
-        and qh.usage_quarter_hour >= %(low)s and qh.usage_quarter_hour < %(high)s"""
+        and {_IN_WINDOW}"""
 
 
 def rows_by_day(
@@ -367,8 +372,7 @@ def rows_by_day(
         return (
             f"select (qh.usage_quarter_hour at time zone %(tz)s)::date as usage_day, {columns('qh')}"
             f" from {quarter} as qh where {_keyed('qh', key)}"
-            " and qh.usage_date between %(low_date)s and %(high_date)s"
-            " and qh.usage_quarter_hour >= %(low)s and qh.usage_quarter_hour < %(high)s"
+            f" and {_QUARTER_HOURS_IN_WINDOW}"
         )
     same_keys = " and ".join(f"qh.{column} = daily.{column}" for column in (*dims, *([key] if key else [])))
     running = ", ".join(f"qh.running_{m}" for m in measures)

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, reset_tzpath
 import pytest
 from flask import Flask
 
-from api import zones
+from api import reports, zones
 from api.params import DateRange
 from api.zones import UTC_ZONE, Zone, known_zones, parse_zone, reading
 from tests.api import fixture_data as data
@@ -438,8 +438,6 @@ def test_split_daily_rows_answer_as_the_quarter_hours_do(
 ) -> None:
     """The daily rows split at local midnight (no build running) give exactly the bodies
     and CSV files of summing every quarter hour on its local day (what a build forces)."""
-    from api import reports
-
     asks = [
         (f"{base}/{path.format(member=member)}", key, {"start_date": start, "end_date": end, "tz": zone, **extra})
         for base, key, member in ((W1_REPORTS, keys["admin"], data.ADA), (ZONED, zkey, MAYA))
