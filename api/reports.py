@@ -17,14 +17,17 @@ zero: a zoned statement also sees the empty side of a UTC date it splits) is
 left out by ``having``. CSV (``api.csvexport``) lists each report's finest rows; ``ETag``
 and ``If-None-Match`` are in ``api.caching``.
 
-Lists are sorted here, in Python, by Unicode code point (the same order
-whatever collation the warehouse uses):
+Lists are sorted by Unicode code point (the same order whatever collation
+or encoding the warehouse uses), nulls last:
 
 * AI ``by_provider`` / ``by_type``: credits descending, then name;
   ``top_models``: credits descending, then model, provider and type; at most 10.
+  Sorted here, in Python (a few dozen items).
 * SMS and phone ``rows``: date, then phone number.
 * Voice ``sttRows`` / ``ttsRows``: date, provider, model;
   ``sttByProvider`` / ``ttsByProvider``: provider, model.
+  These run to thousands of items: the statement writes each as JSON text
+  (``with_lists``, ``api.jsonsql``), exactly as ``api.jsonenc`` would.
 
 Credits are rounded half up to 6 decimals, voice seconds to 3; both are
 written as exact JSON numbers (see ``api.jsonenc``). Counts are integers.
@@ -33,7 +36,7 @@ written as exact JSON numbers (see ``api.jsonenc``). Counts are integers.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -44,7 +47,8 @@ from flask import Blueprint, Response, jsonify, request
 from api import auth, caching, csvexport
 from api.db import get_db
 from api.errors import ApiError, bad_request
-from api.jsonenc import rounded
+from api.jsonenc import RawJSON, rounded, with_values
+from api.jsonsql import COUNT, DATE, TEXT, Field, decimal_kind, json_array, sort_key
 from api.params import DateRange, current_month, last_30_days, month_to_date, parse_uuid
 from api.reportquery import CSV, ReportQuery, report_query
 from api.zones import UTC_ZONE, Zone, build_running, range_rows, reading, rows_by_day, with_zone
@@ -91,20 +95,9 @@ def _camel_envelope(workspace_id: uuid.UUID, dates: DateRange, data_as_of: Any) 
     }
 
 
-def _total_and_rows(
-    rows: Iterable[dict[str, Any]],
-) -> tuple[dict[str, Any], Any, list[dict[str, Any]]]:
-    """Split a grouping-sets result into its grand-total row, ``data_as_of`` and its day rows."""
-    total: dict[str, Any] = {}
-    data_as_of = None
-    grouped: list[dict[str, Any]] = []
-    for row in rows:
-        data_as_of = row["data_as_of"]
-        if row["is_row"]:
-            grouped.append(row)
-        else:
-            total = row
-    return total, data_as_of, grouped
+def _total_row(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The grand-total row of a statement ``with_lists`` left only that row to (or ``{}``)."""
+    return rows[0] if rows else {}
 
 
 def _report_request(workspace_id: str, default: Callable[[date], DateRange]) -> tuple[uuid.UUID, ReportQuery]:
@@ -171,6 +164,56 @@ def _respond(
 
 def _from_body(body: dict[str, Any], table: Callable[[dict[str, Any]], csvexport.CsvTable]) -> CsvResult:
     return body["dataAsOf"], table(body)
+
+
+def _lists_report(
+    report: str,
+    workspace_id: str,
+    default: Callable[[date], DateRange],
+    body: Callable[[uuid.UUID, DateRange, Zone, bool], dict[str, Any]],
+    table: Callable[[dict[str, Any]], csvexport.CsvTable],
+) -> Response:
+    """An endpoint whose CSV lists its body's rows (SMS, phone, voice): the JSON keeps
+    the warehouse's list texts (``raw``), the CSV reads them as values."""
+    workspace, query = _report_request(workspace_id, default)
+    return _respond(
+        report,
+        workspace,
+        query,
+        lambda: body(workspace, query.dates, query.zone, True),
+        lambda: _from_body(body(workspace, query.dates, query.zone, False), table),
+    )
+
+
+LISTS_TEMPLATE = """
+with report as (
+    {statement}
+)
+
+select
+    report.*,
+    lists.*
+from report
+cross join (
+    select {lists}
+    from report
+) as lists
+where not ({list_rows})
+"""
+
+
+def with_lists(statement: str, lists: dict[str, str], list_rows: str) -> str:
+    """``statement`` with its list rows (those where ``list_rows`` holds) folded into JSON
+    texts (``lists``: output column -> ``jsonsql.json_array``) carried by each remaining
+    (total) row; the grand-total grouping set guarantees there is one."""
+    columns = ",\n        ".join(f"{array} as {name}" for name, array in lists.items())
+    return LISTS_TEMPLATE.format(statement=statement, lists=columns, list_rows=list_rows)
+
+
+def _lists(body: dict[str, Any], raw: bool) -> dict[str, Any]:
+    """The body as the endpoint writes it (``raw``: lists as the warehouse's JSON text)
+    or with the lists as Python values (the page and CSV)."""
+    return body if raw else with_values(body)
 
 
 # --- AI ---------------------------------------------------------------------
@@ -396,9 +439,30 @@ SMS_MEASURES = (
 )
 
 
+# What opens each SMS and phone row: the day, the workspace number, its traffic each way.
+NUMBER_DAY_FIELDS = (
+    Field("date", "usage_date", DATE),
+    Field("phoneNumber", "phone_number", TEXT),
+    Field("inbound", "inbound", COUNT),
+    Field("outbound", "outbound", COUNT),
+)
+SMS_ROW_FIELDS = (
+    *NUMBER_DAY_FIELDS,
+    Field("characters", "characters", COUNT),
+    Field("segments", "segments", COUNT),
+    Field("inboundSegments", "inbound_segments", COUNT),
+    Field("outboundSegments", "outbound_segments", COUNT),
+)
+# SMS and phone ``rows``: date, then phone number.
+BY_DATE_AND_NUMBER = (sort_key("usage_date", DATE), sort_key("phone_number"))
+
+
 def sms_usage_sql(zone: Zone, planned: bool = True) -> str:
-    return SMS_USAGE_TEMPLATE.format(
+    statement = SMS_USAGE_TEMPLATE.format(
         sms_rows=rows_by_day("sms_usage", zone, planned, SMS_DIMS, SMS_MEASURES), data_as_of=DATA_AS_OF
+    )
+    return with_lists(
+        statement, {"rows_json": json_array(SMS_ROW_FIELDS, BY_DATE_AND_NUMBER, "is_row")}, "is_row"
     )
 
 
@@ -408,23 +472,9 @@ SMS_USAGE_SQL = sms_usage_sql(UTC_ZONE)
 def shape_sms_usage(
     workspace_id: uuid.UUID, dates: DateRange, rows: Iterable[dict[str, Any]]
 ) -> dict[str, Any]:
-    total, data_as_of, grouped = _total_and_rows(rows)
-    day_rows: list[dict[str, Any]] = []
-    for row in grouped:
-        day_rows.append(
-            {
-                "date": row["usage_date"].isoformat(),
-                "phoneNumber": row["phone_number"],
-                "inbound": _count(row["inbound"]),
-                "outbound": _count(row["outbound"]),
-                "characters": _count(row["characters"]),
-                "segments": _count(row["segments"]),
-                "inboundSegments": _count(row["inbound_segments"]),
-                "outboundSegments": _count(row["outbound_segments"]),
-            }
-        )
+    total = _total_row(rows)
     return {
-        **_camel_envelope(workspace_id, dates, data_as_of),
+        **_camel_envelope(workspace_id, dates, total.get("data_as_of")),
         "totalMessages": _count(total.get("messages")),
         "totalInbound": _count(total.get("inbound")),
         "totalOutbound": _count(total.get("outbound")),
@@ -432,26 +482,23 @@ def shape_sms_usage(
         "totalSegments": _count(total.get("segments")),
         "totalInboundSegments": _count(total.get("inbound_segments")),
         "totalOutboundSegments": _count(total.get("outbound_segments")),
-        "rows": sorted(day_rows, key=lambda item: (item["date"], _text_key(item["phoneNumber"]))),
+        "rows": RawJSON(total.get("rows_json") or "[]"),
     }
 
 
-def sms_usage_report(workspace_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -> dict[str, Any]:
+def sms_usage_report(
+    workspace_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE, raw: bool = False
+) -> dict[str, Any]:
     """The SMS report's body (one statement, then ``shape_sms_usage``); the caller has authorized."""
     planned, params = _reading(workspace_id, dates, zone)
     rows = get_db().fetch_all(sms_usage_sql(zone, planned), params)
-    return with_zone(shape_sms_usage(workspace_id, dates, rows), zone)
+    return _lists(with_zone(shape_sms_usage(workspace_id, dates, rows), zone), raw)
 
 
 @bp.get("/sms-usage")
 def sms_usage(workspace_id: str) -> Response:
     """SMS messages, characters and segments per day and workspace number (default: this month)."""
-    workspace, query = _report_request(workspace_id, SMS_DEFAULT_RANGE)
-
-    def body() -> dict[str, Any]:
-        return sms_usage_report(workspace, query.dates, query.zone)
-
-    return _respond("sms-usage", workspace, query, body, lambda: _from_body(body(), csvexport.sms_table))
+    return _lists_report("sms-usage", workspace_id, SMS_DEFAULT_RANGE, sms_usage_report, csvexport.sms_table)
 
 
 # --- Phone ------------------------------------------------------------------
@@ -478,10 +525,19 @@ PHONE_DIMS = ("phone_number",)
 PHONE_MEASURES = ("call_count", "inbound_calls", "outbound_calls", "duration_seconds")
 
 
+PHONE_ROW_FIELDS = (
+    *NUMBER_DAY_FIELDS,
+    Field("totalDurationSeconds", "duration_seconds", COUNT),
+)
+
+
 def phone_usage_sql(zone: Zone, planned: bool = True) -> str:
-    return PHONE_USAGE_TEMPLATE.format(
+    statement = PHONE_USAGE_TEMPLATE.format(
         phone_rows=rows_by_day("phone_usage", zone, planned, PHONE_DIMS, PHONE_MEASURES),
         data_as_of=DATA_AS_OF,
+    )
+    return with_lists(
+        statement, {"rows_json": json_array(PHONE_ROW_FIELDS, BY_DATE_AND_NUMBER, "is_row")}, "is_row"
     )
 
 
@@ -491,44 +547,32 @@ PHONE_USAGE_SQL = phone_usage_sql(UTC_ZONE)
 def shape_phone_usage(
     workspace_id: uuid.UUID, dates: DateRange, rows: Iterable[dict[str, Any]]
 ) -> dict[str, Any]:
-    total, data_as_of, grouped = _total_and_rows(rows)
-    day_rows: list[dict[str, Any]] = []
-    for row in grouped:
-        day_rows.append(
-            {
-                "date": row["usage_date"].isoformat(),
-                "phoneNumber": row["phone_number"],
-                "inbound": _count(row["inbound"]),
-                "outbound": _count(row["outbound"]),
-                "totalDurationSeconds": _count(row["duration_seconds"]),
-            }
-        )
+    total = _total_row(rows)
     return {
-        **_camel_envelope(workspace_id, dates, data_as_of),
+        **_camel_envelope(workspace_id, dates, total.get("data_as_of")),
         "totalCalls": _count(total.get("calls")),
         "totalInbound": _count(total.get("inbound")),
         "totalOutbound": _count(total.get("outbound")),
         "totalDurationSeconds": _count(total.get("duration_seconds")),
-        "rows": sorted(day_rows, key=lambda item: (item["date"], _text_key(item["phoneNumber"]))),
+        "rows": RawJSON(total.get("rows_json") or "[]"),
     }
 
 
-def phone_usage_report(workspace_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -> dict[str, Any]:
+def phone_usage_report(
+    workspace_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE, raw: bool = False
+) -> dict[str, Any]:
     """The phone report's body (one statement, then ``shape_phone_usage``); the caller has authorized."""
     planned, params = _reading(workspace_id, dates, zone)
     rows = get_db().fetch_all(phone_usage_sql(zone, planned), params)
-    return with_zone(shape_phone_usage(workspace_id, dates, rows), zone)
+    return _lists(with_zone(shape_phone_usage(workspace_id, dates, rows), zone), raw)
 
 
 @bp.get("/phone-usage")
 def phone_usage(workspace_id: str) -> Response:
     """Finished calls and their rounded durations per day and workspace number (default: this month)."""
-    workspace, query = _report_request(workspace_id, PHONE_DEFAULT_RANGE)
-
-    def body() -> dict[str, Any]:
-        return phone_usage_report(workspace, query.dates, query.zone)
-
-    return _respond("phone-usage", workspace, query, body, lambda: _from_body(body(), csvexport.phone_table))
+    return _lists_report(
+        "phone-usage", workspace_id, PHONE_DEFAULT_RANGE, phone_usage_report, csvexport.phone_table
+    )
 
 
 # --- Voice ------------------------------------------------------------------
@@ -558,11 +602,37 @@ VOICE_DIMS = ("kind", "provider", "model")
 VOICE_MEASURES = ("event_count", "duration_seconds", "characters")
 
 
+def _voice_fields(kind: str, per_day: bool) -> tuple[Field, ...]:
+    measure = (
+        Field("durationSeconds", "duration_seconds", decimal_kind(SECONDS_PLACES))
+        if kind == "stt"
+        else Field("characters", "characters", COUNT)
+    )
+    fields = (Field("provider", "provider", TEXT), Field("model", "model", TEXT), measure)
+    day = (Field("date", "usage_date", DATE),) if per_day else ()
+    return (*day, *fields, Field("messages", "events", COUNT))
+
+
+# ``sttByProvider`` / ``ttsByProvider``: provider, model; ``sttRows`` / ``ttsRows``: date first.
+BY_MODEL = (sort_key("provider"), sort_key("model"))
+BY_DATE_AND_MODEL = (sort_key("usage_date", DATE), *BY_MODEL)
+VOICE_LISTS = {
+    f"{kind}_{name}_json": json_array(
+        _voice_fields(kind, per_day),
+        BY_DATE_AND_MODEL if per_day else BY_MODEL,
+        f"has_model and {'' if per_day else 'not '}has_date and kind = '{kind}'",
+    )
+    for kind in ("stt", "tts")
+    for name, per_day in (("by_model", False), ("rows", True))
+}
+
+
 def voice_usage_sql(zone: Zone, planned: bool = True) -> str:
-    return VOICE_USAGE_TEMPLATE.format(
+    statement = VOICE_USAGE_TEMPLATE.format(
         voice_rows=rows_by_day("voice_usage", zone, planned, VOICE_DIMS, VOICE_MEASURES),
         data_as_of=DATA_AS_OF,
     )
+    return with_lists(statement, VOICE_LISTS, "has_model")
 
 
 VOICE_USAGE_SQL = voice_usage_sql(UTC_ZONE)
@@ -571,66 +641,47 @@ VOICE_USAGE_SQL = voice_usage_sql(UTC_ZONE)
 def shape_voice_usage(
     workspace_id: uuid.UUID, dates: DateRange, rows: Iterable[dict[str, Any]]
 ) -> dict[str, Any]:
+    """``rows``: the grand total and one per kind, each carrying the four lists."""
     totals: dict[str, dict[str, Any]] = {}
-    data_as_of = None
-    by_model: dict[str, list[dict[str, Any]]] = {"stt": [], "tts": []}
-    day_rows: dict[str, list[dict[str, Any]]] = {"stt": [], "tts": []}
+    lists: dict[str, Any] = {}
     for row in rows:
-        data_as_of = row["data_as_of"]
-        kind = row["kind"]
-        if not row["has_kind"] or kind not in by_model:
-            continue
-        if not row["has_model"]:
-            totals[kind] = row
-            continue
-        item: dict[str, Any] = {"provider": row["provider"], "model": row["model"]}
-        if kind == "stt":
-            item["durationSeconds"] = _seconds(row["duration_seconds"])
-        else:
-            item["characters"] = _count(row["characters"])
-        item["messages"] = _count(row["events"])
-        if row["has_date"]:
-            day_rows[kind].append({"date": row["usage_date"].isoformat(), **item})
-        else:
-            by_model[kind].append(item)
-
-    def model_key(item: dict[str, Any]) -> tuple[Any, ...]:
-        return (_text_key(item["provider"]), _text_key(item["model"]))
-
-    def day_key(item: dict[str, Any]) -> tuple[Any, ...]:
-        return (item["date"], *model_key(item))
-
+        lists = row
+        if row["has_kind"]:
+            totals[row["kind"]] = row
     stt = totals.get("stt", {})
     tts = totals.get("tts", {})
+
+    def listed(name: str) -> RawJSON:
+        return RawJSON(lists.get(name) or "[]")
+
     return {
-        **_camel_envelope(workspace_id, dates, data_as_of),
+        **_camel_envelope(workspace_id, dates, lists.get("data_as_of")),
         "totalSttDurationSeconds": _seconds(stt.get("duration_seconds")),
         "totalSttMessages": _count(stt.get("events")),
         "totalTtsCharacters": _count(tts.get("characters")),
         "totalTtsMessages": _count(tts.get("events")),
-        "sttByProvider": sorted(by_model["stt"], key=model_key),
-        "ttsByProvider": sorted(by_model["tts"], key=model_key),
-        "sttRows": sorted(day_rows["stt"], key=day_key),
-        "ttsRows": sorted(day_rows["tts"], key=day_key),
+        "sttByProvider": listed("stt_by_model_json"),
+        "ttsByProvider": listed("tts_by_model_json"),
+        "sttRows": listed("stt_rows_json"),
+        "ttsRows": listed("tts_rows_json"),
     }
 
 
-def voice_usage_report(workspace_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -> dict[str, Any]:
+def voice_usage_report(
+    workspace_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE, raw: bool = False
+) -> dict[str, Any]:
     """The voice report's body (one statement, then ``shape_voice_usage``); the caller has authorized."""
     planned, params = _reading(workspace_id, dates, zone)
     rows = get_db().fetch_all(voice_usage_sql(zone, planned), params)
-    return with_zone(shape_voice_usage(workspace_id, dates, rows), zone)
+    return _lists(with_zone(shape_voice_usage(workspace_id, dates, rows), zone), raw)
 
 
 @bp.get("/voice-usage")
 def voice_usage(workspace_id: str) -> Response:
     """Speech-to-text seconds and text-to-speech characters by provider and model (default: this month)."""
-    workspace, query = _report_request(workspace_id, VOICE_DEFAULT_RANGE)
-
-    def body() -> dict[str, Any]:
-        return voice_usage_report(workspace, query.dates, query.zone)
-
-    return _respond("voice-usage", workspace, query, body, lambda: _from_body(body(), csvexport.voice_table))
+    return _lists_report(
+        "voice-usage", workspace_id, VOICE_DEFAULT_RANGE, voice_usage_report, csvexport.voice_table
+    )
 
 
 # --- Member -----------------------------------------------------------------
