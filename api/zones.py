@@ -220,6 +220,14 @@ def reading(dates: DateRange, zone: Zone, by_day: bool = True, mixed: bool = Tru
 
 
 def _plan(zone: Zone, window: UtcWindow) -> dict[str, list[Any]] | None:
+    """``_runs`` (computed once per zone and window in a process: a dashboard asks for the
+    same ranges again and again), as lists of the caller's own."""
+    plan = _runs(zone, window)
+    return None if plan is None else {name: list(values) for name, values in plan.items()}
+
+
+@functools.lru_cache(maxsize=1024)
+def _runs(zone: Zone, window: UtcWindow) -> dict[str, list[Any]] | None:
     """Where a local midnight cuts each UTC date of the window, as runs of dates cut alike.
 
     A run covers the UTC dates ``plan_first`` .. ``plan_last``; on each date D of it the
