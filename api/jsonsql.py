@@ -25,18 +25,15 @@ from dataclasses import dataclass
 TEXT = "text"
 DATE = "date"
 COUNT = "count"
-
-
-def decimal_kind(places: int) -> str:
-    """A decimal rounded half up to ``places`` (as ``api.jsonenc.rounded``)."""
-    return f"decimal:{places}"
+DECIMAL = "decimal"  # rounded half up to ``places`` (as ``api.jsonenc.rounded``)
 
 
 @dataclass(frozen=True)
 class Field:
     key: str  # the JSON key (a fixed identifier, never from a request)
     column: str  # the SQL expression it comes from
-    kind: str  # TEXT, DATE, COUNT or decimal_kind(places)
+    kind: str  # TEXT, DATE, COUNT or DECIMAL
+    places: int = 0  # DECIMAL only
 
 
 def _value_sql(field: Field) -> str:
@@ -44,9 +41,8 @@ def _value_sql(field: Field) -> str:
         return f"coalesce(to_json({field.column})::text, 'null')"
     if field.kind == COUNT:
         return f"coalesce({field.column}, 0)::text"
-    if field.kind.startswith("decimal:"):
-        places = int(field.kind.split(":", 1)[1])
-        return f"trim_scale(round(coalesce({field.column}, 0), {places}))::text"
+    if field.kind == DECIMAL:
+        return f"trim_scale(round(coalesce({field.column}, 0), {field.places}))::text"
     raise ValueError(f"unknown field kind {field.kind!r}")
 
 

@@ -48,7 +48,7 @@ from api import auth, caching, csvexport
 from api.db import get_db
 from api.errors import ApiError, bad_request
 from api.jsonenc import RawJSON, rounded, with_values
-from api.jsonsql import COUNT, DATE, TEXT, Field, decimal_kind, json_array, sort_key
+from api.jsonsql import COUNT, DATE, DECIMAL, TEXT, Field, json_array, sort_key
 from api.params import DateRange, current_month, last_30_days, month_to_date, parse_uuid
 from api.reportquery import CSV, ReportQuery, report_query
 from api.zones import UTC_ZONE, Zone, build_running, range_rows, reading, rows_by_day, with_zone
@@ -210,9 +210,19 @@ def with_lists(statement: str, lists: dict[str, str], list_rows: str) -> str:
     return LISTS_TEMPLATE.format(statement=statement, lists=columns, list_rows=list_rows)
 
 
-def _lists(body: dict[str, Any], raw: bool) -> dict[str, Any]:
-    """The body as the endpoint writes it (``raw``: lists as the warehouse's JSON text)
-    or with the lists as Python values (the page and CSV)."""
+def _lists_body(
+    statement: Callable[[Zone, bool], str],
+    shape: Callable[[uuid.UUID, DateRange, Sequence[dict[str, Any]]], dict[str, Any]],
+    workspace_id: uuid.UUID,
+    dates: DateRange,
+    zone: Zone,
+    raw: bool,
+) -> dict[str, Any]:
+    """A body whose lists the statement wrote (``with_lists``): as the endpoint writes it
+    (``raw``: the lists as the warehouse's JSON text) or with the lists as Python values
+    (the page and CSV)."""
+    planned, params = _reading(workspace_id, dates, zone)
+    body = with_zone(shape(workspace_id, dates, get_db().fetch_all(statement(zone, planned), params)), zone)
     return body if raw else with_values(body)
 
 
@@ -470,7 +480,7 @@ SMS_USAGE_SQL = sms_usage_sql(UTC_ZONE)
 
 
 def shape_sms_usage(
-    workspace_id: uuid.UUID, dates: DateRange, rows: Iterable[dict[str, Any]]
+    workspace_id: uuid.UUID, dates: DateRange, rows: Sequence[dict[str, Any]]
 ) -> dict[str, Any]:
     total = _total_row(rows)
     return {
@@ -490,9 +500,7 @@ def sms_usage_report(
     workspace_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE, raw: bool = False
 ) -> dict[str, Any]:
     """The SMS report's body (one statement, then ``shape_sms_usage``); the caller has authorized."""
-    planned, params = _reading(workspace_id, dates, zone)
-    rows = get_db().fetch_all(sms_usage_sql(zone, planned), params)
-    return _lists(with_zone(shape_sms_usage(workspace_id, dates, rows), zone), raw)
+    return _lists_body(sms_usage_sql, shape_sms_usage, workspace_id, dates, zone, raw)
 
 
 @bp.get("/sms-usage")
@@ -545,7 +553,7 @@ PHONE_USAGE_SQL = phone_usage_sql(UTC_ZONE)
 
 
 def shape_phone_usage(
-    workspace_id: uuid.UUID, dates: DateRange, rows: Iterable[dict[str, Any]]
+    workspace_id: uuid.UUID, dates: DateRange, rows: Sequence[dict[str, Any]]
 ) -> dict[str, Any]:
     total = _total_row(rows)
     return {
@@ -562,9 +570,7 @@ def phone_usage_report(
     workspace_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE, raw: bool = False
 ) -> dict[str, Any]:
     """The phone report's body (one statement, then ``shape_phone_usage``); the caller has authorized."""
-    planned, params = _reading(workspace_id, dates, zone)
-    rows = get_db().fetch_all(phone_usage_sql(zone, planned), params)
-    return _lists(with_zone(shape_phone_usage(workspace_id, dates, rows), zone), raw)
+    return _lists_body(phone_usage_sql, shape_phone_usage, workspace_id, dates, zone, raw)
 
 
 @bp.get("/phone-usage")
@@ -604,7 +610,7 @@ VOICE_MEASURES = ("event_count", "duration_seconds", "characters")
 
 def _voice_fields(kind: str, per_day: bool) -> tuple[Field, ...]:
     measure = (
-        Field("durationSeconds", "duration_seconds", decimal_kind(SECONDS_PLACES))
+        Field("durationSeconds", "duration_seconds", DECIMAL, SECONDS_PLACES)
         if kind == "stt"
         else Field("characters", "characters", COUNT)
     )
@@ -639,7 +645,7 @@ VOICE_USAGE_SQL = voice_usage_sql(UTC_ZONE)
 
 
 def shape_voice_usage(
-    workspace_id: uuid.UUID, dates: DateRange, rows: Iterable[dict[str, Any]]
+    workspace_id: uuid.UUID, dates: DateRange, rows: Sequence[dict[str, Any]]
 ) -> dict[str, Any]:
     """``rows``: the grand total and one per kind, each carrying the four lists."""
     totals: dict[str, dict[str, Any]] = {}
@@ -671,9 +677,7 @@ def voice_usage_report(
     workspace_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE, raw: bool = False
 ) -> dict[str, Any]:
     """The voice report's body (one statement, then ``shape_voice_usage``); the caller has authorized."""
-    planned, params = _reading(workspace_id, dates, zone)
-    rows = get_db().fetch_all(voice_usage_sql(zone, planned), params)
-    return _lists(with_zone(shape_voice_usage(workspace_id, dates, rows), zone), raw)
+    return _lists_body(voice_usage_sql, shape_voice_usage, workspace_id, dates, zone, raw)
 
 
 @bp.get("/voice-usage")

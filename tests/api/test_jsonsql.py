@@ -13,7 +13,7 @@ import pytest
 from psycopg.conninfo import make_conninfo
 
 from api.jsonenc import RawJSON, encode, rounded, with_values
-from api.jsonsql import COUNT, DATE, TEXT, Field, decimal_kind, json_array, sort_key
+from api.jsonsql import COUNT, DATE, DECIMAL, TEXT, Field, json_array, sort_key
 from tests.api.conftest import Warehouse
 
 # Names a provider, model or phone number could carry: JSON's own characters, every kind
@@ -40,7 +40,7 @@ FIELDS = (
     Field("date", "day", DATE),
     Field("name", "name", TEXT),
     Field("count", "n", COUNT),
-    Field("seconds", "seconds", decimal_kind(3)),
+    Field("seconds", "seconds", DECIMAL, 3),
 )
 
 ROWS_SQL = """
