@@ -1119,16 +1119,8 @@ def worker_memory(process: subprocess.Popen[bytes]) -> Json:
 # that moved out of the range is not looked at (cheaper than exact; the generator never moves
 # one), which can only make this baseline faster.
 
-RAW_AI_SQL = """
-with latest as (
-    select distinct on (event_id)
-        provider, model, model_type, prompt_tokens, completion_tokens, cached_tokens,
-        audio_input_tokens, audio_output_tokens, credits
-    from raw.ai_usage_events
-    where workspace_id = %(ws)s and recorded_at >= %(start)s and recorded_at < %(stop)s
-        and event_id is not null
-    order by event_id, _loaded_at desc, recorded_at desc
-)
+# The AI report over `latest` (one row per event id), the same in PostgreSQL and DuckDB.
+AI_FROM_LATEST_SQL = """
 select
     grouping(provider, model, model_type) as grouping_level,
     provider, model, model_type,
@@ -1146,6 +1138,21 @@ where provider is not null and model is not null and model_type is not null and 
     and audio_input_tokens >= 0 and audio_output_tokens >= 0
 group by grouping sets ((), (provider), (model_type), (provider, model, model_type))
 """
+
+RAW_AI_SQL = (
+    """
+with latest as (
+    select distinct on (event_id)
+        provider, model, model_type, prompt_tokens, completion_tokens, cached_tokens,
+        audio_input_tokens, audio_output_tokens, credits
+    from raw.ai_usage_events
+    where workspace_id = %(ws)s and recorded_at >= %(start)s and recorded_at < %(stop)s
+        and event_id is not null
+    order by event_id, _loaded_at desc, recorded_at desc
+)
+"""
+    + AI_FROM_LATEST_SQL
+)
 
 RAW_MESSAGES_SQL = """
 select count(distinct message_id) as total_messages
@@ -1474,29 +1481,16 @@ AI_CSV_COLUMNS = {
     "_loaded_at": "TIMESTAMP",
 }
 
-DUCKDB_AI_SQL = """
+DUCKDB_AI_SQL = (
+    """
 with latest as (
     select * from read_parquet('{path}')
     where workspace_id = $ws and recorded_at >= $start and recorded_at < $stop and event_id is not null
     qualify row_number() over (partition by event_id order by _loaded_at desc, recorded_at desc) = 1
 )
-select
-    grouping(provider, model, model_type) as grouping_level,
-    provider, model, model_type,
-    count(*) as events,
-    sum(prompt_tokens) as prompt_tokens,
-    sum(completion_tokens) as completion_tokens,
-    sum(prompt_tokens + completion_tokens) as total_tokens,
-    sum(cached_tokens) as cached_tokens,
-    sum(audio_input_tokens) as audio_input_tokens,
-    sum(audio_output_tokens) as audio_output_tokens,
-    sum(credits) as credits
-from latest
-where provider is not null and model is not null and model_type is not null and credits is not null
-    and prompt_tokens >= 0 and completion_tokens >= 0 and cached_tokens >= 0
-    and audio_input_tokens >= 0 and audio_output_tokens >= 0
-group by grouping sets ((), (provider), (model_type), (provider, model, model_type))
 """
+    + AI_FROM_LATEST_SQL
+)
 
 
 def export_csv(path: Path) -> int:
