@@ -34,6 +34,14 @@ DATABASE = "usage_reports_test_page"
 SECRET = "page-suite-secret-not-for-production"
 W1, W2, W3 = fixture_data.W1, fixture_data.W2, fixture_data.W3
 BOTH = ["analytics:read", "members:read"]
+# The page's four report sections and the API paths (under API) it shows the same bodies as.
+API = f"/api/v2/w/{W1}"
+REPORTS = {
+    "ai": "reports/ai-usage",
+    "sms": "reports/sms-usage",
+    "phone": "reports/phone-usage",
+    "voice": "reports/voice-usage",
+}
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ from api.params import DateRange, utc_today
 from tests.api import fixture_data as data
 from tests.api.conftest import Key
 from tests.page.conftest import (
+    API,
+    REPORTS,
     W1,
     api_json,
     expected_metrics,
@@ -28,14 +30,6 @@ from tests.page.conftest import (
     signed_in_client,
     with_prefix,
 )
-
-API = f"/api/v2/w/{W1}"
-REPORTS = {
-    "ai": "reports/ai-usage",
-    "sms": "reports/sms-usage",
-    "phone": "reports/phone-usage",
-    "voice": "reports/voice-usage",
-}
 
 RANGES = [
     pytest.param({"start_date": "2024-03-01", "end_date": "2024-03-31"}, id="march-2024"),

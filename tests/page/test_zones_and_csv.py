@@ -19,6 +19,8 @@ from api.zones import Zone
 from tests.api import fixture_data as data
 from tests.api.conftest import Key
 from tests.page.conftest import (
+    API,
+    REPORTS,
     W1,
     api_json,
     expected_metrics,
@@ -28,13 +30,6 @@ from tests.page.conftest import (
     with_prefix,
 )
 
-API = f"/api/v2/w/{W1}"
-REPORTS = {
-    "ai": "reports/ai-usage",
-    "sms": "reports/sms-usage",
-    "phone": "reports/phone-usage",
-    "voice": "reports/voice-usage",
-}
 ZONES = ["Asia/Kolkata", "America/Los_Angeles", "Asia/Kathmandu"]
 MARCH = {"start_date": "2024-03-01", "end_date": "2024-03-31"}
 
