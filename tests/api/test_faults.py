@@ -4,8 +4,10 @@ nothing about their cause, and are logged."""
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
+from flask import Flask
 from psycopg.conninfo import make_conninfo
 
 from api import create_app
@@ -43,3 +45,40 @@ def test_an_unreachable_database_is_a_503(warehouse: Warehouse, keys: dict[str, 
     assert error_of(response)["code"] == "service_unavailable"
     assert response.headers["Retry-After"] == "5"
     assert "does_not_exist" not in response.get_data(as_text=True)
+
+
+def _backend_pid(app: Flask) -> int:
+    """The backend of the connection the app's pool hands out next (the request's own)."""
+    with app.app_context():
+        row = app.extensions["usage_reports_db"].fetch_one("select pg_backend_pid() as pid")
+    assert row is not None
+    return int(row["pid"])
+
+
+def test_a_connection_the_server_ended_is_replaced_before_a_request_uses_it(
+    warehouse: Warehouse, keys: dict[str, Key]
+) -> None:
+    app = create_app(
+        {"DATABASE_CONNINFO": warehouse.conninfo, "POOL_MAX_SIZE": 1, "POOL_TIMEOUT_SECONDS": 5.0}
+    )  # one connection: the one the server ends is the one the next request gets
+    url = f"/api/v2/w/{data.W1}/members"
+    try:
+        client = app.test_client()
+        first = client.get(url, headers=keys["admin"].header)
+        assert first.status_code == 200
+        pid = _backend_pid(app)
+        assert _backend_pid(app) == pid  # a healthy idle connection is kept, not replaced
+
+        with warehouse.connect() as admin:
+            assert admin.execute("select pg_terminate_backend(%s)", (pid,)).fetchone() == (True,)
+            deadline = time.monotonic() + 10
+            while admin.execute("select 1 from pg_stat_activity where pid = %s", (pid,)).fetchone():
+                assert time.monotonic() < deadline, "the terminated backend did not go away"
+                time.sleep(0.05)
+
+        again = client.get(url, headers=keys["admin"].header)
+        assert again.status_code == 200, again.get_data(as_text=True)
+        assert again.get_json() == first.get_json()
+        assert _backend_pid(app) != pid
+    finally:
+        app.extensions["usage_reports_db"].close()
