@@ -81,16 +81,16 @@
     lookback, as a timestamp literal. It is read when the model is compiled
     (a query of its own), not left as a subquery: with a literal the planner
     sees how few rows are newer and walks the _loaded_at / last_loaded_at
-    indexes instead of scanning the table. Never later than now: a row
+    indexes instead of scanning the table. The landings a table holds are
+    never later than the build that stored them (`seen_landing`), so a row
     stamped in the future (a loader's clock ahead) cannot push the watermark
-    past rows that land after it. -#}
+    past rows that land after that build. -#}
 {% macro build_watermark() -%}
     {%- set lookback = var("incremental_lookback_minutes") | int -%}
     {%- if execute -%}
         {#- as text with its UTC offset, so no session time zone can shift it -#}
         {%- set found = run_query(
-            "select cast(least(coalesce(max(last_loaded_at), cast('1900-01-01 00:00:00+00' as timestamp with time zone)), "
-            ~ dbt.current_timestamp() ~ ")"
+            "select cast(coalesce(max(last_loaded_at), cast('1900-01-01 00:00:00+00' as timestamp with time zone))"
             ~ " - interval '" ~ lookback ~ " minutes' as " ~ dbt.type_string() ~ ") from " ~ this
         ) -%}
         cast('{{ found.columns[0].values()[0] }}' as timestamp with time zone)

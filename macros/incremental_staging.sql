@@ -11,6 +11,19 @@
     day an event moved away from.
 -#}
 
+{#- When a raw copy landed, as a staging table keeps it (`last_loaded_at`): its
+    `_loaded_at`, but never later than the build that stores it. A loader whose
+    clock runs ahead stamps rows in the future; kept as is, such a stamp would be
+    the newest landing the table holds and lift the next build's watermark past
+    rows that land after this build but before that stamp (skipped for good once
+    builds are further apart than the lookback). Capped, the newest landing a
+    table holds is never later than the build that wrote it, so the next build
+    re-reads everything that landed since, less the lookback; the row itself is
+    re-read until its stamp has passed. Ranking copies still uses the raw stamps. -#}
+{% macro seen_landing(loaded_at) -%}
+    least({{ loaded_at }}, {{ dbt.current_timestamp() }})
+{%- endmacro %}
+
 {#- Raw rows that landed since the table was last built (all rows on a full build). -#}
 {% macro landed_since_last_build() -%}
     {%- if is_incremental() -%}

@@ -240,21 +240,30 @@ def test_late_rows_incremental_equals_full_refresh(warehouse: str) -> None:
 
 
 def test_a_row_stamped_in_the_future_does_not_hide_later_rows(warehouse: str) -> None:
-    # A loader whose clock runs a day ahead lands e20; e21 lands normally afterwards. The watermark
-    # never passes "now", so the next build still sees e21 (W2 had 1 event, 2 tokens, 0.1 credits).
+    # A loader whose clock runs a day ahead lands e20; e21 lands normally afterwards. Both builds
+    # run with no lookback, as if they were further apart than it: the watermark the first build
+    # leaves must still be before e21 (W2 had 1 event, 2 tokens, 0.1 credits).
     insert = """insert into raw.ai_usage_events (event_id, workspace_id, chat_id, source, provider, model, model_type,
                     prompt_tokens, completion_tokens, cached_tokens, audio_input_tokens, audio_output_tokens,
                     credits, recorded_at, _loaded_at)
                 values (%s, %s, null, 'chat_message', 'aws', 'amazon.nova-pro', 'chat', 10, 0, 0, 0, 0, 1.000000,
                         '2026-05-01 12:00:00+00', now() + %s::interval)"""
+    no_lookback = ("--vars", "{incremental_lookback_minutes: 0}")
     with connect(warehouse) as conn:
         conn.execute(insert, ("e0000000-0000-4000-8000-000000000020", W2, "1 day"))
-    dbt(warehouse, "build")
+    dbt(warehouse, "build", *no_lookback)
     with connect(warehouse) as conn:
         conn.execute(insert, ("e0000000-0000-4000-8000-000000000021", W2, "0 seconds"))
-    dbt(warehouse, "build")
+    dbt(warehouse, "build", *no_lookback)
     assert one(
         warehouse,
         "select sum(event_count), sum(total_tokens), sum(credits) from marts.ai_usage_daily where workspace_id = %s",
         W2,
     ) == (3, 22, Decimal("2.100000"))
+    # the stamp in the future is kept as the time a build stored the row, and goes no further
+    assert one(
+        warehouse,
+        "select last_loaded_at <= now(), (select data_as_of <= now() from marts.data_freshness)"
+        " from staging.stg_product__ai_usage_events where event_id = %s",
+        "e0000000-0000-4000-8000-000000000020",
+    ) == (True, True)

@@ -49,7 +49,7 @@ renamed as (
         ) as is_valid,
         earliest_copy_date,
         latest_copy_date,
-        _loaded_at as last_loaded_at
+        {{ seen_landing('_loaded_at') }} as last_loaded_at
     from latest_copies
 )
 

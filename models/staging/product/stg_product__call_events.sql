@@ -44,7 +44,7 @@ state_rows as (
         _loaded_at,
         {{ utc_date('started_at') }} as earliest_copy_date,
         {{ utc_date('started_at') }} as latest_copy_date,
-        _loaded_at as last_loaded_at
+        {{ seen_landing('_loaded_at') }} as last_loaded_at
     from source
     union all
     select

@@ -25,7 +25,7 @@ renamed as (
         chat_id is not null and workspace_id is not null and created_at is not null as is_valid,
         earliest_copy_date,
         latest_copy_date,
-        _loaded_at as last_loaded_at
+        {{ seen_landing('_loaded_at') }} as last_loaded_at
     from latest_copies
 )
 
