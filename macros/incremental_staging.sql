@@ -24,6 +24,16 @@
     least({{ loaded_at }}, {{ dbt.current_timestamp() }})
 {%- endmacro %}
 
+{#- The last `order by` key that ranks copies of one id: copies that landed at
+    the same instant with the same event time are ordered by their text, so
+    every build keeps the same one whatever order the rows are stored or read
+    in (a rebuild after a restore or a VACUUM FULL gives the same numbers).
+    `row_expression`: a raw row (a FROM item's alias that no column shares) or a
+    row(...) of raw columns. -#}
+{% macro copy_tiebreak(row_expression) -%}
+    cast({{ row_expression }} as text) desc
+{%- endmacro %}
+
 {#- Raw rows that landed since the table was last built (all rows on a full build). -#}
 {% macro landed_since_last_build() -%}
     {%- if is_incremental() -%}
@@ -63,11 +73,12 @@ deliveries as (
     select
         *,
         row_number() over (
-            partition by {{ id_column }} order by _loaded_at desc, {{ event_time_column }} desc
+            partition by {{ id_column }}
+            order by _loaded_at desc, {{ event_time_column }} desc, {{ usage_reports.copy_tiebreak('delivered_copy') }}
         ) as delivery_rank,
         min({{ usage_reports.utc_date(event_time_column) }}) over (partition by {{ id_column }}) as new_earliest_copy_date,
         max({{ usage_reports.utc_date(event_time_column) }}) over (partition by {{ id_column }}) as new_latest_copy_date
-    from source
+    from source as delivered_copy
 ),
 
 latest_copies as (
@@ -113,11 +124,12 @@ deliveries as (
     select
         *,
         row_number() over (
-            partition by {{ id_column }} order by _loaded_at desc, {{ event_time_column }} desc
+            partition by {{ id_column }}
+            order by _loaded_at desc, {{ event_time_column }} desc, {{ usage_reports.copy_tiebreak('delivered_copy') }}
         ) as delivery_rank,
         min({{ usage_reports.utc_date(event_time_column) }}) over (partition by {{ id_column }}) as new_earliest_copy_date,
         max({{ usage_reports.utc_date(event_time_column) }}) over (partition by {{ id_column }}) as new_latest_copy_date
-    from source
+    from source as delivered_copy
     where {{ id_column }} = any(array(select repeated_ids.repeated_id from repeated_ids))
 ),
 

@@ -267,3 +267,48 @@ def test_a_row_stamped_in_the_future_does_not_hide_later_rows(warehouse: str) ->
         " from staging.stg_product__ai_usage_events where event_id = %s",
         "e0000000-0000-4000-8000-000000000020",
     ) == (True, True)
+
+
+@pytest.mark.parametrize(
+    ("workspace", "stored_order"),
+    [
+        ("f0000000-0000-4000-8000-000000000008", "winner first"),
+        ("f0000000-0000-4000-8000-000000000009", "winner last"),
+    ],
+)
+def test_copies_tied_on_every_stamp_resolve_the_same_way_in_every_build(
+    warehouse: str, workspace: str, stored_order: str
+) -> None:
+    # Two copies of one AI event and two final states of one call land at the same instant with
+    # the same event time: the copy whose text sorts last wins (prompt tokens 7, the call that
+    # ended at 10:01:30) in every build, whatever order they are stored in.
+    tokens, ended = [7, 5], ["2026-05-03 10:01:30+00", "2026-05-03 10:01:00+00"]
+    if stored_order == "winner last":
+        tokens.reverse()
+        ended.reverse()
+    event_id, call_id = f"e0000000-0000-4000-8000-0000000000{workspace[-2:]}", f"CA-TIE-{workspace[-2:]}"
+    with connect(warehouse) as conn:
+        (stamp,) = conn.execute("select now() - interval '1 minute'").fetchone()  # type: ignore[misc]
+        conn.execute(
+            """insert into raw.ai_usage_events (event_id, workspace_id, chat_id, source, provider, model,
+                    model_type, prompt_tokens, completion_tokens, cached_tokens, audio_input_tokens,
+                    audio_output_tokens, credits, recorded_at, _loaded_at)
+               select %(id)s, %(w)s, null, 'chat_message', 'openai', 'gpt-4o', 'chat', copies.tokens,
+                    0, 0, 0, 0, 1.000000, '2026-05-03 10:00:00+00', %(stamp)s
+               from unnest(%(tokens)s::int[]) with ordinality as copies (tokens, n) order by copies.n""",
+            {"id": event_id, "w": workspace, "stamp": stamp, "tokens": tokens},
+        )
+        conn.execute(
+            """insert into raw.call_events (call_id, workspace_id, direction, workspace_number, remote_number,
+                    status, started_at, ended_at, answered_by, updated_at, _loaded_at)
+               select %(id)s, %(w)s, 'inbound', '+15550009999', '+15557770009', 'completed',
+                    '2026-05-03 10:00:00+00', states.ended_at, 'human', '2026-05-03 10:02:00+00', %(stamp)s
+               from unnest(%(ended)s::timestamptz[]) with ordinality as states (ended_at, n) order by states.n""",
+            {"id": call_id, "w": workspace, "stamp": stamp, "ended": ended},
+        )
+    totals = """select (select sum(prompt_tokens) from marts.ai_usage_daily where workspace_id = %(w)s),
+                       (select sum(duration_seconds) from marts.phone_usage_daily where workspace_id = %(w)s)"""
+    for build in (("build",), ("build", "--full-refresh")):
+        dbt(warehouse, *build)
+        with connect(warehouse) as conn:
+            assert conn.execute(totals, {"w": workspace}).fetchone() == (7, 90), build

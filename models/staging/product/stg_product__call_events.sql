@@ -78,7 +78,11 @@ ranked as (
         order by
             updated_at desc nulls last,
             _loaded_at desc,
-            case when status in ('completed', 'busy', 'failed', 'no-answer', 'canceled') then 0 else 1 end
+            case when status in ('completed', 'busy', 'failed', 'no-answer', 'canceled') then 0 else 1 end,
+            {{ copy_tiebreak(
+                'row(call_id, workspace_id, direction, workspace_number, remote_number, status, '
+                ~ 'started_at, ended_at, answered_by)'
+            ) }}
         rows between unbounded preceding and unbounded following
     )
 ),
