@@ -9,7 +9,9 @@ else a 400); otherwise CSV when the ``Accept`` header prefers ``text/csv``
 to ``application/json`` (a strictly higher quality, or a more specific
 pattern at the same quality: ``text/csv``, ``text/*``, ``text/csv, */*``),
 and JSON in every other case (no header, ``*/*``, a tie, or types the API
-does not make: the API never answers 406).
+does not make: the API never answers 406). Media-type parameters in the
+header (``text/csv; charset=utf-8``, ``text/csv; header=present``) do not
+change the type asked for; only ``q`` weighs.
 """
 
 from __future__ import annotations
@@ -42,8 +44,14 @@ def negotiated_format(given: str | None, accept: MIMEAccept) -> str:
         if given not in FORMATS:
             raise bad_request("invalid_parameter", "format must be json or csv.")
         return given
-    best = accept.best_match([MEDIA_TYPES[JSON], MEDIA_TYPES[CSV]])
+    best = _types_only(accept).best_match([MEDIA_TYPES[JSON], MEDIA_TYPES[CSV]])
     return CSV if best == MEDIA_TYPES[CSV] else JSON
+
+
+def _types_only(accept: MIMEAccept) -> MIMEAccept:
+    """``accept`` without media-type parameters: Werkzeug matches ``text/csv; charset=utf-8``
+    only to an offer with the same parameters, and the API offers bare types."""
+    return MIMEAccept([(value.partition(";")[0].strip(), quality) for value, quality in accept])
 
 
 def report_query(

@@ -61,6 +61,10 @@ def csv_lines(text: str) -> list[dict[str, str]]:
         ({}, "*/*", "application/json"),
         ({}, "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "application/json"),
         ({}, "text/plain", "application/json"),  # nothing we make: JSON, never 406
+        ({}, "text/csv; charset=utf-8", CSV_TYPE),  # parameters do not change the type
+        ({}, "text/csv;header=present", CSV_TYPE),
+        ({}, "application/json;q=0.5, text/csv;charset=utf-8", CSV_TYPE),
+        ({}, "text/csv;charset=utf-8;q=0.4, application/json", "application/json"),
         ({"format": "json"}, "text/csv", "application/json"),  # the parameter wins
         ({"format": "csv"}, "application/json", CSV_TYPE),
     ],
