@@ -239,6 +239,28 @@ def test_late_rows_incremental_equals_full_refresh(warehouse: str) -> None:
     ]
 
 
+def test_a_late_copy_that_takes_activity_away_moves_data_as_of(warehouse: str) -> None:
+    # An SMS of W7 lands and is built; a second copy with an unknown direction lands later and
+    # removes it from the marts. No mart row is left to carry that landing, yet the reports
+    # changed: data_as_of (and so every ETag) must move to it.
+    w7 = "f0000000-0000-4000-8000-000000000007"
+    insert = """insert into raw.sms_messages (sms_id, workspace_id, direction, workspace_number, remote_number,
+                    body, carrier_segments, sent_at, _loaded_at)
+                values ('SM-GONE', %s, %s, '+15550007777', '+15557770007', 'hello', null,
+                        '2026-05-03 10:00:00+00', now() - %s::interval)
+                returning _loaded_at"""
+    with connect(warehouse) as conn:
+        conn.execute(insert, (w7, "outbound", "2 minutes"))
+    dbt(warehouse, "build")
+    sms_rows = "select count(*) from marts.sms_usage_daily where workspace_id = %s"
+    assert one(warehouse, sms_rows, w7) == (1,)
+    with connect(warehouse) as conn:
+        (landed,) = conn.execute(insert, (w7, "sideways", "1 minute")).fetchone()  # type: ignore[misc]
+    dbt(warehouse, "build")
+    assert one(warehouse, sms_rows, w7) == (0,)
+    assert one(warehouse, "select data_as_of from marts.data_freshness") == (landed,)
+
+
 def test_a_row_stamped_in_the_future_does_not_hide_later_rows(warehouse: str) -> None:
     # A loader whose clock runs a day ahead lands e20; e21 lands normally afterwards. Both builds
     # run with no lookback, as if they were further apart than it: the watermark the first build
