@@ -124,7 +124,42 @@ def test_under_gunicorn(warehouse: Warehouse, keys: dict[str, Key]) -> None:
                 time.sleep(0.2)
         assert status == 200
         assert [member["memberId"] for member in json.loads(raw)][:2] == [data.ADA, data.ADA_TWIN]
+        _assert_gunicorn_errors_are_api_errors(port)
     finally:
         process.terminate()
         output, _ = process.communicate(timeout=TIMEOUT)
     assert f"GET /api/v2/w/{data.W1}/members" in output  # access log on stdout
+
+
+def _raw_exchange(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send ``request`` as it is (no client library would) and read the whole answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as connection:
+        connection.sendall(request)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = {
+        name.lower(): value.strip() for name, _, value in (line.partition(":") for line in header_lines)
+    }
+    return int(status_line.split()[1]), headers, body
+
+
+def _assert_gunicorn_errors_are_api_errors(port: int) -> None:
+    """Requests gunicorn refuses before the app sees them get the API's JSON error body
+    (gunicorn.conf.py, api/server.py), which repeats nothing they sent."""
+    long_line = b"GET /api/v2/openapi.json?tz=" + b"Q" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"
+    big_header = b"GET /api/v2/openapi.json HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"Q" * 9000 + b"\r\n\r\n"
+    raw_byte = b"GET /api/v2/openapi.json?tz=Qu\xe9bec HTTP/1.1\r\nHost: x\r\n\r\n"
+    for request, status, code in (
+        (long_line, 414, "request_uri_too_long"),
+        (big_header, 431, "request_header_fields_too_large"),
+        (raw_byte, 400, "bad_request"),
+    ):
+        answered, headers, body = _raw_exchange(port, request)
+        assert answered == status, body
+        assert headers["content-type"] == "application/json"
+        error = json.loads(body)["error"]
+        assert (error["status"], error["code"]) == (status, code)
+        assert b"Q" not in body

@@ -1,0 +1,56 @@
+"""The gunicorn worker of ``make serve`` (named by ``gunicorn.conf.py``).
+
+gunicorn answers some requests itself, before the app sees them: a request
+line or header fields over its limits (414, 431), bytes that are not HTTP
+(400), an unsupported transfer coding (501). Its stock answer is an HTML page
+that echoes the offending request line. This worker answers them like every
+other API error (CONTRACT §5): ``{"error": {"status", "code", "message"}}``
+with a fixed message that repeats nothing the client sent.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from http import HTTPStatus
+
+from gunicorn import util
+from gunicorn.workers.sync import SyncWorker as GunicornSyncWorker
+
+from api.errors import code_word
+
+_MESSAGES = {
+    400: "The request is not valid HTTP.",
+    403: "This request is forbidden.",
+    414: "The request line is too long.",
+    417: "The expectation in this request cannot be met.",
+    431: "The request's header fields are too large.",
+    501: "This request uses a transfer coding the server does not support.",
+}
+_FALLBACK = "The server failed to answer this request."
+
+
+def write_error(sock: socket.socket, status_int: int, reason: str, mesg: str) -> None:
+    """``gunicorn.util.write_error`` in the API's error shape; ``mesg`` (which may quote
+    the request) is left out, and a status without a message of its own is a 500."""
+    del reason, mesg
+    status = status_int if status_int in _MESSAGES else 500
+    phrase = HTTPStatus(status).phrase
+    code = code_word(phrase) if status in _MESSAGES else "internal_error"
+    body = json.dumps(
+        {"error": {"status": status, "code": code, "message": _MESSAGES.get(status, _FALLBACK)}},
+        separators=(",", ":"),
+    )
+    head = (
+        f"HTTP/1.1 {status} {phrase}\r\nConnection: close\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    util.write_nonblock(sock, (head + body).encode("latin-1"))
+
+
+class SyncWorker(GunicornSyncWorker):
+    """gunicorn's sync worker, with its own error answers in the API's shape."""
+
+    def init_process(self) -> None:
+        util.write_error = write_error  # this worker process only
+        super().init_process()
