@@ -85,8 +85,8 @@ test-python: setup ## pytest: pipeline, API and page tests on real databases (in
 	bash scripts/ensure_chromium.sh
 	$(WAREHOUSE) $(BIN)/pytest
 
-bench: setup ## benchmark on ~10M generated rows (SCALE=5; smaller is faster): bench/results.json, BENCHMARKS.md
-	$(WAREHOUSE) $(BIN)/python scripts/bench.py --scale $(SCALE)
+bench: setup ## benchmark on ~10M generated rows (SCALE=5 or default; SCALE=small or 0.2: a few minutes): bench/results.json, BENCHMARKS.md
+	$(WAREHOUSE) $(BIN)/python scripts/bench.py --scale "$(SCALE)"
 
 docs: setup ## dbt docs generate (target/index.html)
 	$(DBT) docs generate

@@ -76,6 +76,8 @@ SEED = 42
 WORKSPACES = 10
 DAYS = 365
 REPORT_DAYS = 90
+DEFAULT_SCALE = 5.0  # ~10M raw rows
+NAMED_SCALES = {"small": 0.2, "default": DEFAULT_SCALE}  # small: ~0.4M rows, a few minutes
 FLOOR_RUNS = 3
 STARTUP_RUNS = 3
 RAW_RUNS = 5
@@ -2041,9 +2043,32 @@ def write_outputs(results: Json) -> None:
 # --------------------------------------------------------------------------------------------
 
 
+def scale_value(text: str) -> float:
+    """``--scale``: a positive number, a name of ``NAMED_SCALES``, or empty for the default."""
+    name = text.strip().lower()
+    if not name:
+        return DEFAULT_SCALE
+    if name in NAMED_SCALES:
+        return NAMED_SCALES[name]
+    try:
+        value = float(name)
+    except ValueError:
+        value = math.nan
+    if not value > 0 or math.isinf(value):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give a positive number or one of {', '.join(NAMED_SCALES)}"
+        )
+    return value
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scale", type=float, default=5.0, help="generator scale (5: ~10M rows)")
+    parser.add_argument(
+        "--scale",
+        type=scale_value,
+        default=DEFAULT_SCALE,
+        help=f"generator scale: a number (5: ~10M rows) or one of {', '.join(NAMED_SCALES)}; empty: default",
+    )
     parser.add_argument("--skip-generate", action="store_true", help="reuse the rows in the bench database")
     parser.add_argument(
         "--full-runs", type=int, help="full builds to time (default: 3 up to scale 1, else 1)"
