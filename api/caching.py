@@ -1,19 +1,24 @@
 """Conditional requests for the reports (CONTRACT §6): ``ETag``, ``If-None-Match``, 304.
 
 A report's answer depends only on what it was asked (path, workspace, member,
-range, zone, format) and on the marts, and the marts change only when a build
-lands newer rows, which moves ``data_as_of``. So the ``ETag`` is a hash of
-those parameters and ``data_as_of`` (plus ``REPRESENTATION``, bumped whenever
-a body's shape changes). It is strong: the bytes are the same for the same
-inputs (JSON and CSV are different representations, hence the format in it).
+range, zone, format) and on the marts, and the marts change only in a build.
+Most changes move ``data_as_of``, but not all: a row whose loader committed
+late (stamped before ``data_as_of``, read by the next build's lookback) changes
+reports without moving it. So the ``ETag`` is a hash of those parameters,
+``data_as_of`` and ``version_at`` (``marts.data_freshness``: ``data_as_of`` once
+no late row can still arrive, else the time of the build), plus
+``REPRESENTATION``, bumped whenever a body's shape changes. It is strong: the
+bytes are the same for the same inputs (JSON and CSV are different
+representations, hence the format in it).
 
 Order of checks: the caller is authenticated and authorized first (401, 400,
 403 and, for member usage, 404 always win), then, only when the request sends
-``If-None-Match``, ``data_as_of`` is read with one tiny query (the one-row
+``If-None-Match``, the version is read with one tiny query (the one-row
 ``marts.data_freshness``) and a match (weak comparison, lists and ``*``
 understood) is answered 304 without running the report. A 200's ``ETag`` is
-computed from the ``data_as_of`` its own statement read, so it always names
-exactly the body it comes with, even when a build finishes in between.
+computed from the version its own statement read (``note_version``), so it
+always names exactly the body it comes with, even when a build finishes in
+between.
 
 Every answer carries ``Cache-Control: private`` (a per-key answer: shared
 caches must not keep it; browsers and clients may, and revalidate with the
@@ -24,11 +29,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import Response, request
+from flask import Response, g, request
 
 from api.db import get_db
 from api.jsonenc import timestamp_text
@@ -37,21 +43,42 @@ REPRESENTATION = "reports/1"
 CACHE_CONTROL = "private"
 VARY = "Authorization, Accept"
 
-DATA_AS_OF_SQL = "select data_as_of from marts.data_freshness where freshness_id = 1"
+DATA_VERSION_SQL = "select data_as_of, version_at from marts.data_freshness where freshness_id = 1"
+_NOTED_VERSION = "_usage_reports_data_version"
 
 
-def read_data_as_of() -> datetime | None:
-    row = get_db().fetch_one(DATA_AS_OF_SQL)
-    return None if row is None else row["data_as_of"]
+@dataclass(frozen=True)
+class Version:
+    """What of the marts a report's answer depends on: ``data_freshness``'s two times."""
+
+    data_as_of: datetime | None
+    version_at: datetime | None
 
 
-def etag(path: str, parameters: Mapping[str, Any], data_as_of: datetime | None) -> str:
-    """A strong, quoted entity tag for this report, these parameters and this ``data_as_of``."""
+def read_version() -> Version:
+    row = get_db().fetch_one(DATA_VERSION_SQL)
+    return Version(None, None) if row is None else Version(row["data_as_of"], row["version_at"])
+
+
+def note_version(rows: Sequence[Mapping[str, Any]]) -> None:
+    """Keep the version a report's statement read (its ``data_as_of`` and ``data_version``
+    columns, equal on every row) for this request's ``ETag``."""
+    row = rows[0] if rows else {}
+    setattr(g, _NOTED_VERSION, Version(row.get("data_as_of"), row.get("data_version")))
+
+
+def noted_version() -> Version:
+    return g.get(_NOTED_VERSION, Version(None, None))
+
+
+def etag(path: str, parameters: Mapping[str, Any], version: Version) -> str:
+    """A strong, quoted entity tag for this report, these parameters and this version."""
     described = {
         "representation": REPRESENTATION,
         "path": path,
         "parameters": {name: None if value is None else str(value) for name, value in parameters.items()},
-        "data_as_of": None if data_as_of is None else timestamp_text(data_as_of),
+        "data_as_of": None if version.data_as_of is None else timestamp_text(version.data_as_of),
+        "version_at": None if version.version_at is None else timestamp_text(version.version_at),
     }
     digest = hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()
     return f'"{digest[:32]}"'

@@ -60,6 +60,8 @@ SECONDS_PLACES = 3
 TOP_MODELS_LIMIT = 10
 
 DATA_AS_OF = "(select data_as_of from marts.data_freshness where freshness_id = 1)"
+# What the answer's ETag derives from (``api.caching``), read in the same statement.
+DATA_VERSION = "(select version_at from marts.data_freshness where freshness_id = 1)"
 
 # Each report's range when ``start_date`` / ``end_date`` are not given (CONTRACT §4).
 AI_DEFAULT_RANGE = last_30_days
@@ -142,24 +144,22 @@ def _respond(
         "format": query.format,
     }
     if caching.is_conditional():
-        tag = caching.etag(request.path, parameters, caching.read_data_as_of())
+        tag = caching.etag(request.path, parameters, caching.read_version())
         if caching.matches(tag):
             return caching.not_modified(tag)
     try:
         if query.format == CSV:
-            data_as_of, table = csv_result()
+            _, table = csv_result()
             name = csvexport.filename(report, workspace, query.dates, query.zone, member)
             response = csvexport.csv_response(table, name)
         else:
-            body = json_body()
-            data_as_of = body["data_as_of"] if "data_as_of" in body else body["dataAsOf"]
-            response = jsonify(body)
+            response = jsonify(json_body())
     except psycopg.errors.InvalidParameterValue:
         if query.zone.is_utc:
             raise
         # zoneinfo knows the name but the warehouse's time-zone database does not
         raise bad_request("invalid_parameter", "tz names a time zone the warehouse does not know.") from None
-    return caching.cacheable(response, caching.etag(request.path, parameters, data_as_of))
+    return caching.cacheable(response, caching.etag(request.path, parameters, caching.noted_version()))
 
 
 def _from_body(body: dict[str, Any], table: Callable[[dict[str, Any]], csvexport.CsvTable]) -> CsvResult:
@@ -222,7 +222,9 @@ def _lists_body(
     (``raw``: the lists as the warehouse's JSON text) or with the lists as Python values
     (the page and CSV)."""
     planned, params = _reading(workspace_id, dates, zone)
-    body = with_zone(shape(workspace_id, dates, get_db().fetch_all(statement(zone, planned), params)), zone)
+    rows = get_db().fetch_all(statement(zone, planned), params)
+    caching.note_version(rows)
+    body = with_zone(shape(workspace_id, dates, rows), zone)
     return body if raw else with_values(body)
 
 
@@ -264,7 +266,8 @@ select
         select sum(message_counts.message_count)
         from ({message_rows}) as message_counts
     ) as total_messages,
-    {data_as_of} as data_as_of
+    {data_as_of} as data_as_of,
+    {data_version} as data_version
 from usage
 group by grouping sets ({grouping_sets})
 {having}
@@ -286,6 +289,7 @@ def ai_usage_sql(zone: Zone, per_day: bool = False, planned: bool = True) -> str
         if per_day
         else "(), (provider), (model_type), (provider, model, model_type)",
         data_as_of=DATA_AS_OF,
+        data_version=DATA_VERSION,
     )
 
 
@@ -371,6 +375,7 @@ def ai_usage_report(workspace_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_
     """The AI report's body (one statement, then ``shape_ai_usage``); the caller has authorized."""
     planned, params = _reading(workspace_id, dates, zone, by_day=False)
     rows = get_db().fetch_all(ai_usage_sql(zone, planned=planned), params)
+    caching.note_version(rows)
     return with_zone(shape_ai_usage(workspace_id, dates, rows), zone)
 
 
@@ -378,6 +383,7 @@ def ai_usage_lines(workspace_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_Z
     """The AI report's CSV: one line per day, provider, model and type (one statement)."""
     planned, params = _reading(workspace_id, dates, zone)
     rows = get_db().fetch_all(ai_usage_sql(zone, per_day=True, planned=planned), params)
+    caching.note_version(rows)
     lines = [
         {
             "date": row["usage_date"],
@@ -428,7 +434,8 @@ select
     sum(segments) as segments,
     sum(inbound_segments) as inbound_segments,
     sum(outbound_segments) as outbound_segments,
-    {data_as_of} as data_as_of
+    {data_as_of} as data_as_of,
+    {data_version} as data_version
 from (
     {sms_rows}
 ) as sms
@@ -469,7 +476,9 @@ BY_DATE_AND_NUMBER = (sort_key("usage_date", DATE), sort_key("phone_number"))
 
 def sms_usage_sql(zone: Zone, planned: bool = True) -> str:
     statement = SMS_USAGE_TEMPLATE.format(
-        sms_rows=rows_by_day("sms_usage", zone, planned, SMS_DIMS, SMS_MEASURES), data_as_of=DATA_AS_OF
+        sms_rows=rows_by_day("sms_usage", zone, planned, SMS_DIMS, SMS_MEASURES),
+        data_as_of=DATA_AS_OF,
+        data_version=DATA_VERSION,
     )
     return with_lists(
         statement, {"rows_json": json_array(SMS_ROW_FIELDS, BY_DATE_AND_NUMBER, "is_row")}, "is_row"
@@ -520,7 +529,8 @@ select
     sum(inbound_calls) as inbound,
     sum(outbound_calls) as outbound,
     sum(duration_seconds) as duration_seconds,
-    {data_as_of} as data_as_of
+    {data_as_of} as data_as_of,
+    {data_version} as data_version
 from (
     {phone_rows}
 ) as phone
@@ -543,6 +553,7 @@ def phone_usage_sql(zone: Zone, planned: bool = True) -> str:
     statement = PHONE_USAGE_TEMPLATE.format(
         phone_rows=rows_by_day("phone_usage", zone, planned, PHONE_DIMS, PHONE_MEASURES),
         data_as_of=DATA_AS_OF,
+        data_version=DATA_VERSION,
     )
     return with_lists(
         statement, {"rows_json": json_array(PHONE_ROW_FIELDS, BY_DATE_AND_NUMBER, "is_row")}, "is_row"
@@ -595,7 +606,8 @@ select
     sum(event_count) as events,
     sum(duration_seconds) as duration_seconds,
     sum(characters) as characters,
-    {data_as_of} as data_as_of
+    {data_as_of} as data_as_of,
+    {data_version} as data_version
 from (
     {voice_rows}
 ) as voice
@@ -637,6 +649,7 @@ def voice_usage_sql(zone: Zone, planned: bool = True) -> str:
     statement = VOICE_USAGE_TEMPLATE.format(
         voice_rows=rows_by_day("voice_usage", zone, planned, VOICE_DIMS, VOICE_MEASURES),
         data_as_of=DATA_AS_OF,
+        data_version=DATA_VERSION,
     )
     return with_lists(statement, VOICE_LISTS, "has_model")
 
@@ -703,7 +716,8 @@ select
     sum(messages_sent) as messages,
     sum(credits) as credits,
     sum(total_tokens) as total_tokens,
-    {data_as_of} as data_as_of
+    {data_as_of} as data_as_of,
+    {data_version} as data_version
 from (
     {member_rows}
 ) as member_usage
@@ -727,6 +741,7 @@ def member_usage_sql(zone: Zone, per_day: bool = False, planned: bool = True) ->
         day_column="usage_day" if per_day else "null::date",
         grouping_sets="(), (usage_day)" if per_day else "()",
         data_as_of=DATA_AS_OF,
+        data_version=DATA_VERSION,
     )
 
 
@@ -756,6 +771,7 @@ def member_usage_report(
     """One member's usage body (one statement, then ``shape_member_usage``); the caller has authorized."""
     planned, params = _reading(workspace_id, dates, zone, by_day=False)
     row = get_db().fetch_one(member_usage_sql(zone, planned=planned), {**params, "member_id": member_id})
+    caching.note_version([row] if row else [])
     return with_zone(shape_member_usage(workspace_id, member_id, dates, row), zone)
 
 
@@ -767,6 +783,7 @@ def member_usage_lines(
     rows = get_db().fetch_all(
         member_usage_sql(zone, per_day=True, planned=planned), {**params, "member_id": member_id}
     )
+    caching.note_version(rows)
     lines = [
         {
             "date": row["usage_date"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -115,34 +116,40 @@ def test_the_tag_names_path_range_zone_format_and_member(api: ApiClient, keys: d
     assert conditional(api, admin, "sms-usage", tags["csv"]).status_code == 200
 
 
-@pytest.fixture
-def newer_data(warehouse: Warehouse) -> Iterator[None]:
-    """A build that landed newer rows, as far as ``data_as_of`` tells (put back afterwards)."""
+@contextmanager
+def freshness_moved(warehouse: Warehouse, column: str) -> Iterator[None]:
+    """What a build that changed the marts leaves in ``data_freshness``: ``data_as_of`` moves
+    when it landed newer rows; only ``version_at`` when it picked up a row whose loader
+    committed late. Put back afterwards."""
     with warehouse.connect() as conn:
-        conn.execute("update marts.data_freshness set data_as_of = data_as_of + interval '1 second'")
+        conn.execute(f"update marts.data_freshness set {column} = {column} + interval '1 second'")
     try:
         yield
     finally:
         with warehouse.connect() as conn:
-            conn.execute("update marts.data_freshness set data_as_of = data_as_of - interval '1 second'")
+            conn.execute(f"update marts.data_freshness set {column} = {column} - interval '1 second'")
 
 
-def test_the_tag_changes_when_data_as_of_does(api: ApiClient, keys: dict[str, Key], request: Any) -> None:
+@pytest.mark.parametrize("column", ["data_as_of", "version_at"])
+def test_the_tag_changes_when_the_marts_do(
+    api: ApiClient, keys: dict[str, Key], warehouse: Warehouse, column: str
+) -> None:
     before = {path: etag_of(api, keys["admin"], path) for path in REPORTS}
-    request.getfixturevalue("newer_data")
-    for path, tag in before.items():
-        response = conditional(api, keys["admin"], path, tag)
-        assert response.status_code == 200, path
-        assert response.headers["ETag"] != tag
-        assert conditional(api, keys["admin"], path, response.headers["ETag"]).status_code == 304
+    with freshness_moved(warehouse, column):
+        for path, tag in before.items():
+            response = conditional(api, keys["admin"], path, tag)
+            assert response.status_code == 200, path
+            assert response.headers["ETag"] != tag
+            assert conditional(api, keys["admin"], path, response.headers["ETag"]).status_code == 304
 
 
 def test_the_tag_is_a_function_of_its_inputs() -> None:
     params = {"workspace_id": data.W1, "start_date": "2024-03-01", "tz": "UTC", "format": "json"}
-    tag = caching.etag("/p", params, None)
-    assert tag == caching.etag("/p", dict(reversed(params.items())), None)
-    assert tag != caching.etag("/q", params, None)
-    assert tag != caching.etag("/p", {**params, "tz": "Asia/Kolkata"}, None)
+    none = caching.Version(None, None)
+    tag = caching.etag("/p", params, none)
+    assert tag == caching.etag("/p", dict(reversed(params.items())), none)
+    assert tag != caching.etag("/q", params, none)
+    assert tag != caching.etag("/p", {**params, "tz": "Asia/Kolkata"}, none)
 
 
 # --- what still comes first ------------------------------------------------------------------------
@@ -193,12 +200,12 @@ def query_log(app: Flask, monkeypatch: pytest.MonkeyPatch) -> QueryLog:
 
 
 @pytest.mark.parametrize("path", REPORTS)
-def test_a_304_reads_data_as_of_and_not_the_report(
+def test_a_304_reads_the_version_and_not_the_report(
     api: ApiClient, keys: dict[str, Key], query_log: QueryLog, path: str
 ) -> None:
     tag = etag_of(api, keys["admin"], path)
-    assert len(query_log.statements) == 1  # the 200: the report's one statement, data_as_of inside it
+    assert len(query_log.statements) == 1  # the 200: the report's one statement, its version inside it
     assert "marts." in query_log.statements[0]
     query_log.statements.clear()
     assert conditional(api, keys["admin"], path, tag).status_code == 304
-    assert query_log.statements == [caching.DATA_AS_OF_SQL]
+    assert query_log.statements == [caching.DATA_VERSION_SQL]

@@ -261,6 +261,43 @@ def test_a_late_copy_that_takes_activity_away_moves_data_as_of(warehouse: str) -
     assert one(warehouse, "select data_as_of from marts.data_freshness") == (landed,)
 
 
+def test_a_late_commit_moves_the_version_though_not_data_as_of(warehouse: str) -> None:
+    # A loader commits a W7 AI event stamped 30 s before the newest landing, after a build saw
+    # that landing: data_as_of stays, the marts change, and so must version_at (the ETags).
+    freshness = "select data_as_of, version_at, built_at from marts.data_freshness"
+    dbt(warehouse, "build")
+    data_as_of, version_at, built_at = one(warehouse, freshness)
+    assert version_at == built_at  # the newest landing is within the lookback: not settled yet
+    with connect(warehouse) as conn:
+        conn.execute(
+            """insert into raw.ai_usage_events (event_id, workspace_id, chat_id, source, provider, model,
+                    model_type, prompt_tokens, completion_tokens, cached_tokens, audio_input_tokens,
+                    audio_output_tokens, credits, recorded_at, _loaded_at)
+               values ('e0000000-0000-4000-8000-0000000000b7', 'f0000000-0000-4000-8000-000000000007', null,
+                    'chat_message', 'openai', 'gpt-4o', 'chat', 3, 0, 0, 0, 0, 0.500000,
+                    '2026-05-03 10:00:00+00', %s - interval '30 seconds')""",
+            (data_as_of,),
+        )
+    dbt(warehouse, "build")
+    after = one(warehouse, freshness)
+    assert after[0] == data_as_of
+    assert after[1] == after[2] > version_at
+    assert one(
+        warehouse,
+        "select sum(event_count) from marts.ai_usage_daily where workspace_id = 'f0000000-0000-4000-8000-000000000007'",
+    ) == (1,)
+
+
+def test_the_version_settles_on_data_as_of(warehouse: str) -> None:
+    # Once a build has started after data_as_of plus the lookback, no late commit can change the
+    # marts without moving data_as_of, and the version stops moving with every build.
+    lookback = ("--vars", "{incremental_lookback_minutes: 0}")
+    dbt(warehouse, "build", *lookback)  # finishes after data_as_of (+ 0 minutes)
+    dbt(warehouse, "build", *lookback)  # starts after that: settled
+    (data_as_of, version_at) = one(warehouse, "select data_as_of, version_at from marts.data_freshness")
+    assert version_at == data_as_of
+
+
 def test_a_row_stamped_in_the_future_does_not_hide_later_rows(warehouse: str) -> None:
     # A loader whose clock runs a day ahead lands e20; e21 lands normally afterwards. Both builds
     # run with no lookback, as if they were further apart than it: the watermark the first build
