@@ -50,8 +50,7 @@ def error_response(
     return response
 
 
-def code_word(name: str) -> str:
-    """An HTTP reason phrase as an error code: ``Method Not Allowed`` -> ``method_not_allowed``."""
+def _code_word(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") or "error"
 
 
@@ -73,7 +72,7 @@ def _handle_http_exception(error: HTTPException) -> Response | HTTPException:
         message = f"This endpoint does not accept that method; it accepts {', '.join(allowed)}."
     else:
         message = error.description or error.name
-    return error_response(status, code_word(error.name), message, headers)
+    return error_response(status, _code_word(error.name), message, headers)
 
 
 def _handle_unexpected(error: Exception) -> Response:

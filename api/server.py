@@ -12,35 +12,38 @@ from __future__ import annotations
 
 import json
 import socket
-from http import HTTPStatus
 
 from gunicorn import util
 from gunicorn.workers.sync import SyncWorker as GunicornSyncWorker
 
-from api.errors import code_word
-
-_MESSAGES = {
-    400: "The request is not valid HTTP.",
-    403: "This request is forbidden.",
-    414: "The request line is too long.",
-    417: "The expectation in this request cannot be met.",
-    431: "The request's header fields are too large.",
-    501: "This request uses a transfer coding the server does not support.",
+# status -> (reason phrase, error code, message); fixed here, not taken from the Python or
+# gunicorn release, so the codes never change under a client
+_ANSWERS = {
+    400: ("Bad Request", "bad_request", "The request is not valid HTTP."),
+    403: ("Forbidden", "forbidden", "This request is forbidden."),
+    414: ("URI Too Long", "uri_too_long", "The request line is too long."),
+    417: ("Expectation Failed", "expectation_failed", "The expectation in this request cannot be met."),
+    431: (
+        "Request Header Fields Too Large",
+        "request_header_fields_too_large",
+        "The request's header fields are too large.",
+    ),
+    501: (
+        "Not Implemented",
+        "not_implemented",
+        "This request uses a transfer coding the server does not support.",
+    ),
 }
-_FALLBACK = "The server failed to answer this request."
+_SERVER_ERROR = ("Internal Server Error", "internal_error", "The server failed to answer this request.")
 
 
 def write_error(sock: socket.socket, status_int: int, reason: str, mesg: str) -> None:
     """``gunicorn.util.write_error`` in the API's error shape; ``mesg`` (which may quote
-    the request) is left out, and a status without a message of its own is a 500."""
+    the request) is left out, and a status without an answer of its own is a 500."""
     del reason, mesg
-    status = status_int if status_int in _MESSAGES else 500
-    phrase = HTTPStatus(status).phrase
-    code = code_word(phrase) if status in _MESSAGES else "internal_error"
-    body = json.dumps(
-        {"error": {"status": status, "code": code, "message": _MESSAGES.get(status, _FALLBACK)}},
-        separators=(",", ":"),
-    )
+    status = status_int if status_int in _ANSWERS else 500
+    phrase, code, message = _ANSWERS.get(status, _SERVER_ERROR)
+    body = json.dumps({"error": {"status": status, "code": code, "message": message}}, separators=(",", ":"))
     head = (
         f"HTTP/1.1 {status} {phrase}\r\nConnection: close\r\nContent-Type: application/json\r\n"
         f"Content-Length: {len(body)}\r\n\r\n"

@@ -84,13 +84,15 @@
     indexes instead of scanning the table. The landings a table holds are
     never later than the build that stored them (`seen_landing`), so a row
     stamped in the future (a loader's clock ahead) cannot push the watermark
-    past rows that land after that build. -#}
+    past rows that land after that build. (The cap at now only matters for a
+    table built before landings were capped: run --full-refresh once.) -#}
 {% macro build_watermark() -%}
     {%- set lookback = var("incremental_lookback_minutes") | int -%}
     {%- if execute -%}
         {#- as text with its UTC offset, so no session time zone can shift it -#}
         {%- set found = run_query(
-            "select cast(coalesce(max(last_loaded_at), cast('1900-01-01 00:00:00+00' as timestamp with time zone))"
+            "select cast(least(coalesce(max(last_loaded_at), cast('1900-01-01 00:00:00+00' as timestamp with time zone)), "
+            ~ dbt.current_timestamp() ~ ")"
             ~ " - interval '" ~ lookback ~ " minutes' as " ~ dbt.type_string() ~ ") from " ~ this
         ) -%}
         cast('{{ found.columns[0].values()[0] }}' as timestamp with time zone)

@@ -28,10 +28,12 @@
     the same instant with the same event time are ordered by their text, so
     every build keeps the same one whatever order the rows are stored or read
     in (a rebuild after a restore or a VACUUM FULL gives the same numbers).
+    Byte order (`collate "C"`), so no collation change reorders them; the text
+    of a timestamp follows the session's TimeZone, which builds share.
     `row_expression`: a raw row (a FROM item's alias that no column shares) or a
     row(...) of raw columns. -#}
 {% macro copy_tiebreak(row_expression) -%}
-    cast({{ row_expression }} as text) desc
+    cast({{ row_expression }} as text) collate "C" desc
 {%- endmacro %}
 
 {#- Raw rows that landed since the table was last built (all rows on a full build). -#}

@@ -9,6 +9,7 @@ import time
 import pytest
 from flask import Flask
 from psycopg.conninfo import make_conninfo
+from psycopg_pool import ConnectionPool
 
 from api import create_app
 from tests.api import fixture_data as data
@@ -56,8 +57,11 @@ def _backend_pid(app: Flask) -> int:
 
 
 def test_a_connection_the_server_ended_is_replaced_before_a_request_uses_it(
-    warehouse: Warehouse, keys: dict[str, Key]
+    warehouse: Warehouse, keys: dict[str, Key], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    pings: list[object] = []
+    ping = ConnectionPool.check_connection
+    monkeypatch.setattr(ConnectionPool, "check_connection", lambda conn: pings.append(conn) or ping(conn))
     app = create_app(
         {"DATABASE_CONNINFO": warehouse.conninfo, "POOL_MAX_SIZE": 1, "POOL_TIMEOUT_SECONDS": 5.0}
     )  # one connection: the one the server ends is the one the next request gets
@@ -68,6 +72,7 @@ def test_a_connection_the_server_ended_is_replaced_before_a_request_uses_it(
         assert first.status_code == 200
         pid = _backend_pid(app)
         assert _backend_pid(app) == pid  # a healthy idle connection is kept, not replaced
+        assert pings == []  # ... and taken from the pool without a round trip
 
         with warehouse.connect() as admin:
             assert admin.execute("select pg_terminate_backend(%s)", (pid,)).fetchone() == (True,)
@@ -80,5 +85,6 @@ def test_a_connection_the_server_ended_is_replaced_before_a_request_uses_it(
         assert again.status_code == 200, again.get_data(as_text=True)
         assert again.get_json() == first.get_json()
         assert _backend_pid(app) != pid
+        assert len(pings) == 1  # only the connection with something to read was tested
     finally:
         app.extensions["usage_reports_db"].close()

@@ -153,7 +153,7 @@ def _assert_gunicorn_errors_are_api_errors(port: int) -> None:
     big_header = b"GET /api/v2/openapi.json HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"Q" * 9000 + b"\r\n\r\n"
     raw_byte = b"GET /api/v2/openapi.json?tz=Qu\xe9bec HTTP/1.1\r\nHost: x\r\n\r\n"
     for request, status, code in (
-        (long_line, 414, "request_uri_too_long"),
+        (long_line, 414, "uri_too_long"),
         (big_header, 431, "request_header_fields_too_large"),
         (raw_byte, 400, "bad_request"),
     ):
