@@ -5,7 +5,8 @@
 ``ApiError`` is what the views raise; Werkzeug's HTTP exceptions (unknown
 path 404, wrong method 405, ...) are rendered the same way; anything else is
 a fault of the server: it is logged with its traceback and answered with a
-generic 500 (or 503 when the database cannot be reached) that reveals nothing.
+generic 500 (or 503 when the database cannot be reached, or holds no marts, or
+marts older than this API, until the next build) that reveals nothing.
 Messages never echo raw client input beyond a short, printable parameter name.
 """
 
@@ -75,15 +76,22 @@ def _handle_http_exception(error: HTTPException) -> Response | HTTPException:
     return error_response(status, _code_word(error.name), message, headers)
 
 
+# The marts (or a column the API reads) are not there: the API runs ahead of its first
+# build, or of the build after an upgrade. Unavailable until `make build` runs.
+_MARTS_NOT_BUILT = (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn)
+
+
+def _unavailable(message: str, retry_after_seconds: int) -> Response:
+    return error_response(503, "service_unavailable", message, {"Retry-After": str(retry_after_seconds)})
+
+
 def _handle_unexpected(error: Exception) -> Response:
+    if isinstance(error, _MARTS_NOT_BUILT):
+        current_app.logger.error("the marts are missing or older than this API (run make build): %s", error)
+        return _unavailable("The reports are not built yet; try again after the next build.", 60)
     if isinstance(error, PoolTimeout | psycopg.OperationalError):
         current_app.logger.error("database unavailable: %s", error)
-        return error_response(
-            503,
-            "service_unavailable",
-            "The report database is unavailable right now; try again shortly.",
-            {"Retry-After": "5"},
-        )
+        return _unavailable("The report database is unavailable right now; try again shortly.", 5)
     current_app.logger.exception("unhandled error")
     return error_response(500, "internal_error", "The server failed to answer this request.")
 

@@ -88,3 +88,23 @@ def test_a_connection_the_server_ended_is_replaced_before_a_request_uses_it(
         assert len(pings) == 1  # only the connection with something to read was tested
     finally:
         app.extensions["usage_reports_db"].close()
+
+
+def test_marts_older_than_the_api_are_a_503_until_the_next_build(
+    app: Flask, warehouse: Warehouse, keys: dict[str, Key]
+) -> None:
+    # after an upgrade whose API reads a column the last build did not write yet
+    client = app.test_client()
+    path = f"/api/v2/w/{data.W1}/reports/ai-usage"
+    with warehouse.connect() as conn:
+        conn.execute("alter table marts.data_freshness rename column version_at to version_at_before")
+    try:
+        response = client.get(path, headers=keys["admin"].header)
+    finally:
+        with warehouse.connect() as conn:
+            conn.execute("alter table marts.data_freshness rename column version_at_before to version_at")
+    assert response.status_code == 503
+    assert error_of(response)["code"] == "service_unavailable"
+    assert response.headers["Retry-After"] == "60"
+    assert "version_at" not in response.get_data(as_text=True)
+    assert client.get(path, headers=keys["admin"].header).status_code == 200
