@@ -75,6 +75,10 @@ def main() -> int:
     print(
         f'curl -s -H "Authorization: Bearer $KEY" "{api}/reports/ai-usage?start_date=2026-01-01&end_date=2026-12-31"'
     )
+    print("\n# the member key: its own usage and the member list (members:read), no workspace reports")
+    print(f"export MEMBER_KEY={member_key}")
+    print(f'curl -s -H "Authorization: Bearer $MEMBER_KEY" "{api}/reports/member-usage/{member[0]}"')
+    print(f'curl -s -H "Authorization: Bearer $MEMBER_KEY" "{api}/members"')
     print(f"\nDetailed Reports page: {base}/w/{workspace_id}/settings/billing\n", flush=True)
     return 0
 
