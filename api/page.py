@@ -810,26 +810,27 @@ def sign_out(workspace_id: str) -> Response:
 # (``api.csvexport``), authorized like the page (the session's key re-checked live).
 
 
-def _ai_csv(workspace: uuid.UUID, dates: DateRange, zone: Zone, caller: auth.Caller) -> reports.CsvResult:
+def _ai_csv(workspace: uuid.UUID, dates: DateRange, zone: Zone, caller: auth.Caller) -> csvexport.CsvTable:
     return reports.ai_usage_lines(workspace, dates, zone)
 
 
 def _body_csv(report: Any, table: Any) -> Any:
-    def lines(workspace: uuid.UUID, dates: DateRange, zone: Zone, caller: auth.Caller) -> reports.CsvResult:
-        body = report(workspace, dates, zone)
-        return body["dataAsOf"], table(body)
+    def lines(workspace: uuid.UUID, dates: DateRange, zone: Zone, caller: auth.Caller) -> csvexport.CsvTable:
+        return table(report(workspace, dates, zone))
 
     return lines
 
 
-def _member_csv(workspace: uuid.UUID, dates: DateRange, zone: Zone, caller: auth.Caller) -> reports.CsvResult:
+def _member_csv(
+    workspace: uuid.UUID, dates: DateRange, zone: Zone, caller: auth.Caller
+) -> csvexport.CsvTable:
     return reports.member_usage_lines(workspace, caller.member_id, dates, zone)
 
 
 @dataclass(frozen=True)
 class Export:
     default: Any  # the report's default range, from today
-    lines: Any  # (workspace, dates, zone, caller) -> (data_as_of, CsvTable)
+    lines: Any  # (workspace, dates, zone, caller) -> CsvTable
     scope: str | None  # None: the member's own usage (members:read or analytics:read)
 
 
@@ -895,7 +896,7 @@ def export(workspace_id: str, report: str) -> Response:
     zone = zones.parse_zone(values.get("tz"), "tz")
     dates = range_from(values, found.default, zone.today())
     try:
-        _, table = found.lines(workspace, dates, zone, caller)
+        table = found.lines(workspace, dates, zone, caller)
     except psycopg.errors.InvalidParameterValue:
         if zone.is_utc:
             raise

@@ -62,6 +62,8 @@ TOP_MODELS_LIMIT = 10
 DATA_AS_OF = "(select data_as_of from marts.data_freshness where freshness_id = 1)"
 # What the answer's ETag derives from (``api.caching``), read in the same statement.
 DATA_VERSION = "(select version_at from marts.data_freshness where freshness_id = 1)"
+# Every report statement's two freshness columns (``caching.note_version`` reads both).
+FRESHNESS = f"{DATA_AS_OF} as data_as_of,\n    {DATA_VERSION} as data_version"
 
 # Each report's range when ``start_date`` / ``end_date`` are not given (CONTRACT §4).
 AI_DEFAULT_RANGE = last_30_days
@@ -121,15 +123,12 @@ def _reading(
     return read.planned, {"workspace_id": workspace_id, **read.params}
 
 
-CsvResult = tuple[Any, csvexport.CsvTable]  # (data_as_of, the lines)
-
-
 def _respond(
     report: str,
     workspace: uuid.UUID,
     query: ReportQuery,
     json_body: Callable[[], dict[str, Any]],
-    csv_result: Callable[[], CsvResult],
+    csv_table: Callable[[], csvexport.CsvTable],
     member: uuid.UUID | None = None,
 ) -> Response:
     """The last step, once the caller may have the answer: 304 when ``If-None-Match``
@@ -149,7 +148,7 @@ def _respond(
             return caching.not_modified(tag)
     try:
         if query.format == CSV:
-            _, table = csv_result()
+            table = csv_table()
             name = csvexport.filename(report, workspace, query.dates, query.zone, member)
             response = csvexport.csv_response(table, name)
         else:
@@ -160,10 +159,6 @@ def _respond(
         # zoneinfo knows the name but the warehouse's time-zone database does not
         raise bad_request("invalid_parameter", "tz names a time zone the warehouse does not know.") from None
     return caching.cacheable(response, caching.etag(request.path, parameters, caching.noted_version()))
-
-
-def _from_body(body: dict[str, Any], table: Callable[[dict[str, Any]], csvexport.CsvTable]) -> CsvResult:
-    return body["dataAsOf"], table(body)
 
 
 def _lists_report(
@@ -181,7 +176,7 @@ def _lists_report(
         workspace,
         query,
         lambda: body(workspace, query.dates, query.zone, True),
-        lambda: _from_body(body(workspace, query.dates, query.zone, False), table),
+        lambda: table(body(workspace, query.dates, query.zone, False)),
     )
 
 
@@ -266,8 +261,7 @@ select
         select sum(message_counts.message_count)
         from ({message_rows}) as message_counts
     ) as total_messages,
-    {data_as_of} as data_as_of,
-    {data_version} as data_version
+    {freshness}
 from usage
 group by grouping sets ({grouping_sets})
 {having}
@@ -288,8 +282,7 @@ def ai_usage_sql(zone: Zone, per_day: bool = False, planned: bool = True) -> str
         grouping_sets="(), (usage_day, provider, model, model_type)"
         if per_day
         else "(), (provider), (model_type), (provider, model, model_type)",
-        data_as_of=DATA_AS_OF,
-        data_version=DATA_VERSION,
+        freshness=FRESHNESS,
     )
 
 
@@ -379,7 +372,7 @@ def ai_usage_report(workspace_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_
     return with_zone(shape_ai_usage(workspace_id, dates, rows), zone)
 
 
-def ai_usage_lines(workspace_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -> CsvResult:
+def ai_usage_lines(workspace_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -> csvexport.CsvTable:
     """The AI report's CSV: one line per day, provider, model and type (one statement)."""
     planned, params = _reading(workspace_id, dates, zone)
     rows = get_db().fetch_all(ai_usage_sql(zone, per_day=True, planned=planned), params)
@@ -404,7 +397,7 @@ def ai_usage_lines(workspace_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_Z
     lines.sort(
         key=lambda line: (line["date"], *(_text_key(line[name]) for name in ("provider", "model", "type")))
     )
-    return (rows[0]["data_as_of"] if rows else None), csvexport.ai_table(lines)
+    return csvexport.ai_table(lines)
 
 
 @bp.get("/ai-usage")
@@ -434,17 +427,16 @@ select
     sum(segments) as segments,
     sum(inbound_segments) as inbound_segments,
     sum(outbound_segments) as outbound_segments,
-    {data_as_of} as data_as_of,
-    {data_version} as data_version
+    {freshness}
 from (
-    {sms_rows}
+    {number_rows}
 ) as sms
 group by grouping sets ((), (usage_day, phone_number))
 having grouping(usage_day) = 1 or sum(message_count) <> 0
 """
 
 
-SMS_DIMS = ("phone_number",)
+NUMBER_DIMS = ("phone_number",)  # SMS and phone: per workspace number
 SMS_MEASURES = (
     "message_count",
     "inbound_messages",
@@ -474,15 +466,19 @@ SMS_ROW_FIELDS = (
 BY_DATE_AND_NUMBER = (sort_key("usage_date", DATE), sort_key("phone_number"))
 
 
+def _number_day_sql(
+    template: str, mart: str, measures: Sequence[str], fields: Sequence[Field], zone: Zone, planned: bool
+) -> str:
+    """An SMS or phone statement: ``template`` over the mart's rows per day and workspace
+    number, its day rows folded into ``rows_json`` (``fields``, by date then number)."""
+    statement = template.format(
+        number_rows=rows_by_day(mart, zone, planned, NUMBER_DIMS, measures), freshness=FRESHNESS
+    )
+    return with_lists(statement, {"rows_json": json_array(fields, BY_DATE_AND_NUMBER, "is_row")}, "is_row")
+
+
 def sms_usage_sql(zone: Zone, planned: bool = True) -> str:
-    statement = SMS_USAGE_TEMPLATE.format(
-        sms_rows=rows_by_day("sms_usage", zone, planned, SMS_DIMS, SMS_MEASURES),
-        data_as_of=DATA_AS_OF,
-        data_version=DATA_VERSION,
-    )
-    return with_lists(
-        statement, {"rows_json": json_array(SMS_ROW_FIELDS, BY_DATE_AND_NUMBER, "is_row")}, "is_row"
-    )
+    return _number_day_sql(SMS_USAGE_TEMPLATE, "sms_usage", SMS_MEASURES, SMS_ROW_FIELDS, zone, planned)
 
 
 SMS_USAGE_SQL = sms_usage_sql(UTC_ZONE)
@@ -529,17 +525,15 @@ select
     sum(inbound_calls) as inbound,
     sum(outbound_calls) as outbound,
     sum(duration_seconds) as duration_seconds,
-    {data_as_of} as data_as_of,
-    {data_version} as data_version
+    {freshness}
 from (
-    {phone_rows}
+    {number_rows}
 ) as phone
 group by grouping sets ((), (usage_day, phone_number))
 having grouping(usage_day) = 1 or sum(call_count) <> 0
 """
 
 
-PHONE_DIMS = ("phone_number",)
 PHONE_MEASURES = ("call_count", "inbound_calls", "outbound_calls", "duration_seconds")
 
 
@@ -550,13 +544,8 @@ PHONE_ROW_FIELDS = (
 
 
 def phone_usage_sql(zone: Zone, planned: bool = True) -> str:
-    statement = PHONE_USAGE_TEMPLATE.format(
-        phone_rows=rows_by_day("phone_usage", zone, planned, PHONE_DIMS, PHONE_MEASURES),
-        data_as_of=DATA_AS_OF,
-        data_version=DATA_VERSION,
-    )
-    return with_lists(
-        statement, {"rows_json": json_array(PHONE_ROW_FIELDS, BY_DATE_AND_NUMBER, "is_row")}, "is_row"
+    return _number_day_sql(
+        PHONE_USAGE_TEMPLATE, "phone_usage", PHONE_MEASURES, PHONE_ROW_FIELDS, zone, planned
     )
 
 
@@ -606,8 +595,7 @@ select
     sum(event_count) as events,
     sum(duration_seconds) as duration_seconds,
     sum(characters) as characters,
-    {data_as_of} as data_as_of,
-    {data_version} as data_version
+    {freshness}
 from (
     {voice_rows}
 ) as voice
@@ -648,8 +636,7 @@ VOICE_LISTS = {
 def voice_usage_sql(zone: Zone, planned: bool = True) -> str:
     statement = VOICE_USAGE_TEMPLATE.format(
         voice_rows=rows_by_day("voice_usage", zone, planned, VOICE_DIMS, VOICE_MEASURES),
-        data_as_of=DATA_AS_OF,
-        data_version=DATA_VERSION,
+        freshness=FRESHNESS,
     )
     return with_lists(statement, VOICE_LISTS, "has_model")
 
@@ -716,8 +703,7 @@ select
     sum(messages_sent) as messages,
     sum(credits) as credits,
     sum(total_tokens) as total_tokens,
-    {data_as_of} as data_as_of,
-    {data_version} as data_version
+    {freshness}
 from (
     {member_rows}
 ) as member_usage
@@ -740,8 +726,7 @@ def member_usage_sql(zone: Zone, per_day: bool = False, planned: bool = True) ->
         else "",
         day_column="usage_day" if per_day else "null::date",
         grouping_sets="(), (usage_day)" if per_day else "()",
-        data_as_of=DATA_AS_OF,
-        data_version=DATA_VERSION,
+        freshness=FRESHNESS,
     )
 
 
@@ -777,7 +762,7 @@ def member_usage_report(
 
 def member_usage_lines(
     workspace_id: uuid.UUID, member_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE
-) -> CsvResult:
+) -> csvexport.CsvTable:
     """One member's CSV: one line per day with activity (one statement)."""
     planned, params = _reading(workspace_id, dates, zone)
     rows = get_db().fetch_all(
@@ -796,7 +781,7 @@ def member_usage_lines(
         if row["usage_date"] is not None
     ]
     lines.sort(key=lambda line: line["date"])
-    return (rows[0]["data_as_of"] if rows else None), csvexport.member_table(lines)
+    return csvexport.member_table(lines)
 
 
 @bp.get("/member-usage/<member_id>")
