@@ -46,8 +46,10 @@
     {%- endset -%}
     {#- The body in units (septets / UTF-16 code units): a marker follows each
         two-unit character, so the marker sits exactly on every unit offset
-        where a cut would split a pair. chr(1) is not a GSM character;
-        U+FFFF is a Unicode noncharacter. -#}
+        where a cut would split a pair. chr(1) is not a GSM character, so a
+        GSM-7 body holds none; U+FFFF is a Unicode noncharacter, and one the
+        body holds itself is first replaced by another one-unit character
+        (U+FFFD), so every marker is one the count put there. -#}
     {%- set gsm7_units -%}
         replace(replace(replace(replace(replace(replace(replace(replace(replace(replace({{ body }},
             '^', '^' || chr(1)), '{', '{' || chr(1)), '}', '}' || chr(1)), '\', '\' || chr(1)),
@@ -55,7 +57,7 @@
             '€', '€' || chr(1)), chr(12), chr(12) || chr(1))
     {%- endset -%}
     {%- set ucs2_units -%}
-        regexp_replace({{ body }}, '([\U00010000-\U0010FFFF])', '\1' || chr(65535), 'g')
+        regexp_replace(replace({{ body }}, chr(65535), chr(65533)), '([\U00010000-\U0010FFFF])', '\1' || chr(65535), 'g')
     {%- endset -%}
     {#- Cheap tests first, so most bodies never build a string: a body of at
         most half a segment's units fits whatever its pairs (each character
