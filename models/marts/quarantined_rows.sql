@@ -1,6 +1,7 @@
 {#- Every raw row the reports leave out, with the rule it breaks, so an
     analyst can see what was quarantined and fix it at the source. A view:
-    always current. -#}
+    always current. Rows without an id never reach staging (copies are
+    merged by id), so they are read from raw here, each on its own. -#}
 {{ config(materialized='view') }}
 
 with ai_events as (
@@ -11,7 +12,6 @@ with ai_events as (
         usage_date as event_date,
         case
             when workspace_id is null then 'missing workspace_id'
-            when event_id is null then 'missing event_id'
             when recorded_at is null then 'missing recorded_at'
             when provider is null or model is null or model_type is null then 'missing provider, model or model_type'
             when credits is null then 'missing credits'
@@ -30,7 +30,6 @@ sms_messages as (
         sent_date as event_date,
         case
             when workspace_id is null then 'missing workspace_id'
-            when sms_id is null then 'missing sms_id'
             when body is null then 'null body'
             when direction is null or direction not in ('inbound', 'outbound') then 'unknown direction'
             when sent_at is null then 'missing sent_at'
@@ -49,7 +48,6 @@ calls as (
         call_date as event_date,
         case
             when workspace_id is null then 'missing workspace_id'
-            when call_id is null then 'missing call_id'
             when direction is null or direction not in ('inbound', 'outbound') then 'unknown direction'
             when ended_at < started_at then 'ended_at before started_at'
             when phone_number is null then 'missing workspace_number'
@@ -69,7 +67,7 @@ stt_events as (
         case
             when workspace_id is null then 'missing workspace_id'
             when duration_seconds is null or duration_seconds < 0 then 'negative or missing duration'
-            else 'missing id, provider, model or recorded_at'
+            else 'missing provider, model or recorded_at'
         end as reason,
         last_loaded_at
     from {{ ref('stg_product__stt_events') }}
@@ -85,7 +83,7 @@ tts_events as (
         case
             when workspace_id is null then 'missing workspace_id'
             when characters is null or characters < 0 then 'negative or missing characters'
-            else 'missing id, provider, model or recorded_at'
+            else 'missing provider, model or recorded_at'
         end as reason,
         last_loaded_at
     from {{ ref('stg_product__tts_events') }}
@@ -100,7 +98,7 @@ chats as (
         created_date as event_date,
         case
             when workspace_id is null then 'missing workspace_id'
-            else 'missing chat_id or created_at'
+            else 'missing created_at'
         end as reason,
         last_loaded_at
     from {{ ref('stg_product__chats') }}
@@ -115,11 +113,27 @@ messages as (
         created_date as event_date,
         case
             when workspace_id is null then 'missing workspace_id'
-            else 'missing message_id or created_at'
+            else 'missing created_at'
         end as reason,
         last_loaded_at
     from {{ ref('stg_product__messages') }}
     where not is_valid
+),
+
+missing_ids as (
+    {{ rows_without_id('ai_usage_events', 'event_id', 'recorded_at') }}
+    union all
+    {{ rows_without_id('sms_messages', 'sms_id', 'sent_at') }}
+    union all
+    {{ rows_without_id('call_events', 'call_id', 'started_at') }}
+    union all
+    {{ rows_without_id('stt_events', 'event_id', 'recorded_at') }}
+    union all
+    {{ rows_without_id('tts_events', 'event_id', 'recorded_at') }}
+    union all
+    {{ rows_without_id('chats', 'chat_id', 'created_at') }}
+    union all
+    {{ rows_without_id('messages', 'message_id', 'created_at') }}
 ),
 
 final as (
@@ -136,6 +150,8 @@ final as (
     select * from chats
     union all
     select * from messages
+    union all
+    select * from missing_ids
 )
 
 select * from final

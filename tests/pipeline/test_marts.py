@@ -371,3 +371,69 @@ def test_copies_tied_on_every_stamp_resolve_the_same_way_in_every_build(
         dbt(warehouse, *build)
         with connect(warehouse) as conn:
             assert conn.execute(totals, {"w": workspace}).fetchone() == (7, 90), build
+
+
+def test_rows_without_an_id_are_quarantined_not_lost(warehouse: str) -> None:
+    # One row without its id in each event table, for a workspace with no other rows: none can be
+    # merged by id, so none reaches a mart, and each is listed once in quarantined_rows.
+    w10 = "f0000000-0000-4000-8000-000000000010"
+    day = "2026-05-03 10:00:00+00"
+    inserts = [
+        ("chats", "chat_id, workspace_id, owner_member_id, created_at", (None, w10, M1, day)),
+        (
+            "messages",
+            "message_id, workspace_id, chat_id, sender_member_id, role, channel, created_at",
+            (None, w10, None, M1, "user", "web", day),
+        ),
+        (
+            "ai_usage_events",
+            "event_id, workspace_id, chat_id, source, provider, model, model_type, prompt_tokens,"
+            " completion_tokens, cached_tokens, audio_input_tokens, audio_output_tokens, credits, recorded_at",
+            (None, w10, None, "chat_message", "openai", "gpt-4o", "chat", 1, 1, 0, 0, 0, Decimal("42"), day),
+        ),
+        (
+            "sms_messages",
+            "sms_id, workspace_id, direction, workspace_number, remote_number, body, carrier_segments, sent_at",
+            (None, w10, "outbound", "+15550001010", "+15557771010", "hi", None, day),
+        ),
+        (
+            "call_events",
+            "call_id, workspace_id, direction, workspace_number, remote_number, status, started_at, ended_at,"
+            " answered_by, updated_at",
+            (None, w10, "inbound", "+15550001010", "+15557771010", "completed", day, day, "human", day),
+        ),
+        (
+            "stt_events",
+            "event_id, workspace_id, call_id, provider, model, duration_seconds, recorded_at",
+            (None, w10, None, "deepgram", "nova-2", Decimal("3.5"), day),
+        ),
+        (
+            "tts_events",
+            "event_id, workspace_id, call_id, provider, model, characters, recorded_at",
+            (None, w10, None, "elevenlabs", "turbo", 12, day),
+        ),
+    ]
+    with connect(warehouse) as conn:
+        for table, columns, values in inserts:
+            marks = ", ".join(["%s"] * len(values))
+            conn.execute(f"insert into raw.{table} ({columns}, _loaded_at) values ({marks}, now())", values)
+    dbt(warehouse, "build")
+    assert rows(
+        warehouse,
+        """select source_table, row_id, event_date::text, reason from marts.quarantined_rows
+           where workspace_id = %s order by source_table""",
+        w10,
+    ) == [
+        ("ai_usage_events", None, "2026-05-03", "missing event_id"),
+        ("call_events", None, "2026-05-03", "missing call_id"),
+        ("chats", None, "2026-05-03", "missing chat_id"),
+        ("messages", None, "2026-05-03", "missing message_id"),
+        ("sms_messages", None, "2026-05-03", "missing sms_id"),
+        ("stt_events", None, "2026-05-03", "missing event_id"),
+        ("tts_events", None, "2026-05-03", "missing event_id"),
+    ]
+    with connect(warehouse) as conn:
+        for table in MART_TABLES:
+            assert conn.execute(
+                f"select count(*) from marts.{table} where workspace_id = %s", (w10,)
+            ).fetchone() == (0,), table
