@@ -52,14 +52,12 @@ def sort_key(column: str, kind: str = TEXT) -> str:
     return f"{ordered} nulls last"
 
 
-def json_array(fields: Sequence[Field], order_by: Sequence[str], where: str) -> str:
-    """An aggregate expression: the rows that satisfy ``where`` as one JSON array text
-    of objects with ``fields``, ordered by ``order_by`` (``sort_key`` items); ``[]``
-    when there are none."""
+def json_array(fields: Sequence[Field], order_by: Sequence[str], where: str | None = None) -> str:
+    """An aggregate expression: the rows (those that satisfy ``where``, if given) as one
+    JSON array text of objects with ``fields``, ordered by ``order_by`` (``sort_key``
+    items); ``[]`` when there are none."""
     parts = [f"'{{\"{fields[0].key}\":' || {_value_sql(fields[0])}"]
     parts += [f"',\"{field.key}\":' || {_value_sql(field)}" for field in fields[1:]]
     element = " || ".join(parts) + " || '}'"
-    return (
-        f"coalesce('[' || string_agg({element}, ',' order by {', '.join(order_by)}) "
-        f"filter (where {where}) || ']', '[]')"
-    )
+    only = f" filter (where {where})" if where else ""
+    return f"coalesce('[' || string_agg({element}, ',' order by {', '.join(order_by)}){only} || ']', '[]')"

@@ -3,13 +3,14 @@
 Each endpoint is: authenticate -> parse and validate -> authorize -> one SQL
 statement over the marts -> shape the JSON. Each statement reads the mart
 through its primary key (``workspace_id``, ``usage_date``, ...) with bound
-parameters, aggregates the range with ``grouping sets`` (totals, breakdowns
-and rows in one pass) and reads ``marts.data_freshness`` in the same
-statement, so a report is one consistent snapshot even while a build runs.
+parameters, sums the range in one pass (the lists of day rows are written in
+that pass; breakdowns come from ``grouping sets``) and reads
+``marts.data_freshness`` in the same statement, so a report is one
+consistent snapshot even while a build runs.
 
 Every report also takes ``tz`` and ``format`` (CONTRACT §6). The statements
-are templates with a slot for the rows they read (``api.zones.range_rows``
-and ``rows_by_day``): with UTC the daily marts by ``usage_date``, exactly as
+are templates with a slot for the rows they read (``api.zones.range_rows``,
+``rows_by_day`` and ``day_rows``): with UTC the daily marts by ``usage_date``, exactly as
 before; with another zone the quarter-hourly twins where the zone's local
 days cut UTC dates and the daily marts for the rest, each row on its local
 day. A day, provider or model that nets to no activity there (a count of
@@ -27,7 +28,8 @@ or encoding the warehouse uses), nulls last:
 * Voice ``sttRows`` / ``ttsRows``: date, provider, model;
   ``sttByProvider`` / ``ttsByProvider``: provider, model.
   These run to thousands of items: the statement writes each as JSON text
-  (``with_lists``, ``api.jsonsql``), exactly as ``api.jsonenc`` would.
+  (``api.jsonsql``), exactly as ``api.jsonenc`` would, in the same pass that
+  sums the day rows (``api.zones.day_rows``).
 
 Credits are rounded half up to 6 decimals, voice seconds to 3; both are
 written as exact JSON numbers (see ``api.jsonenc``). Counts are integers.
@@ -51,7 +53,7 @@ from api.jsonenc import RawJSON, rounded, with_values
 from api.jsonsql import COUNT, DATE, DECIMAL, TEXT, Field, json_array, sort_key
 from api.params import DateRange, current_month, last_30_days, month_to_date, parse_uuid
 from api.reportquery import CSV, ReportQuery, report_query
-from api.zones import UTC_ZONE, Zone, build_running, range_rows, reading, rows_by_day, with_zone
+from api.zones import UTC_ZONE, Zone, build_running, day_rows, range_rows, reading, rows_by_day, with_zone
 
 bp = Blueprint("reports", __name__, url_prefix="/api/v2/w/<workspace_id>/reports")
 
@@ -100,7 +102,7 @@ def _camel_envelope(workspace_id: uuid.UUID, dates: DateRange, data_as_of: Any) 
 
 
 def _total_row(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """The grand-total row of a statement ``with_lists`` left only that row to (or ``{}``)."""
+    """The one row of an SMS or phone statement (or ``{}``)."""
     return rows[0] if rows else {}
 
 
@@ -180,31 +182,6 @@ def _lists_report(
     )
 
 
-LISTS_TEMPLATE = """
-with report as (
-    {statement}
-)
-
-select
-    report.*,
-    lists.*
-from report
-cross join (
-    select {lists}
-    from report
-) as lists
-where not ({list_rows})
-"""
-
-
-def with_lists(statement: str, lists: dict[str, str], list_rows: str) -> str:
-    """``statement`` with its list rows (those where ``list_rows`` holds) folded into JSON
-    texts (``lists``: output column -> ``jsonsql.json_array``) carried by each remaining
-    (total) row; the grand-total grouping set guarantees there is one."""
-    columns = ",\n        ".join(f"{array} as {name}" for name, array in lists.items())
-    return LISTS_TEMPLATE.format(statement=statement, lists=columns, list_rows=list_rows)
-
-
 def _lists_body(
     statement: Callable[[Zone, bool], str],
     shape: Callable[[uuid.UUID, DateRange, Sequence[dict[str, Any]]], dict[str, Any]],
@@ -213,7 +190,7 @@ def _lists_body(
     zone: Zone,
     raw: bool,
 ) -> dict[str, Any]:
-    """A body whose lists the statement wrote (``with_lists``): as the endpoint writes it
+    """A body whose lists the statement wrote (``api.jsonsql``): as the endpoint writes it
     (``raw``: the lists as the warehouse's JSON text) or with the lists as Python values
     (the page and CSV)."""
     planned, params = _reading(workspace_id, dates, zone)
@@ -417,9 +394,6 @@ def ai_usage(workspace_id: str) -> Response:
 
 SMS_USAGE_TEMPLATE = """
 select
-    grouping(usage_day, phone_number) = 0 as is_row,
-    usage_day as usage_date,
-    phone_number,
     sum(message_count) as messages,
     sum(inbound_messages) as inbound,
     sum(outbound_messages) as outbound,
@@ -427,12 +401,11 @@ select
     sum(segments) as segments,
     sum(inbound_segments) as inbound_segments,
     sum(outbound_segments) as outbound_segments,
-    {freshness}
+    {freshness},
+    {rows_json} as rows_json
 from (
-    {number_rows}
-) as sms
-group by grouping sets ((), (usage_day, phone_number))
-having grouping(usage_day) = 1 or sum(message_count) <> 0
+    {day_rows}
+) as days
 """
 
 
@@ -448,33 +421,38 @@ SMS_MEASURES = (
 )
 
 
-# What opens each SMS and phone row: the day, the workspace number, its traffic each way.
-NUMBER_DAY_FIELDS = (
-    Field("date", "usage_date", DATE),
-    Field("phoneNumber", "phone_number", TEXT),
-    Field("inbound", "inbound", COUNT),
-    Field("outbound", "outbound", COUNT),
-)
+def _number_day_fields(inbound: str, outbound: str) -> tuple[Field, ...]:
+    """What opens each SMS and phone row: the day, the workspace number, its traffic each way."""
+    return (
+        Field("date", "usage_day", DATE),
+        Field("phoneNumber", "phone_number", TEXT),
+        Field("inbound", inbound, COUNT),
+        Field("outbound", outbound, COUNT),
+    )
+
+
 SMS_ROW_FIELDS = (
-    *NUMBER_DAY_FIELDS,
+    *_number_day_fields("inbound_messages", "outbound_messages"),
     Field("characters", "characters", COUNT),
     Field("segments", "segments", COUNT),
     Field("inboundSegments", "inbound_segments", COUNT),
     Field("outboundSegments", "outbound_segments", COUNT),
 )
 # SMS and phone ``rows``: date, then phone number.
-BY_DATE_AND_NUMBER = (sort_key("usage_date", DATE), sort_key("phone_number"))
+BY_DATE_AND_NUMBER = (sort_key("usage_day", DATE), sort_key("phone_number"))
 
 
 def _number_day_sql(
     template: str, mart: str, measures: Sequence[str], fields: Sequence[Field], zone: Zone, planned: bool
 ) -> str:
-    """An SMS or phone statement: ``template`` over the mart's rows per day and workspace
-    number, its day rows folded into ``rows_json`` (``fields``, by date then number)."""
-    statement = template.format(
-        number_rows=rows_by_day(mart, zone, planned, NUMBER_DIMS, measures), freshness=FRESHNESS
+    """An SMS or phone statement: one pass of ``template`` over the range's rows per day and
+    workspace number (``day_rows``) that sums them and writes them into ``rows_json``
+    (``fields``, by date then number)."""
+    return template.format(
+        day_rows=day_rows(mart, zone, planned, NUMBER_DIMS, measures),
+        freshness=FRESHNESS,
+        rows_json=json_array(fields, BY_DATE_AND_NUMBER),
     )
-    return with_lists(statement, {"rows_json": json_array(fields, BY_DATE_AND_NUMBER, "is_row")}, "is_row")
 
 
 def sms_usage_sql(zone: Zone, planned: bool = True) -> str:
@@ -518,19 +496,15 @@ def sms_usage(workspace_id: str) -> Response:
 
 PHONE_USAGE_TEMPLATE = """
 select
-    grouping(usage_day, phone_number) = 0 as is_row,
-    usage_day as usage_date,
-    phone_number,
     sum(call_count) as calls,
     sum(inbound_calls) as inbound,
     sum(outbound_calls) as outbound,
     sum(duration_seconds) as duration_seconds,
-    {freshness}
+    {freshness},
+    {rows_json} as rows_json
 from (
-    {number_rows}
-) as phone
-group by grouping sets ((), (usage_day, phone_number))
-having grouping(usage_day) = 1 or sum(call_count) <> 0
+    {day_rows}
+) as days
 """
 
 
@@ -538,7 +512,7 @@ PHONE_MEASURES = ("call_count", "inbound_calls", "outbound_calls", "duration_sec
 
 
 PHONE_ROW_FIELDS = (
-    *NUMBER_DAY_FIELDS,
+    *_number_day_fields("inbound_calls", "outbound_calls"),
     Field("totalDurationSeconds", "duration_seconds", COUNT),
 )
 
@@ -584,25 +558,41 @@ def phone_usage(workspace_id: str) -> Response:
 # --- Voice ------------------------------------------------------------------
 
 VOICE_USAGE_TEMPLATE = """
-select
-    grouping(kind) = 0 as has_kind,
-    grouping(provider, model) = 0 as has_model,
-    grouping(usage_day) = 0 as has_date,
-    kind,
-    usage_day as usage_date,
-    provider,
-    model,
-    sum(event_count) as events,
-    sum(duration_seconds) as duration_seconds,
-    sum(characters) as characters,
-    {freshness}
-from (
-    {voice_rows}
-) as voice
-group by grouping sets ((), (kind), (kind, provider, model), (kind, usage_day, provider, model))
-having grouping(kind) = 1 or sum(event_count) <> 0
-"""
+with days as materialized (
+    {day_rows}
+),
 
+sums as (
+    select
+        grouping(kind) = 0 as has_kind,
+        grouping(provider, model) = 0 as has_model,
+        kind,
+        provider,
+        model,
+        sum(event_count) as event_count,
+        sum(duration_seconds) as duration_seconds,
+        sum(characters) as characters
+    from days
+    group by grouping sets ((), (kind), (kind, provider, model))
+    having grouping(kind) = 1 or sum(event_count) <> 0
+)
+
+select
+    sums.*,
+    {freshness},
+    by_model.*,
+    by_day.*
+from sums
+cross join (
+    select {by_model_lists}
+    from sums
+) as by_model
+cross join (
+    select {by_day_lists}
+    from days
+) as by_day
+where not sums.has_model
+"""
 
 VOICE_DIMS = ("kind", "provider", "model")
 VOICE_MEASURES = ("event_count", "duration_seconds", "characters")
@@ -615,30 +605,39 @@ def _voice_fields(kind: str, per_day: bool) -> tuple[Field, ...]:
         else Field("characters", "characters", COUNT)
     )
     fields = (Field("provider", "provider", TEXT), Field("model", "model", TEXT), measure)
-    day = (Field("date", "usage_date", DATE),) if per_day else ()
-    return (*day, *fields, Field("messages", "events", COUNT))
+    day = (Field("date", "usage_day", DATE),) if per_day else ()
+    return (*day, *fields, Field("messages", "event_count", COUNT))
 
 
 # ``sttByProvider`` / ``ttsByProvider``: provider, model; ``sttRows`` / ``ttsRows``: date first.
 BY_MODEL = (sort_key("provider"), sort_key("model"))
-BY_DATE_AND_MODEL = (sort_key("usage_date", DATE), *BY_MODEL)
-VOICE_LISTS = {
-    f"{kind}_{name}_json": json_array(
-        _voice_fields(kind, per_day),
-        BY_DATE_AND_MODEL if per_day else BY_MODEL,
-        f"has_model and {'' if per_day else 'not '}has_date and kind = '{kind}'",
+BY_DATE_AND_MODEL = (sort_key("usage_day", DATE), *BY_MODEL)
+
+
+def _voice_lists(name: str, per_day: bool, rows: str = "true") -> str:
+    """The STT and TTS lists ``stt_<name>_json`` and ``tts_<name>_json`` of the rows where ``rows`` holds."""
+    return ",\n        ".join(
+        json_array(
+            _voice_fields(kind, per_day),
+            BY_DATE_AND_MODEL if per_day else BY_MODEL,
+            f"{rows} and kind = '{kind}'",
+        )
+        + f" as {kind}_{name}_json"
+        for kind in ("stt", "tts")
     )
-    for kind in ("stt", "tts")
-    for name, per_day in (("by_model", False), ("rows", True))
-}
 
 
 def voice_usage_sql(zone: Zone, planned: bool = True) -> str:
-    statement = VOICE_USAGE_TEMPLATE.format(
-        voice_rows=rows_by_day("voice_usage", zone, planned, VOICE_DIMS, VOICE_MEASURES),
+    """The voice statement for ``zone``: ``days`` (its day rows) once, then the totals and
+    per-model sums (a few dozen rows) from it; the day lists are written straight from
+    ``days`` and the per-model lists from those sums, so no grouping set holds every day
+    and a UTC statement does no grouping by day at all."""
+    return VOICE_USAGE_TEMPLATE.format(
+        day_rows=day_rows("voice_usage", zone, planned, VOICE_DIMS, VOICE_MEASURES),
         freshness=FRESHNESS,
+        by_model_lists=_voice_lists("by_model", False, "has_model"),
+        by_day_lists=_voice_lists("rows", True),
     )
-    return with_lists(statement, VOICE_LISTS, "has_model")
 
 
 VOICE_USAGE_SQL = voice_usage_sql(UTC_ZONE)
@@ -663,9 +662,9 @@ def shape_voice_usage(
     return {
         **_camel_envelope(workspace_id, dates, lists.get("data_as_of")),
         "totalSttDurationSeconds": _seconds(stt.get("duration_seconds")),
-        "totalSttMessages": _count(stt.get("events")),
+        "totalSttMessages": _count(stt.get("event_count")),
         "totalTtsCharacters": _count(tts.get("characters")),
-        "totalTtsMessages": _count(tts.get("events")),
+        "totalTtsMessages": _count(tts.get("event_count")),
         "sttByProvider": listed("stt_by_model_json"),
         "ttsByProvider": listed("tts_by_model_json"),
         "sttRows": listed("stt_rows_json"),

@@ -408,6 +408,27 @@ def rows_by_day(
         and part.usage_day between %(start_date)s and %(end_date)s"""
 
 
+def day_rows(mart: str, zone: Zone, planned: bool, dims: Sequence[str], measures: Sequence[str]) -> str:
+    """A query for ``usage_day``, ``dims`` and ``measures``: one row per day and ``dims``
+    with activity in the range (the first measure, a count, is not zero), for a statement
+    that lists days (SMS, phone and voice rows).
+
+    * UTC: the daily mart's rows as they are; its primary key is exactly a day and ``dims``.
+    * Another zone: ``rows_by_day``'s parts of each local day added up. A part may net to
+      nothing (the empty side of a UTC date a cut splits), and so may a whole local day.
+    """
+    rows = rows_by_day(mart, zone, planned, dims, measures)
+    columns = ", ".join(dims)
+    count = measures[0]
+    if zone.is_utc:
+        return f"select usage_day, {columns}, {', '.join(measures)} from ({rows}) as parts where {count} <> 0"
+    sums = ", ".join(f"sum({measure}) as {measure}" for measure in measures)
+    return (
+        f"select usage_day, {columns}, {sums} from ({rows}) as parts"
+        f" group by usage_day, {columns} having sum({count}) <> 0"
+    )
+
+
 def with_zone(body: dict[str, Any], zone: Zone) -> dict[str, Any]:
     """``body`` with ``"tz"`` after its end date when the zone is not UTC (UTC bodies are unchanged)."""
     if zone.is_utc:
