@@ -15,19 +15,34 @@ import psycopg
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 FLASK = str(PROJECT_ROOT / ".venv" / "bin" / "flask")
 
+# The busiest workspace (AI events) that has an active admin and an active member.
 BIGGEST_WORKSPACE = """
     select workspaces.workspace_id, workspaces.workspace_name
     from staging.stg_product__workspaces as workspaces
     left join marts.ai_usage_daily as usage on usage.workspace_id = workspaces.workspace_id
+    where (
+        select count(distinct members.role_id)
+        from staging.stg_product__members as members
+        where
+            members.workspace_id = workspaces.workspace_id
+            and members.role_id in ('admin', 'member')
+            and not members.is_deleted
+    ) = 2
     group by workspaces.workspace_id, workspaces.workspace_name
     order by coalesce(sum(usage.event_count), 0) desc, workspaces.workspace_id
     limit 1
 """
+# The busiest active member with the role this month (UTC), so the member-usage lines
+# print numbers, not zeros (member usage defaults to the month to date).
 ACTIVE_MEMBER_WITH_ROLE = """
-    select member_id, display_name
-    from staging.stg_product__members
-    where workspace_id = %s and role_id = %s and not is_deleted
-    order by display_name, member_id
+    select members.member_id, members.display_name
+    from staging.stg_product__members as members
+    left join marts.member_usage_daily as usage
+        on usage.member_id = members.member_id
+        and usage.usage_date >= date_trunc('month', now() at time zone 'UTC')::date
+    where members.workspace_id = %s and members.role_id = %s and not members.is_deleted
+    group by members.member_id, members.display_name
+    order by coalesce(sum(usage.messages_sent), 0) desc, members.display_name, members.member_id
     limit 1
 """
 
@@ -48,7 +63,9 @@ def main() -> int:
     with psycopg.connect() as conn:
         workspace = conn.execute(BIGGEST_WORKSPACE).fetchone()
         if workspace is None:
-            sys.exit("no workspace in the warehouse: run `make demo-data` and `make build` first")
+            sys.exit(
+                "no workspace with an active admin and an active member: run `make demo-data` and `make build` first"
+            )
         workspace_id, workspace_name = str(workspace[0]), workspace[1]
         admin = conn.execute(ACTIVE_MEMBER_WITH_ROLE, (workspace_id, "admin")).fetchone()
         member = conn.execute(ACTIVE_MEMBER_WITH_ROLE, (workspace_id, "member")).fetchone()

@@ -163,3 +163,29 @@ def test_revoke_an_unknown_key(app: Flask) -> None:
     result = invoke(app, "keys", "revoke", "key_0000000000000000")
     assert result.exit_code == 1
     assert "no key with id" in result.stderr
+
+
+def test_demo_key_prints_two_working_keys_and_curl_lines(warehouse: Warehouse, api: ApiClient) -> None:
+    # `make demo-key`: an admin key whose every printed line answers, and a members-only key that
+    # reads its own usage but no workspace report.
+    env = {
+        name: value for name, value in warehouse.env.items() if name not in ("API_PGUSER", "API_PGPASSWORD")
+    }
+    result = subprocess.run(
+        [str(PROJECT_ROOT / ".venv" / "bin" / "python"), "scripts/demo_keys.py"],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    admin_key = re.search(r"^export KEY=(urk_\S+)$", result.stdout, re.M)
+    member_key = re.search(r"^export MEMBER_KEY=(urk_\S+)$", result.stdout, re.M)
+    assert admin_key and member_key, result.stdout
+    lines = re.findall(r'^curl -s -H "Authorization: Bearer \$(KEY|MEMBER_KEY)" "http://[^/]+(/api/v2/[^"]+)"$',
+                       result.stdout, re.M)  # fmt: skip
+    assert len(lines) == 9, result.stdout
+    tokens = {"KEY": admin_key.group(1), "MEMBER_KEY": member_key.group(1)}
+    for variable, url in lines:
+        path, _, query = url.partition("?")
+        response = api.get(path, query=query, headers={"Authorization": f"Bearer {tokens[variable]}"})
+        assert response.status_code == 200, (variable, url, response.get_data(as_text=True))
+    workspace = lines[0][1].split("/")[4]
+    assert api.get(f"/api/v2/w/{workspace}/reports/ai-usage", headers={"Authorization": f"Bearer {tokens['MEMBER_KEY']}"}).status_code == 403  # fmt: skip
