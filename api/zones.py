@@ -37,6 +37,7 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones, reset_tzpath
 
@@ -70,6 +71,29 @@ def known_zones() -> frozenset[str]:
     return frozenset(available_timezones() - _NOT_ZONES) | {UTC_NAME}
 
 
+def _rules(name: str) -> bytes:
+    """The compiled rules (TZif) of zone ``name`` in the pinned ``tzdata`` package."""
+    return resources.files("tzdata").joinpath("zoneinfo", *name.split("/")).read_bytes()
+
+
+@functools.cache
+def warehouse_zone_name(name: str) -> str:
+    """The name a statement gives the warehouse for zone ``name`` (``AT TIME ZONE``).
+
+    PostgreSQL reads a name there as a time-zone abbreviation first, a fixed offset:
+    ``CET`` is +1 all year to it, while in the tz database ``CET`` is a link to
+    ``Europe/Brussels``, +2 in summer (likewise ``EET``, ``MET``, ``WET``, and ``EST``,
+    ``HST``, ``MST`` before 1968). Abbreviations never contain ``/``, so a name without
+    one is replaced by the first zone in name order that has ``/`` and byte for byte the
+    same rules; a name with none such (``Factory``) is kept.
+    """
+    if "/" in name or name == UTC_NAME:
+        return name
+    rules = _rules(name)
+    twins = (other for other in sorted(known_zones()) if "/" in other and _rules(other) == rules)
+    return next(twins, name)
+
+
 @dataclass(frozen=True)
 class Zone:
     """A validated IANA zone."""
@@ -79,6 +103,11 @@ class Zone:
     @property
     def is_utc(self) -> bool:
         return self.name == UTC_NAME
+
+    @property
+    def warehouse_name(self) -> str:
+        """What statements pass as ``%(tz)s`` (``warehouse_zone_name``)."""
+        return warehouse_zone_name(self.name)
 
     @property
     def info(self) -> tzinfo:
@@ -207,7 +236,11 @@ def reading(dates: DateRange, zone: Zone, by_day: bool = True, mixed: bool = Tru
         return Reading(params, planned=False)
     window = zone.window(dates)
     params.update(
-        tz=zone.name, low=window.low, high=window.high, low_date=window.low_date, high_date=window.high_date
+        tz=zone.warehouse_name,
+        low=window.low,
+        high=window.high,
+        low_date=window.low_date,
+        high_date=window.high_date,
     )
     if not mixed:
         return Reading(params, planned=False)

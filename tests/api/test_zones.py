@@ -703,3 +703,42 @@ def test_while_a_build_runs_zoned_reports_read_the_quarter_hours_alone(
 def test_the_build_lock_is_the_one_make_build_takes() -> None:
     source = (Path(__file__).resolve().parents[2] / "scripts" / "build.py").read_text()
     assert f"BUILD_LOCK_KEY = {zones.BUILD_LOCK_KEY:_}" in source
+
+
+# Instants where a fixed-offset reading of a zone name and the zone's rules disagree: summer
+# evenings (CET, EET and WET read as +1, +2 and +0 all year, against their summer time)
+# and dates before 1968 (EST, HST and MST before the US zones they now name settled).
+PROBE_INSTANTS = (
+    "2026-07-01 21:45:00+00",
+    "2026-07-01 22:30:00+00",
+    "2026-07-01 23:15:00+00",
+    "2026-01-15 23:30:00+00",
+    "1960-07-01 22:30:00+00",
+    "1945-07-01 09:45:00+00",
+    "1920-07-01 09:15:00+00",
+)
+
+
+def test_the_warehouse_puts_every_zones_instants_on_the_local_days_zoneinfo_does(
+    warehouse: Warehouse,
+) -> None:
+    # The quarter-hour statements let PostgreSQL place instants on local days (``at time zone``),
+    # the planned ones use zoneinfo: both must agree for every name ``tz`` accepts. PostgreSQL
+    # reads a bare name such as CET as a fixed-offset abbreviation first, so statements pass
+    # ``warehouse_zone_name`` (CET -> a zone with the same rules whose name has a slash).
+    names = sorted(known_zones() - {"UTC"})
+    instants = [datetime.fromisoformat(instant) for instant in PROBE_INSTANTS]
+    with warehouse.connect() as conn:
+        rows = conn.execute(
+            """select name, instant, (instant at time zone sql_name)::date
+               from unnest(%s::text[], %s::text[]) as zone (name, sql_name)
+               cross join unnest(%s::timestamptz[]) as instant""",
+            (names, [zones.warehouse_zone_name(name) for name in names], instants),
+        ).fetchall()
+    wrong = [
+        (name, instant) for name, instant, day in rows if instant.astimezone(ZoneInfo(name)).date() != day
+    ]
+    assert len(rows) == len(names) * len(instants)
+    assert wrong == []
+    assert zones.warehouse_zone_name("CET") != "CET"
+    assert zones.warehouse_zone_name("Europe/Berlin") == "Europe/Berlin"
