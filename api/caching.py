@@ -71,11 +71,13 @@ def noted_version() -> Version:
     return g.get(_NOTED_VERSION, Version(None, None))
 
 
-def etag(path: str, parameters: Mapping[str, Any], version: Version) -> str:
-    """A strong, quoted entity tag for this report, these parameters and this version."""
+def etag(report: str, parameters: Mapping[str, Any], version: Version) -> str:
+    """A strong, quoted entity tag for this report, these parameters and this version.
+    The parameters are the parsed ones (ids as UUIDs), so spellings of one request
+    (an upper-case id in the path) share a tag."""
     described = {
         "representation": REPRESENTATION,
-        "path": path,
+        "report": report,
         "parameters": {name: None if value is None else str(value) for name, value in parameters.items()},
         "data_as_of": None if version.data_as_of is None else timestamp_text(version.data_as_of),
         "version_at": None if version.version_at is None else timestamp_text(version.version_at),

@@ -145,7 +145,7 @@ def _respond(
         "format": query.format,
     }
     if caching.is_conditional():
-        tag = caching.etag(request.path, parameters, caching.read_version())
+        tag = caching.etag(report, parameters, caching.read_version())
         if caching.matches(tag):
             return caching.not_modified(tag)
     try:
@@ -160,7 +160,7 @@ def _respond(
             raise
         # zoneinfo knows the name but the warehouse's time-zone database does not
         raise bad_request("invalid_parameter", "tz names a time zone the warehouse does not know.") from None
-    return caching.cacheable(response, caching.etag(request.path, parameters, caching.noted_version()))
+    return caching.cacheable(response, caching.etag(report, parameters, caching.noted_version()))
 
 
 def _lists_report(

@@ -61,6 +61,17 @@ def test_every_report_answer_is_cacheable(
     assert "Content-Disposition" not in again.headers
 
 
+def test_spellings_of_one_request_share_a_tag(api: ApiClient, keys: dict[str, Key]) -> None:
+    # Ids in upper case name the same workspace and member, so the same body and the same tag.
+    path = f"member-usage/{data.ADA}"
+    tag = etag_of(api, keys["admin"], path)
+    upper = f"/api/v2/w/{data.W1.upper()}/reports/member-usage/{data.ADA.upper()}"
+    response = api.get(upper, keys["admin"], MARCH)
+    assert response.status_code == 200
+    assert response.headers["ETag"] == tag
+    assert api.get(upper, keys["admin"], MARCH, headers={"If-None-Match": tag}).status_code == 304
+
+
 @pytest.mark.parametrize(
     "header",
     ["{tag}", "W/{tag}", '"other", {tag}', 'W/"other",W/{tag}, "more"', "*", " {tag} "],
