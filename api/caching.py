@@ -1,6 +1,6 @@
 """Conditional requests for the reports (CONTRACT §6): ``ETag``, ``If-None-Match``, 304.
 
-A report's answer depends only on what it was asked (path, workspace, member,
+A report's answer depends only on what it was asked (report, workspace, member,
 range, zone, format) and on the marts, and the marts change only in a build.
 Most changes move ``data_as_of``, but not all: a row whose loader committed
 late (stamped before ``data_as_of``, read by the next build's lookback) changes
