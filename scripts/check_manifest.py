@@ -1,7 +1,8 @@
 """Project rules over target/manifest.json (run after `dbt parse`), the few
 checks of dbt-project-evaluator we rely on:
 
-- a model reads a source() only in models/staging/;
+- a model reads a source() only in models/staging/, unless its YAML says why
+  it must (``config: meta: reads_raw_because: <reason>``);
 - every model, and every column it documents, has a description;
 - every model has a grain test: a unique_combination or unique test, or an
   enforced primary_key constraint.
@@ -19,6 +20,12 @@ MANIFEST = Path(__file__).resolve().parent.parent / "target" / "manifest.json"
 GRAIN_TESTS = {"unique_combination", "unique"}
 
 
+def _raw_reason(model: dict) -> str:
+    """Why a model outside staging reads raw, as its YAML states it (``meta.reads_raw_because``)."""
+    meta = {**(model.get("meta") or {}), **((model.get("config") or {}).get("meta") or {})}
+    return str(meta.get("reads_raw_because") or "").strip()
+
+
 def violations(manifest: dict) -> list[str]:
     nodes = manifest["nodes"]
     models = {key: node for key, node in nodes.items() if node["resource_type"] == "model"}
@@ -30,7 +37,8 @@ def violations(manifest: dict) -> list[str]:
     for key, model in sorted(models.items()):
         name = model["name"]
         in_staging = model["original_file_path"].startswith("models/staging/")
-        if not in_staging and any(dep.startswith("source.") for dep in model["depends_on"]["nodes"]):
+        reads_raw = any(dep.startswith("source.") for dep in model["depends_on"]["nodes"])
+        if not in_staging and reads_raw and not _raw_reason(model):
             problems.append(f"{name}: reads a source outside models/staging/")
         if not model.get("description", "").strip():
             problems.append(f"{name}: no description")

@@ -64,6 +64,18 @@ def test_each_rule_is_reported() -> None:
     ]
 
 
+def test_a_mart_may_read_raw_when_its_yaml_says_why() -> None:
+    def manifest(meta: dict) -> dict:
+        config = {"contract": {"enforced": False}, "meta": meta}
+        mart = model("mart", "models/marts/mart.sql", ["source.p.raw.a"], config=config)
+        return {"nodes": {"model.p.mart": mart, "test.p.1": grain_test("model.p.mart")}}
+
+    assert violations(manifest({"reads_raw_because": "rows staging cannot hold"})) == []
+    assert violations(manifest({"reads_raw_because": " "})) == [
+        "mart: reads a source outside models/staging/"
+    ]
+
+
 def test_an_enforced_primary_key_counts_as_a_grain_test() -> None:
     mart = model(
         "mart",
