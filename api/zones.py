@@ -37,7 +37,6 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones, reset_tzpath
 
@@ -71,27 +70,30 @@ def known_zones() -> frozenset[str]:
     return frozenset(available_timezones() - _NOT_ZONES) | {UTC_NAME}
 
 
-def _rules(name: str) -> bytes:
-    """The compiled rules (TZif) of zone ``name`` in the pinned ``tzdata`` package."""
-    return resources.files("tzdata").joinpath("zoneinfo", *name.split("/")).read_bytes()
+# Zone names PostgreSQL also knows as time-zone abbreviations (its default set), each with
+# the zone the tz database links it to (its ``backward`` file, 2024b on). PostgreSQL reads
+# such a name in ``AT TIME ZONE`` as the abbreviation first, a fixed offset: ``CET`` is +1
+# all year to it, while the tz database's ``CET`` is ``Europe/Brussels``, +2 in summer
+# (likewise ``EET``, ``MET``, ``WET``; ``EST``, ``HST`` and ``MST`` differ before 1968).
+# Every other name means the same to both.
+ABBREVIATION_ZONES = {
+    "CET": "Europe/Brussels",
+    "EET": "Europe/Athens",
+    "EST": "America/Panama",
+    "GMT": "Etc/GMT",
+    "HST": "Pacific/Honolulu",
+    "MET": "Europe/Brussels",
+    "MST": "America/Phoenix",
+    "UCT": "Etc/UTC",
+    "WET": "Europe/Lisbon",
+    "Zulu": "Etc/UTC",
+}
 
 
-@functools.cache
 def warehouse_zone_name(name: str) -> str:
-    """The name a statement gives the warehouse for zone ``name`` (``AT TIME ZONE``).
-
-    PostgreSQL reads a name there as a time-zone abbreviation first, a fixed offset:
-    ``CET`` is +1 all year to it, while in the tz database ``CET`` is a link to
-    ``Europe/Brussels``, +2 in summer (likewise ``EET``, ``MET``, ``WET``, and ``EST``,
-    ``HST``, ``MST`` before 1968). Abbreviations never contain ``/``, so a name without
-    one is replaced by the first zone in name order that has ``/`` and byte for byte the
-    same rules; a name with none such (``Factory``) is kept.
-    """
-    if "/" in name or name == UTC_NAME:
-        return name
-    rules = _rules(name)
-    twins = (other for other in sorted(known_zones()) if "/" in other and _rules(other) == rules)
-    return next(twins, name)
+    """The name a statement gives the warehouse for zone ``name`` (``AT TIME ZONE``): the
+    zone a name PostgreSQL would read as an abbreviation links to, else the name itself."""
+    return ABBREVIATION_ZONES.get(name, name)
 
 
 @dataclass(frozen=True)

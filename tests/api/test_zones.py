@@ -740,5 +740,21 @@ def test_the_warehouse_puts_every_zones_instants_on_the_local_days_zoneinfo_does
     ]
     assert len(rows) == len(names) * len(instants)
     assert wrong == []
-    assert zones.warehouse_zone_name("CET") != "CET"
+    assert zones.warehouse_zone_name("CET") == "Europe/Brussels"
     assert zones.warehouse_zone_name("Europe/Berlin") == "Europe/Berlin"
+
+
+def test_only_names_the_warehouse_reads_as_abbreviations_are_replaced_and_by_the_same_rules(
+    warehouse: Warehouse,
+) -> None:
+    # Each replacement names a zone with byte for byte the same rules in the pinned tzdata (so
+    # zoneinfo means the same by both); and the replaced names are exactly the accepted names
+    # PostgreSQL's abbreviation list holds (UTC never reaches a statement).
+    def rules(name: str) -> bytes:
+        return resources.files("tzdata").joinpath("zoneinfo", *name.split("/")).read_bytes()
+
+    assert all(rules(name) == rules(zone) for name, zone in zones.ABBREVIATION_ZONES.items())
+    with warehouse.connect() as conn:
+        abbreviations = {row[0].upper() for row in conn.execute("select abbrev from pg_timezone_abbrevs")}
+    readable_as_abbreviations = {name for name in known_zones() if name.upper() in abbreviations}
+    assert readable_as_abbreviations - {"UTC"} == set(zones.ABBREVIATION_ZONES)
