@@ -325,7 +325,7 @@ _RESPONSES: dict[str, Any] = {
 
 _CACHE_HEADERS: dict[str, Any] = {
     "ETag": {
-        "description": "A strong entity tag derived from the path, the resolved parameters (workspace, member, "
+        "description": "A strong entity tag derived from the report, the resolved parameters (workspace, member, "
         "range, tz, format), data_as_of and the marts' version (it changes with every build that can have "
         "changed the answer); send it back in If-None-Match to revalidate.",
         "schema": {"type": "string", "pattern": '^"[0-9a-f]{32}"$'},

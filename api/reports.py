@@ -10,8 +10,8 @@ consistent snapshot even while a build runs.
 
 Every report also takes ``tz`` and ``format`` (CONTRACT §6). The statements
 are templates with a slot for the rows they read (``api.zones.range_rows``,
-``rows_by_day`` and ``day_rows``): with UTC the daily marts by ``usage_date``, exactly as
-before; with another zone the quarter-hourly twins where the zone's local
+``rows_by_day`` and ``day_rows``): with UTC the daily marts by ``usage_date``,
+exactly as before; with another zone the quarter-hourly twins where the zone's local
 days cut UTC dates and the daily marts for the rest, each row on its local
 day. A day, provider or model that nets to no activity there (a count of
 zero: a zoned statement also sees the empty side of a UTC date it splits) is

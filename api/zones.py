@@ -90,12 +90,6 @@ ABBREVIATION_ZONES = {
 }
 
 
-def warehouse_zone_name(name: str) -> str:
-    """The name a statement gives the warehouse for zone ``name`` (``AT TIME ZONE``): the
-    zone a name PostgreSQL would read as an abbreviation links to, else the name itself."""
-    return ABBREVIATION_ZONES.get(name, name)
-
-
 @dataclass(frozen=True)
 class Zone:
     """A validated IANA zone."""
@@ -108,8 +102,10 @@ class Zone:
 
     @property
     def warehouse_name(self) -> str:
-        """What statements pass as ``%(tz)s`` (``warehouse_zone_name``)."""
-        return warehouse_zone_name(self.name)
+        """The name statements give the warehouse as ``%(tz)s`` (``AT TIME ZONE``): the zone a
+        name PostgreSQL would read as an abbreviation links to (``ABBREVIATION_ZONES``), else
+        the name itself."""
+        return ABBREVIATION_ZONES.get(self.name, self.name)
 
     @property
     def info(self) -> tzinfo:

@@ -725,7 +725,7 @@ def test_the_warehouse_puts_every_zones_instants_on_the_local_days_zoneinfo_does
     # The quarter-hour statements let PostgreSQL place instants on local days (``at time zone``),
     # the planned ones use zoneinfo: both must agree for every name ``tz`` accepts. PostgreSQL
     # reads a bare name such as CET as a fixed-offset abbreviation first, so statements pass
-    # ``warehouse_zone_name`` (CET -> a zone with the same rules whose name has a slash).
+    # ``Zone.warehouse_name`` (CET -> the zone with the same rules it links to).
     names = sorted(known_zones() - {"UTC"})
     instants = [datetime.fromisoformat(instant) for instant in PROBE_INSTANTS]
     with warehouse.connect() as conn:
@@ -733,15 +733,15 @@ def test_the_warehouse_puts_every_zones_instants_on_the_local_days_zoneinfo_does
             """select name, instant, (instant at time zone sql_name)::date
                from unnest(%s::text[], %s::text[]) as zone (name, sql_name)
                cross join unnest(%s::timestamptz[]) as instant""",
-            (names, [zones.warehouse_zone_name(name) for name in names], instants),
+            (names, [Zone(name).warehouse_name for name in names], instants),
         ).fetchall()
     wrong = [
         (name, instant) for name, instant, day in rows if instant.astimezone(ZoneInfo(name)).date() != day
     ]
     assert len(rows) == len(names) * len(instants)
     assert wrong == []
-    assert zones.warehouse_zone_name("CET") == "Europe/Brussels"
-    assert zones.warehouse_zone_name("Europe/Berlin") == "Europe/Berlin"
+    assert Zone("CET").warehouse_name == "Europe/Brussels"
+    assert Zone("Europe/Berlin").warehouse_name == "Europe/Berlin"
 
 
 def test_only_names_the_warehouse_reads_as_abbreviations_are_replaced_and_by_the_same_rules(
