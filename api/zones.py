@@ -55,8 +55,18 @@ reset_tzpath(to=[])
 # zone under a file name, and a rules file.
 _NOT_ZONES = frozenset({"localtime", "posixrules"})
 
-# The marts a report may read; each has a daily table and a quarter-hourly twin.
-MARTS = frozenset({"ai_usage", "message_counts", "sms_usage", "phone_usage", "voice_usage", "member_usage"})
+# The marts a report may read, each with its row key besides ``workspace_id`` and
+# ``usage_date``; each has a daily table and a quarter-hourly twin keyed the same way plus
+# ``usage_quarter_hour``. The running totals run per key, so a probe matches all of it.
+MART_KEYS: dict[str, tuple[str, ...]] = {
+    "ai_usage": ("provider", "model", "model_type"),
+    "message_counts": (),
+    "sms_usage": ("phone_number",),
+    "phone_usage": ("phone_number",),
+    "voice_usage": ("kind", "provider", "model"),
+    "member_usage": ("member_id",),
+}
+MARTS = frozenset(MART_KEYS)
 
 _QUARTER_HOUR = timedelta(minutes=15)
 _QUARTERS_PER_DAY = 96
@@ -389,14 +399,16 @@ def rows_by_day(
     * Another zone, ``planned`` (see ``_plan``): each daily row of the window's UTC dates
       split in two at its date's cut. The part before the cut is the running total
       (``running_<measure>``) of the last quarter hour before it, one row found through
-      the quarter-hourly mart's primary key ``(workspace_id, usage_date, dims...,
-      usage_quarter_hour)``; the part from the cut on is the daily row less that. Each
+      the quarter-hourly mart's primary key, matched in full (``MART_KEYS``) whichever
+      of its columns ``dims`` keeps; the part from the cut on is the daily row less that. Each
       part goes to its local day, or nowhere when that day is outside the range. So a
       zoned report reads the rows of a UTC one plus one quarter hour per row.
     * Another zone, not planned (a window longer than ``PLAN_DAYS``, a date cut twice,
       a build running): every quarter hour of the window on its local day.
     """
     mart = _checked(mart)
+    if not {*dims, *([key] if key else [])} <= set(MART_KEYS[mart]):
+        raise ValueError(f"{mart} rows are keyed by {MART_KEYS[mart]}, not {dims}")
     daily, quarter = f"marts.{mart}_daily", f"marts.{mart}_quarter_hourly"
 
     def columns(alias: str) -> str:
@@ -413,7 +425,7 @@ def rows_by_day(
             f" from {quarter} as qh where {_keyed('qh', key)}"
             f" and {_QUARTER_HOURS_IN_WINDOW}"
         )
-    same_keys = " and ".join(f"qh.{column} = daily.{column}" for column in (*dims, *([key] if key else [])))
+    same_keys = " and ".join(f"qh.{column} = daily.{column}" for column in MART_KEYS[mart])
     running = ", ".join(f"qh.running_{m}" for m in measures)
     before = ", ".join(f"coalesce(before.running_{m}, 0)" for m in measures)
     after = ", ".join(f"daily.{m} - coalesce(before.running_{m}, 0)" for m in measures)
@@ -444,14 +456,15 @@ def day_rows(mart: str, zone: Zone, planned: bool, dims: Sequence[str], measures
     with activity in the range (the first measure, a count, is not zero), for a statement
     that lists days (SMS, phone and voice rows).
 
-    * UTC: the daily mart's rows as they are; its primary key is exactly a day and ``dims``.
-    * Another zone: ``rows_by_day``'s parts of each local day added up. A part may net to
-      nothing (the empty side of a UTC date a cut splits), and so may a whole local day.
+    * UTC with ``dims`` the mart's whole key: the daily mart's rows as they are.
+    * Otherwise: ``rows_by_day``'s parts of each (local) day and ``dims`` added up. A part
+      may net to nothing (the empty side of a UTC date a cut splits), and so may a whole
+      local day.
     """
     rows = rows_by_day(mart, zone, planned, dims, measures)
     columns = ", ".join(dims)
     count = measures[0]
-    if zone.is_utc:
+    if zone.is_utc and sorted(dims) == sorted(MART_KEYS[_checked(mart)]):
         return f"select usage_day, {columns}, {', '.join(measures)} from ({rows}) as parts where {count} <> 0"
     sums = ", ".join(f"sum({measure}) as {measure}" for measure in measures)
     return (

@@ -27,7 +27,7 @@ from werkzeug.test import TestResponse
 
 from api import create_app
 from api.params import utc_today
-from tests.api import fixture_data
+from tests.api import fixture_data, zone_data
 from tests.api.conftest import Key, _conninfo, _run_dbt, _server_env, create_key_with_cli
 
 DATABASE = "usage_reports_test_page"
@@ -78,6 +78,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     _run_dbt(dbt_env, "run-operation", "create_raw_tables")
     with psycopg.connect(conninfo) as conn:
         fixture_data.load(conn, utc_today())
+        zone_data.load(conn)  # its weights name the instants in each local day's bar
     # The models' data tests run in make test-dbt and the API suite; here the marts are enough.
     _run_dbt(dbt_env, "run")
     return Warehouse(env=env, conninfo=conninfo)

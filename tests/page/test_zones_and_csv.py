@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import date
+from decimal import Decimal
 from html import unescape
 
 import pytest
@@ -17,6 +18,7 @@ from api import page
 from api.params import DateRange
 from api.zones import Zone
 from tests.api import fixture_data as data
+from tests.api import zone_data
 from tests.api.conftest import Key
 from tests.page.conftest import (
     API,
@@ -128,6 +130,31 @@ def test_the_ai_chart_adds_up_in_a_zone(app: Flask, admin: FlaskClient, keys: di
     assert [series.name for series in chart.series] == [row["provider"] for row in body["by_provider"]]
     for series, row in zip(chart.series, body["by_provider"], strict=True):
         assert series.total == row["total_credits"]
+
+
+@pytest.mark.parametrize(
+    ("zone", "bars"),
+    [
+        ("UTC", {"2026-04-30": 63, "2026-05-01": 448}),
+        ("America/Los_Angeles", {"2026-04-30": 255, "2026-05-01": 256}),
+        ("Asia/Kolkata", {"2026-04-30": 31, "2026-05-01": 480}),
+    ],
+)
+def test_each_bar_of_the_ai_chart_holds_its_local_days_credits(
+    app: Flask, zone: str, bars: dict[str, int]
+) -> None:
+    """The zone workspace's weights (``tests.api.zone_data``) name the instants in each bar. On
+    2026-05-01 UTC openai has two models (A7's and the rest); a bar once took its running total
+    at local midnight from whichever model had the last quarter hour: right over the range,
+    wrong (even negative) day by day."""
+    with app.test_request_context():
+        chart = page.ai_section(
+            uuid.UUID(zone_data.WZ), DateRange(date(2026, 4, 30), date(2026, 5, 1)), Zone(zone)
+        )["chart"]
+    [series] = chart.series
+    assert series.name == "openai"
+    shown = {bucket.key: value for bucket, value in zip(chart.buckets, series.values, strict=True)}
+    assert shown == {day: Decimal(credits) for day, credits in bars.items()}
 
 
 @pytest.mark.parametrize("tz", ["Mars/Olympus_Mons", "utc", "localtime", "Asia/Kolkata ", "../../etc/passwd"])
