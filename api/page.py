@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import psycopg
 from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
@@ -590,10 +590,14 @@ def _workspace(workspace_id: str) -> uuid.UUID:
 
 
 def _canonical(workspace_id: str, workspace: uuid.UUID, endpoint: str) -> Response | None:
-    """Uppercase ids are accepted (as by the API) but redirected, so the cookie's path always matches."""
+    """Uppercase ids are accepted (as by the API) but redirected, so the cookie's path always matches.
+    The query goes along as it came (still percent-encoded), never as ``url_for`` arguments: a
+    parameter named like one of its options (``_external``, ``_anchor``) would steer the address."""
     if workspace_id == str(workspace):
         return None
-    target = url_for(endpoint, workspace_id=str(workspace), **request.args.to_dict(flat=True))
+    target = url_for(endpoint, workspace_id=str(workspace))
+    if request.query_string:
+        target += "?" + quote(request.query_string, safe="/?:@!$&'()*+,;=%")
     return redirect(target, code=308)
 
 

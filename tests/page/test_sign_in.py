@@ -301,6 +301,29 @@ def test_an_uppercase_workspace_redirects_to_the_canonical_address(client: Flask
     assert response.headers["Location"] == f"{page_path(workspace)}?start_date=2024-03-01"
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "workspace_id=x",
+        "endpoint=x",
+        "_method=DELETE",
+        "_external=1&start_date=2024-03-01",
+        "_anchor=x",
+        "_scheme=javascript",
+        "tz=Asia%2FKolkata&tz=UTC&x=%20%C3%BC",
+    ],
+)
+def test_the_redirect_carries_the_query_as_it_came(client: FlaskClient, query: str) -> None:
+    """Query names are not options of the address builder: no 500, no other host, no anchor."""
+    workspace = "abcdef00-0000-4000-8000-00000000000a"
+    for response in (
+        client.get(f"/w/{workspace.upper()}/settings/billing?{query}", headers={"Host": "evil.example"}),
+        client.post(f"/w/{workspace.upper()}/settings/billing?{query}", data={"api_key": "x"}),
+    ):
+        assert response.status_code == 308
+        assert response.headers["Location"] == f"{page_path(workspace)}?{query}"
+
+
 def test_the_secret_is_made_once_and_shared(tmp_path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "instance" / "secret_key"
     first = websession.load_or_create_secret(path)
