@@ -65,6 +65,7 @@ class Database:
         self._pool: ConnectionPool | None = None
         self._lock = threading.Lock()
         self._key_table_ready = False
+        self._api_tables_ready = False
 
     def pool(self) -> ConnectionPool:
         if self._pool is None:
@@ -112,8 +113,14 @@ class Database:
     def ensure_key_table(self, conn: Connection[Any]) -> None:
         """Create ``api.api_keys`` the first time this process needs it."""
         if not self._key_table_ready:
-            keystore.ensure_key_table(conn)
+            keystore.ensure_key_table(conn, (keystore.KEY_TABLE,))
             self._key_table_ready = True
+
+    def ensure_api_tables(self, conn: Connection[Any]) -> None:
+        """Create every table of schema ``api`` (the page's too) the first time this process needs them."""
+        if not self._api_tables_ready:
+            keystore.ensure_key_table(conn)
+            self._api_tables_ready = self._key_table_ready = True
 
     def fetch_all(self, query: str, params: Params = None) -> list[dict[str, Any]]:
         with self.connection() as conn:

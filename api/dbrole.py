@@ -1,4 +1,4 @@
-"""The API's own database role: it can read what it serves and touch its key table, nothing else.
+"""The API's own database role: it can read what it serves and touch its own tables, nothing else.
 
 ``flask --app api db grant-api-role`` (run as the user that runs dbt, from the
 project root) creates the login role ``usage_reports_api`` when it is missing
@@ -27,7 +27,10 @@ project's user may not create roles)::
     grant usage on schema api to usage_reports_api;
     grant select, update (last_used_at) on api.api_keys to usage_reports_api;
 
-The command first creates schema ``api`` and ``api.api_keys`` when missing
+    -- the page's signed-out sessions: end one, check one, forget expired ones
+    grant select, insert, delete on api.ended_page_sessions to usage_reports_api;
+
+The command first creates schema ``api`` and its tables when missing
 (``api.keystore.KEY_TABLE_DDL``). Before the first build it grants what exists
 and names what is missing: run it again after the build.
 
@@ -90,6 +93,12 @@ def _grant_groups(role: str, database: str) -> list[tuple[str, list[sql.Composed
                 sql.SQL("grant usage on schema api to {}").format(grantee),
                 sql.SQL("grant select, update (last_used_at) on api.api_keys to {}").format(grantee),
             ],
+        )
+    )
+    groups.append(
+        (
+            "api.ended_page_sessions",
+            [sql.SQL("grant select, insert, delete on api.ended_page_sessions to {}").format(grantee)],
         )
     )
     return groups
@@ -165,7 +174,8 @@ def grant_api_role(conn: Connection[Any], role: str, *, password: str | None = N
                 conn.execute(statement)
     report.append(
         f"granted {role}: select on the marts (now and future), on staging."
-        f"{', staging.'.join(AUTHORIZATION_VIEWS)}, select and update (last_used_at) on api.api_keys"
+        f"{', staging.'.join(AUTHORIZATION_VIEWS)}, select and update (last_used_at) on api.api_keys, "
+        f"select, insert and delete on api.ended_page_sessions"
         + (" (except what is missing, below)" if missing else "")
     )
     if missing:

@@ -76,9 +76,16 @@ def _handle_http_exception(error: HTTPException) -> Response | HTTPException:
     return error_response(status, _code_word(error.name), message, headers)
 
 
-# The marts (or a column the API reads) are not there: the API runs ahead of its first
-# build, or of the build after an upgrade. Unavailable until `make build` runs.
-_MARTS_NOT_BUILT = (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn)
+def unready_warehouse(error: Exception) -> str | None:
+    """What the operator must do when ``error`` means the warehouse is not ready for this app
+    (not a client's fault, so a 503): the marts (or a column the API reads) are not there,
+    as before the first build or the build after an upgrade; or the API's role lacks a
+    privilege it needs, as after an upgrade that added a table to schema ``api``."""
+    if isinstance(error, psycopg.errors.UndefinedTable | psycopg.errors.UndefinedColumn):
+        return "the marts are missing or older than this API (run make build)"
+    if isinstance(error, psycopg.errors.InsufficientPrivilege):
+        return "the API's database role lacks a privilege (run make api-role)"
+    return None
 
 
 def _unavailable(message: str, retry_after_seconds: int) -> Response:
@@ -86,9 +93,9 @@ def _unavailable(message: str, retry_after_seconds: int) -> Response:
 
 
 def _handle_unexpected(error: Exception) -> Response:
-    if isinstance(error, _MARTS_NOT_BUILT):
-        current_app.logger.error("the marts are missing or older than this API (run make build): %s", error)
-        return _unavailable("The reports are not built yet; try again after the next build.", 60)
+    if (problem := unready_warehouse(error)) is not None:
+        current_app.logger.error("%s: %s", problem, error)
+        return _unavailable("The reports are not ready on this server yet; try again later.", 60)
     if isinstance(error, PoolTimeout | psycopg.OperationalError):
         current_app.logger.error("database unavailable: %s", error)
         return _unavailable("The report database is unavailable right now; try again shortly.", 5)

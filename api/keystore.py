@@ -58,7 +58,22 @@ KEY_TABLE_DDL = (
     comment on table api.api_keys is
         'Report API keys: only the SHA-256 of each token is stored. Managed by flask --app api keys.'
     """,
+    # Page sessions signed out before their cookie expires (``api.websession``): the cookie is
+    # signed, not stored, so a copy of it would otherwise stay good until it expires.
+    """
+    create table if not exists api.ended_page_sessions (
+        session_sha256 bytea primary key check (octet_length(session_sha256) = 32),
+        expires_at timestamptz not null
+    )
+    """,
+    """
+    comment on table api.ended_page_sessions is
+        'Detailed Reports page sessions ended by sign-out (SHA-256 of each session token), kept until they expire.'
+    """,
 )
+# The tables KEY_TABLE_DDL makes; an API request needs only the first.
+KEY_TABLE = "api.api_keys"
+API_TABLES = (KEY_TABLE, "api.ended_page_sessions")
 
 
 class KeyRequestError(Exception):
@@ -85,13 +100,16 @@ def new_key_id() -> str:
     return KEY_ID_PREFIX + secrets.token_hex(8)
 
 
-def ensure_key_table(conn: Connection[Any]) -> None:
-    """Create schema ``api`` and ``api.api_keys`` when missing.
+def ensure_key_table(conn: Connection[Any], tables: tuple[str, ...] = API_TABLES) -> None:
+    """Create schema ``api`` and its tables (``KEY_TABLE_DDL``) when one of ``tables`` is missing.
 
-    Checks first, so a role that may only use the table (the API role) never
-    needs the privilege to create it.
+    Checks first, so a role that may only use the tables (the API role) never
+    needs the privilege to create them.
     """
-    found = conn.execute("select to_regclass('api.api_keys') is not null as present").fetchone()
+    found = conn.execute(
+        "select bool_and(to_regclass(name) is not null) as present from unnest(%s::text[]) as name",
+        (list(tables),),
+    ).fetchone()
     if found is not None and found["present"]:
         return
     with conn.transaction():

@@ -37,7 +37,7 @@ from werkzeug.exceptions import HTTPException
 
 from api import auth, charts, csvexport, keystore, reports, websession, zones
 from api.db import get_db
-from api.errors import OPENAPI_PATH, ApiError
+from api.errors import OPENAPI_PATH, ApiError, unready_warehouse
 from api.jsonenc import encode, rounded, timestamp_text
 from api.params import (
     RANGE_PARAMETERS,
@@ -801,6 +801,8 @@ def sign_out(workspace_id: str) -> Response:
             "This sign-out did not come from the reports page (its form token is missing or wrong). "
             "Use the Sign out button on the page.",
         )
+    if session is not None and session.signed_in:
+        websession.end_session(session)
     response = redirect(url_for("page.billing", workspace_id=str(workspace), **range_args()), code=303)
     websession.clear_session(response, workspace)
     response.headers["Cache-Control"] = "no-store"
@@ -940,7 +942,15 @@ def _http_error(error: HTTPException) -> Response | HTTPException:
 
 @bp.errorhandler(Exception)
 def _unexpected(error: Exception) -> Response:
-    """As the API does (``api.errors``): 503 when the database is unreachable, else a logged 500."""
+    """As the API does (``api.errors``): 503 when the database is unreachable or not ready for
+    this app, else a logged 500."""
+    if (problem := unready_warehouse(error)) is not None:
+        current_app.logger.error("%s: %s", problem, error)
+        response = _error_page(
+            503, "Reports unavailable", "The reports are not ready on this server yet. Try again later."
+        )
+        response.headers["Retry-After"] = "60"
+        return response
     if isinstance(error, PoolTimeout | psycopg.OperationalError):
         current_app.logger.error("database unavailable: %s", error)
         response = _error_page(

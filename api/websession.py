@@ -29,6 +29,7 @@ key by its public id (``key_...``), never the key itself.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import hmac
 import os
 import secrets
@@ -44,6 +45,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from api import auth, keystore
 from api.db import get_db
+from api.errors import ApiError
 
 COOKIE_NAME = "usage_reports_session"
 SESSION_HOURS = 12
@@ -189,17 +191,51 @@ def caller_for_token(token: str) -> tuple[auth.Caller, datetime]:
     """Sign-in: the same 401 rules as an API request; returns the caller and the key's expiry."""
     database = get_db()
     with database.connection() as conn:
-        database.ensure_key_table(conn)
+        database.ensure_api_tables(conn)
         key = keystore.find_key(conn, token)
         caller = auth.caller_for_key(conn, key)
         assert key is not None
         return caller, key["expires_at"]
 
 
+SESSION_ENDED_SQL = """
+select exists (
+    select from api.ended_page_sessions where session_sha256 = %s
+) as ended
+"""
+
+END_SESSION_SQL = """
+insert into api.ended_page_sessions (session_sha256, expires_at)
+values (%s, %s)
+on conflict (session_sha256) do nothing
+"""
+
+FORGET_EXPIRED_SQL = "delete from api.ended_page_sessions where expires_at < now()"
+
+
+def _session_digest(session: PageSession) -> bytes:
+    """How ``api.ended_page_sessions`` names a session: the SHA-256 of its random token."""
+    return hashlib.sha256(session.csrf_token.encode()).digest()
+
+
 def caller_for_session(session: PageSession) -> auth.Caller:
-    """Every page view: the session's key, checked live by the same 401 rules."""
+    """Every page view: the session's key, checked live by the same 401 rules, unless the
+    session was signed out (its cookie may have been copied before)."""
     database = get_db()
     with database.connection() as conn:
-        database.ensure_key_table(conn)
+        database.ensure_api_tables(conn)
+        ended = conn.execute(SESSION_ENDED_SQL, (_session_digest(session),)).fetchone()
+        if ended is not None and ended["ended"]:
+            raise ApiError(401, "signed_out", "This session was signed out. Sign in again with an API key.")
         key = keystore.find_key_by_id(conn, session.key_id)
         return auth.caller_for_key(conn, key)
+
+
+def end_session(session: PageSession) -> None:
+    """Sign-out: no copy of this session's cookie is accepted again (ended sessions are kept
+    until their cookies expire, then forgotten)."""
+    database = get_db()
+    with database.connection() as conn, conn.transaction():
+        database.ensure_api_tables(conn)
+        conn.execute(END_SESSION_SQL, (_session_digest(session), session.expires_at))
+        conn.execute(FORGET_EXPIRED_SQL)

@@ -17,6 +17,7 @@ from api.config import config_from_env
 from tests.api import fixture_data as data
 from tests.api.conftest import ApiClient, Key, Warehouse
 from tests.api.openapi_check import OpenApiChecker
+from tests.page.conftest import csrf_token, page_path, sign_in
 
 ROLE = "usage_reports_api_test"
 DATABASE_PREFIX = "usage_reports_test_api"
@@ -97,6 +98,40 @@ def test_the_api_role_serves_zoned_and_csv_reports(
             assert response.status_code == 200, response.get_data(as_text=True)
 
 
+def test_the_api_role_ends_page_sessions(role_app: Flask, keys: dict[str, Key]) -> None:
+    """Sign-out writes api.ended_page_sessions as the role; a copy of the cookie is refused."""
+    browser = role_app.test_client()
+    assert sign_in(browser, keys["admin"].token).status_code == 303
+    cookie = browser.get_cookie("usage_reports_session", path=page_path())
+    assert cookie is not None
+    token = csrf_token(browser.get(page_path()).get_data(as_text=True))
+    assert browser.post(f"{page_path()}/sign-out", data={"csrf_token": token}).status_code == 303
+    copy = role_app.test_client()
+    copy.set_cookie("usage_reports_session", cookie.value, path=page_path())
+    assert copy.get(page_path()).status_code == 401
+
+
+def test_a_missing_page_table_is_a_503_page_until_the_grant_runs_again(
+    api_role: dict[str, str], keys: dict[str, Key], checker: OpenApiChecker, warehouse: Warehouse
+) -> None:
+    """An upgrade that adds a table to schema api: the role may not create it, so the page is
+    unavailable (not a 500) and the reports keep working until grant-api-role runs again."""
+    with warehouse.connect() as conn:
+        conn.execute("drop table api.ended_page_sessions")
+    application = create_app({**config_from_env(api_role), "TESTING": True})
+    try:
+        response = sign_in(application.test_client(), keys["admin"].token)
+        assert response.status_code == 503
+        assert response.headers["Retry-After"] == "60"
+        api = ApiClient(application.test_client(), checker)
+        assert api.get(f"/api/v2/w/{data.W1}/reports/ai-usage", keys["admin"]).status_code == 200
+        result = application.test_cli_runner().invoke(args=["db", "grant-api-role", "--role", ROLE])
+        assert result.exit_code == 0, result.output
+        assert sign_in(application.test_client(), keys["admin"].token).status_code == 303
+    finally:
+        application.extensions["usage_reports_db"].close()
+
+
 @pytest.mark.parametrize(
     "statement",
     [
@@ -108,6 +143,7 @@ def test_the_api_role_serves_zoned_and_csv_reports(
         "update api.api_keys set scopes = array['analytics:read']",
         "delete from api.api_keys",
         "insert into api.api_keys (key_id) values ('x')",
+        "update api.ended_page_sessions set expires_at = now()",
         "create table marts.intruder (id int)",
         "create table api.intruder (id int)",
     ],
@@ -170,6 +206,7 @@ def test_sql_only_prints_the_script(app: Flask) -> None:
         'grant select on "staging"."stg_product__roles" to "reporting_api";',
         'grant select on "staging"."stg_product__role_scopes" to "reporting_api";',
         'grant select, update (last_used_at) on api.api_keys to "reporting_api";',
+        'grant select, insert, delete on api.ended_page_sessions to "reporting_api";',
     ):
         assert line in script, line
 

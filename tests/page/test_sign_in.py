@@ -283,6 +283,32 @@ def test_sign_out_clears_the_session(app: Flask, keys: dict[str, Key]) -> None:
     assert not is_signed_in(client)
 
 
+def test_a_cookie_copied_before_sign_out_is_refused_after(app: Flask, keys: dict[str, Key]) -> None:
+    """The cookie is signed, not stored, so sign-out records the session as ended: a copy taken
+    before (another tab's, a stolen one) no longer views or downloads. Another session of the
+    same key is not affected."""
+    client = signed_in_client(app, keys["admin"])
+    elsewhere = signed_in_client(app, keys["admin"])
+    cookie = client.get_cookie("usage_reports_session", path=page_path())
+    assert cookie is not None
+    copy = app.test_client()
+    copy.set_cookie("usage_reports_session", cookie.value, path=page_path())
+    export = f"{page_path()}/export/ai-usage.csv"
+    assert is_signed_in(copy)
+    assert copy.get(export).status_code == 200
+
+    token = csrf_token(client.get(page_path()).get_data(as_text=True))
+    assert client.post(f"{page_path()}/sign-out", data={"csrf_token": token}).status_code == 303
+
+    view = copy.get(page_path())
+    assert view.status_code == 401
+    assert 'name="api_key"' in view.get_data(as_text=True)
+    assert "signed out" in view.get_data(as_text=True)
+    assert copy.get(export).status_code == 401
+    assert is_signed_in(elsewhere)
+    assert is_signed_in(signed_in_client(app, keys["admin"]))
+
+
 # --- addresses and the secret ----------------------------------------------------------------
 
 
