@@ -13,8 +13,14 @@ with ai_events as (
         case
             when workspace_id is null then 'missing workspace_id'
             when recorded_at is null then 'missing recorded_at'
+            when usage_date is null then 'recorded_at outside 1970-2099'
             when provider is null or model is null or model_type is null then 'missing provider, model or model_type'
             when credits is null then 'missing credits'
+            when credits = 'NaN' then 'credits not a number'
+            when
+                greatest(prompt_tokens, completion_tokens, cached_tokens, audio_input_tokens, audio_output_tokens)
+                > {{ var('max_event_tokens') }}
+                then 'token count above max_event_tokens'
             else 'negative or missing token count'
         end as reason,
         last_loaded_at
@@ -33,6 +39,7 @@ sms_messages as (
             when body is null then 'null body'
             when direction is null or direction not in ('inbound', 'outbound') then 'unknown direction'
             when sent_at is null then 'missing sent_at'
+            when sent_date is null then 'sent_at outside 1970-2099'
             else 'missing workspace_number'
         end as reason,
         last_loaded_at
@@ -50,6 +57,10 @@ calls as (
             when workspace_id is null then 'missing workspace_id'
             when direction is null or direction not in ('inbound', 'outbound') then 'unknown direction'
             when ended_at < started_at then 'ended_at before started_at'
+            when
+                not coalesce({{ event_time_ok('started_at') }}, true)
+                or not coalesce({{ event_time_ok('ended_at') }}, true)
+                then 'started_at or ended_at outside 1970-2099'
             when phone_number is null then 'missing workspace_number'
             else 'unknown status'
         end as reason,
@@ -67,6 +78,8 @@ stt_events as (
         case
             when workspace_id is null then 'missing workspace_id'
             when duration_seconds is null or duration_seconds < 0 then 'negative or missing duration'
+            when duration_seconds = 'NaN' then 'duration not a number'
+            when recorded_at is not null and usage_date is null then 'recorded_at outside 1970-2099'
             else 'missing provider, model or recorded_at'
         end as reason,
         last_loaded_at
@@ -83,6 +96,7 @@ tts_events as (
         case
             when workspace_id is null then 'missing workspace_id'
             when characters is null or characters < 0 then 'negative or missing characters'
+            when recorded_at is not null and usage_date is null then 'recorded_at outside 1970-2099'
             else 'missing provider, model or recorded_at'
         end as reason,
         last_loaded_at
@@ -98,6 +112,7 @@ chats as (
         created_date as event_date,
         case
             when workspace_id is null then 'missing workspace_id'
+            when created_at is not null then 'created_at outside 1970-2099'
             else 'missing created_at'
         end as reason,
         last_loaded_at
@@ -113,6 +128,7 @@ messages as (
         created_date as event_date,
         case
             when workspace_id is null then 'missing workspace_id'
+            when created_at is not null then 'created_at outside 1970-2099'
             else 'missing created_at'
         end as reason,
         last_loaded_at

@@ -5,6 +5,7 @@ Tests in this module run in file order: the last one lands late rows."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -236,6 +237,7 @@ def test_late_rows_incremental_equals_full_refresh(warehouse: str) -> None:
         ("SM08", "null body"),
         ("e0000000-0000-4000-8000-000000000010", "negative or missing token count"),
         ("e0000000-0000-4000-8000-000000000011", "missing workspace_id"),
+        ("e0000000-0000-4000-8000-000000000012", "token count above max_event_tokens"),
     ]
 
 
@@ -437,3 +439,87 @@ def test_rows_without_an_id_are_quarantined_not_lost(warehouse: str) -> None:
             assert conn.execute(
                 f"select count(*) from marts.{table} where workspace_id = %s", (w10,)
             ).fetchone() == (0,), table
+
+
+def test_impossible_values_are_quarantined_and_builds_go_on(warehouse: str) -> None:
+    # W11 has one valid AI event and one valid call, counted by an incremental build. Then a
+    # loader lands nonsense: the AI event again at 'infinity' (its day must be cleared, and
+    # the span of days to rebuild must stay finite), times before 1970 or beyond 2099,
+    # NaN credits and durations, 2^62 tokens, a completed call ending at 'infinity'. The
+    # next incremental build must finish, count none of it, list each row with its reason,
+    # and equal a full refresh.
+    w11 = "f0000000-0000-4000-8000-000000000011"
+    ai = """insert into raw.ai_usage_events (event_id, workspace_id, chat_id, source, provider, model, model_type,
+                prompt_tokens, completion_tokens, cached_tokens, audio_input_tokens, audio_output_tokens, credits,
+                recorded_at, _loaded_at)
+            values (%s, %s, null, 'chat_message', 'openai', 'gpt-4o', 'chat', %s, 1, 0, 0, 0, %s, %s, now())"""
+    call = """insert into raw.call_events (call_id, workspace_id, direction, workspace_number, remote_number, status,
+                  started_at, ended_at, answered_by, updated_at, _loaded_at)
+              values (%s, %s, 'inbound', '+15550001111', '+15557771111', 'completed', '2026-05-03 10:00:00+00',
+                      %s, 'human', %s, now())"""
+    with connect(warehouse) as conn:
+        conn.execute(ai, ("e1100000-0000-4000-8000-000000000001", w11, 5, "1.5", "2026-05-03 10:00:00+00"))
+        conn.execute(call, ("CA-W11", w11, "2026-05-03 10:01:00+00", "2026-05-03 10:01:00+00"))
+    dbt(warehouse, "build")
+    assert one(
+        warehouse, "select sum(event_count) from marts.ai_usage_daily where workspace_id = %s", w11
+    ) == (1,)
+    assert one(
+        warehouse, "select sum(call_count) from marts.phone_usage_daily where workspace_id = %s", w11
+    ) == (1,)
+
+    with connect(warehouse) as conn:
+        for event, tokens, credits, at in [
+            ("e1100000-0000-4000-8000-000000000001", 5, "1.5", "infinity"),
+            ("e1100000-0000-4000-8000-000000000002", 5, "1.5", "-infinity"),
+            ("e1100000-0000-4000-8000-000000000003", 5, "1.5", "1969-12-31 23:59:59+00"),
+            ("e1100000-0000-4000-8000-000000000004", 5, "NaN", "2026-05-03 10:00:00+00"),
+            ("e1100000-0000-4000-8000-000000000005", 2**62, "1.5", "2026-05-03 10:00:00+00"),
+        ]:
+            conn.execute(ai, (event, w11, tokens, credits, at))
+        conn.execute(call, ("CA-W11", w11, "infinity", "2026-05-03 10:02:00+00"))
+        conn.execute(
+            """insert into raw.sms_messages (sms_id, workspace_id, direction, workspace_number, remote_number, body,
+                   carrier_segments, sent_at, _loaded_at)
+               values ('SM-W11', %s, 'outbound', '+15550001111', '+15557771111', 'hi', null, '2100-01-01 00:00:00+00',
+                       now())""",
+            (w11,),
+        )
+        conn.execute(
+            """insert into raw.stt_events (event_id, workspace_id, call_id, provider, model, duration_seconds,
+                   recorded_at, _loaded_at)
+               values ('e1100000-0000-4000-8000-000000000006', %s, null, 'deepgram', 'nova-2', 'NaN',
+                       '2026-05-03 10:00:00+00', now())""",
+            (w11,),
+        )
+        conn.execute(
+            """insert into raw.chats (chat_id, workspace_id, owner_member_id, created_at, _loaded_at)
+               values ('e1100000-0000-4000-8000-000000000007', %s, %s, 'infinity', now())""",
+            (w11, M1),
+        )
+    quarantined = """select source_table, row_id, event_date, reason from marts.quarantined_rows
+                     where workspace_id = %s order by source_table, row_id"""
+    expected = [
+        ("ai_usage_events", "e1100000-0000-4000-8000-000000000001", None, "recorded_at outside 1970-2099"),
+        ("ai_usage_events", "e1100000-0000-4000-8000-000000000002", None, "recorded_at outside 1970-2099"),
+        ("ai_usage_events", "e1100000-0000-4000-8000-000000000003", None, "recorded_at outside 1970-2099"),
+        ("ai_usage_events", "e1100000-0000-4000-8000-000000000004", date(2026, 5, 3), "credits not a number"),
+        (
+            "ai_usage_events",
+            "e1100000-0000-4000-8000-000000000005",
+            date(2026, 5, 3),
+            "token count above max_event_tokens",
+        ),
+        ("call_events", "CA-W11", date(2026, 5, 3), "started_at or ended_at outside 1970-2099"),
+        ("chats", "e1100000-0000-4000-8000-000000000007", None, "created_at outside 1970-2099"),
+        ("sms_messages", "SM-W11", None, "sent_at outside 1970-2099"),
+        ("stt_events", "e1100000-0000-4000-8000-000000000006", date(2026, 5, 3), "duration not a number"),
+    ]
+    for build in (("build",), ("build", "--full-refresh")):
+        dbt(warehouse, *build)
+        assert rows(warehouse, quarantined, w11) == expected, build
+        with connect(warehouse) as conn:
+            for table in MART_TABLES:
+                assert conn.execute(
+                    f"select count(*) from marts.{table} where workspace_id = %s", (w11,)
+                ).fetchone() == (0,), (build, table)

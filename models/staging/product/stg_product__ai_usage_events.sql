@@ -26,7 +26,12 @@ renamed as (
         model_type,
         prompt_tokens,
         completion_tokens,
-        prompt_tokens + completion_tokens as total_tokens,
+        -- null when either count is out of range (the row is invalid, and the
+        -- sum of two such counts may not fit a bigint)
+        case
+            when {{ token_count_ok('prompt_tokens') }} and {{ token_count_ok('completion_tokens') }}
+                then prompt_tokens + completion_tokens
+        end as total_tokens,
         cached_tokens,
         audio_input_tokens,
         audio_output_tokens,
@@ -36,16 +41,16 @@ renamed as (
         (
             event_id is not null
             and workspace_id is not null
-            and recorded_at is not null
+            and coalesce({{ event_time_ok('recorded_at') }}, false)
             and provider is not null
             and model is not null
             and model_type is not null
-            and credits is not null
-            and coalesce(prompt_tokens >= 0, false)
-            and coalesce(completion_tokens >= 0, false)
-            and coalesce(cached_tokens >= 0, false)
-            and coalesce(audio_input_tokens >= 0, false)
-            and coalesce(audio_output_tokens >= 0, false)
+            and coalesce(credits <> 'NaN', false)
+            and {{ token_count_ok('prompt_tokens') }}
+            and {{ token_count_ok('completion_tokens') }}
+            and {{ token_count_ok('cached_tokens') }}
+            and {{ token_count_ok('audio_input_tokens') }}
+            and {{ token_count_ok('audio_output_tokens') }}
         ) as is_valid,
         earliest_copy_date,
         latest_copy_date,

@@ -102,8 +102,8 @@ renamed as (
         {{ utc_date('started_at') }} as call_date,
         (
             status = 'completed'
-            and started_at is not null
-            and ended_at is not null
+            and coalesce({{ event_time_ok('started_at') }}, false)
+            and coalesce({{ event_time_ok('ended_at') }}, false)
             and ended_at >= started_at
         ) as is_finished,
         {{ call_duration_seconds('started_at', 'ended_at') }} as duration_seconds,
@@ -116,6 +116,8 @@ renamed as (
                 false
             )
             and coalesce(ended_at >= started_at, true)
+            and coalesce({{ event_time_ok('started_at') }}, true)
+            and coalesce({{ event_time_ok('ended_at') }}, true)
         ) as is_valid,
         call_earliest_copy_date as earliest_copy_date,
         call_latest_copy_date as latest_copy_date,

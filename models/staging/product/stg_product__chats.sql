@@ -22,7 +22,11 @@ renamed as (
         created_at,
         {{ utc_date('created_at') }} as created_date,
         owner_member_id is not null as has_owner,
-        chat_id is not null and workspace_id is not null and created_at is not null as is_valid,
+        (
+            chat_id is not null
+            and workspace_id is not null
+            and coalesce({{ event_time_ok('created_at') }}, false)
+        ) as is_valid,
         earliest_copy_date,
         latest_copy_date,
         {{ seen_landing('_loaded_at') }} as last_loaded_at

@@ -24,7 +24,11 @@ renamed as (
         channel,
         created_at,
         {{ utc_date('created_at') }} as created_date,
-        message_id is not null and workspace_id is not null and created_at is not null as is_valid,
+        (
+            message_id is not null
+            and workspace_id is not null
+            and coalesce({{ event_time_ok('created_at') }}, false)
+        ) as is_valid,
         earliest_copy_date,
         latest_copy_date,
         {{ seen_landing('_loaded_at') }} as last_loaded_at

@@ -27,10 +27,10 @@ renamed as (
         (
             event_id is not null
             and workspace_id is not null
-            and recorded_at is not null
+            and coalesce({{ event_time_ok('recorded_at') }}, false)
             and provider is not null
             and model is not null
-            and coalesce(duration_seconds >= 0, false)
+            and coalesce(duration_seconds >= 0 and duration_seconds <> 'NaN', false)
         ) as is_valid,
         earliest_copy_date,
         latest_copy_date,

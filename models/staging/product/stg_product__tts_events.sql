@@ -27,7 +27,7 @@ renamed as (
         (
             event_id is not null
             and workspace_id is not null
-            and recorded_at is not null
+            and coalesce({{ event_time_ok('recorded_at') }}, false)
             and provider is not null
             and model is not null
             and coalesce(characters >= 0, false)
