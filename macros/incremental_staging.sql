@@ -29,7 +29,9 @@
     every build keeps the same one whatever order the rows are stored or read
     in (a rebuild after a restore or a VACUUM FULL gives the same numbers).
     Byte order (`collate "C"`), so no collation change reorders them; the text
-    of a timestamp follows the session's TimeZone, which builds share.
+    of a timestamp follows the session's TimeZone, which every model sets to
+    UTC first (the project's pre-hook), so a build under another PGTZ or role
+    default ranks them the same way.
     `row_expression`: a raw row (a FROM item's alias that no column shares) or a
     row(...) of raw columns. -#}
 {% macro copy_tiebreak(row_expression) -%}

@@ -523,3 +523,30 @@ def test_impossible_values_are_quarantined_and_builds_go_on(warehouse: str) -> N
                 assert conn.execute(
                     f"select count(*) from marts.{table} where workspace_id = %s", (w11,)
                 ).fetchone() == (0,), (build, table)
+
+
+def test_ties_rank_the_same_under_any_session_time_zone(
+    warehouse: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two final states of one call tie on updated_at, landing and status; they differ only in
+    # ended_at, 05:30Z and 06:10Z on 2026-11-01. In UTC the second's text sorts last; in
+    # America/New_York, where 06:00Z is the fall-back, 01:30-04 sorts after 01:10-05. Every
+    # build must keep the same state (06:10Z: 70 minutes) whatever zone its session starts in.
+    w12 = "f0000000-0000-4000-8000-000000000012"
+    with connect(warehouse) as conn:
+        (stamp,) = conn.execute("select now() - interval '1 minute'").fetchone()  # type: ignore[misc]
+        for ended in ("2026-11-01 05:30:00+00", "2026-11-01 06:10:00+00"):
+            conn.execute(
+                """insert into raw.call_events (call_id, workspace_id, direction, workspace_number, remote_number,
+                       status, started_at, ended_at, answered_by, updated_at, _loaded_at)
+                   values ('CA-TZ-TIE', %s, 'inbound', '+15550001212', '+15557771212', 'completed',
+                       '2026-11-01 05:00:00+00', %s, 'human', '2026-11-01 07:00:00+00', %s)""",
+                (w12, ended, stamp),
+            )
+    seconds = "select sum(duration_seconds) from marts.phone_usage_daily where workspace_id = %s"
+    dbt(warehouse, "build")
+    assert one(warehouse, seconds, w12) == (4200,)
+    monkeypatch.setenv("PGTZ", "America/New_York")
+    for build in (("build", "--full-refresh"), ("build",)):
+        dbt(warehouse, *build)
+        assert one(warehouse, seconds, w12) == (4200,), build
