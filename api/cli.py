@@ -1,6 +1,7 @@
 """Operator commands: ``flask --app api keys ...`` and ``flask --app api db ...``.
 
-They connect with ``ADMIN_CONNINFO`` (``PGUSER``), never as the API role.
+They connect with ``ADMIN_CONNINFO`` (``PGUSER``), never as the API role; with no
+``PGHOST`` set, to the project's private server (started if needed), as ``make`` does.
 
 ``keys create`` prints the new key alone on standard output (everything else
 goes to standard error) and exits non-zero, with the reason on standard error,
@@ -10,12 +11,14 @@ active member of the workspace. ``keys list`` never shows a key, only its id.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import click
@@ -25,16 +28,33 @@ from flask.cli import AppGroup
 from psycopg.rows import dict_row
 
 from api import dbrole, keystore
+from api.config import conninfo_from_env
 from api.jsonenc import timestamp_text
 
 keys_cli = AppGroup("keys", help="Create, list and revoke report API keys.")
 db_cli = AppGroup("db", help="Database setup for the report API.")
 
 
+PGENV_SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "pgenv.py"
+
+
+def _admin_conninfo() -> str:
+    """``ADMIN_CONNINFO``; with no ``PGHOST`` set, the project's private server instead
+    (started if needed, its database created, as ``make`` does through ``scripts/pgenv.py``),
+    so the commands run from the project root exactly as CONTRACT §5 writes them."""
+    if not current_app.config.get("PRIVATE_SERVER") or not PGENV_SCRIPT.is_file():
+        return str(current_app.config["ADMIN_CONNINFO"])
+    spec = importlib.util.spec_from_file_location("usage_reports_pgenv", PGENV_SCRIPT)
+    assert spec is not None and spec.loader is not None
+    pgenv = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(pgenv)
+    return conninfo_from_env(pgenv.warehouse_env(), as_api_role=False)
+
+
 @contextmanager
 def admin_connection() -> Iterator[psycopg.Connection[dict[str, Any]]]:
     try:
-        conn = psycopg.connect(current_app.config["ADMIN_CONNINFO"], autocommit=True, row_factory=dict_row)
+        conn = psycopg.connect(_admin_conninfo(), autocommit=True, row_factory=dict_row)
     except psycopg.OperationalError as error:
         raise click.ClickException(f"cannot connect to the warehouse: {error}".strip()) from error
     with conn:

@@ -68,4 +68,6 @@ def config_from_env(env: Mapping[str, str]) -> dict[str, Any]:
         "STATEMENT_TIMEOUT_MS": _int_setting(env, "API_STATEMENT_TIMEOUT_MS", 15000, 100),
         # How long a request waits for a pooled connection before answering 503.
         "POOL_TIMEOUT_SECONDS": 10.0,
+        # No PGHOST: the operator commands reach the project's private server (api.cli).
+        "PRIVATE_SERVER": not env.get("PGHOST"),
     }

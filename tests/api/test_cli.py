@@ -189,3 +189,33 @@ def test_demo_key_prints_two_working_keys_and_curl_lines(warehouse: Warehouse, a
         assert response.status_code == 200, (variable, url, response.get_data(as_text=True))
     workspace = lines[0][1].split("/")[4]
     assert api.get(f"/api/v2/w/{workspace}/reports/ai-usage", headers={"Authorization": f"Bearer {tokens['MEMBER_KEY']}"}).status_code == 403  # fmt: skip
+
+
+def test_without_pghost_the_commands_reach_the_private_server(warehouse: Warehouse) -> None:
+    """CONTRACT §5's lines, run from the project root with no PGHOST and no wrapper: the
+    commands start (or reuse) the project's private server and its database, as make does."""
+    database = "usage_reports_test_cli_private"
+    env = {name: value for name, value in warehouse.env.items() if not name.startswith(("PG", "API_PG"))}
+    env["PGDATABASE"] = database
+    listed = subprocess.run(
+        [FLASK, "--app", "api", "keys", "list", "--workspace", data.W1, "--json"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout) == []  # a database of its own: created, with the key table
+    python = str(PROJECT_ROOT / ".venv" / "bin" / "python")
+    dropped = subprocess.run(
+        [python, "scripts/pgenv.py", "--", python, "-c",
+         "import psycopg; psycopg.connect(dbname='postgres', autocommit=True)"
+         f".execute('drop database {database} with (force)')"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert dropped.returncode == 0, dropped.stderr
