@@ -23,6 +23,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, static_folder=None)  # the page blueprint brings its own
     app.json = ExactJSONProvider(app)
     app.config.from_mapping(config_from_env(os.environ))
+    # No implicit OPTIONS answer (an empty 200 text/html, no CORS): every route takes the
+    # methods it lists, and OPTIONS is a 405 with Allow like any other method.
+    app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
     if config:
         app.config.from_mapping(config)
 

@@ -287,19 +287,30 @@ for _report_schema in (
     _SCHEMAS[_report_schema]["properties"]["tz"] = _TZ_FIELD
 
 
-def _error_response(description: str, *, www_authenticate: bool = False) -> dict[str, Any]:
+def _error_response(
+    description: str, *, www_authenticate: bool = False, allow: bool = False, retry_after: bool = False
+) -> dict[str, Any]:
     response: dict[str, Any] = {
         "description": description,
         "content": {_JSON: {"schema": _ref("schemas", "Error")}},
     }
+    headers: dict[str, Any] = {}
     if www_authenticate:
-        response["headers"] = {
-            "WWW-Authenticate": {
-                "description": 'Bearer challenge (with error="invalid_token" when a key was sent).',
-                "schema": {"type": "string"},
-                "required": True,
-            }
+        headers["WWW-Authenticate"] = {
+            "description": 'Bearer challenge (with error="invalid_token" when a key was sent).',
+            "schema": {"type": "string"},
+            "required": True,
         }
+    if allow:
+        headers["Allow"] = {"description": "GET, HEAD.", "schema": {"type": "string"}, "required": True}
+    if retry_after:
+        headers["Retry-After"] = {
+            "description": "Seconds to wait before trying again: 5 for an unreachable database, 60 otherwise.",
+            "schema": {"type": "integer"},
+            "required": True,
+        }
+    if headers:
+        response["headers"] = headers
     return response
 
 
@@ -318,9 +329,20 @@ _RESPONSES: dict[str, Any] = {
         "The key belongs to another workspace, or lacks the scope (or the member's role no longer grants it)."
     ),
     "NotFound": _error_response("No such path, or (member usage) no such member in this workspace."),
-    "MethodNotAllowed": _error_response("Only GET (and HEAD) are accepted."),
+    "MethodNotAllowed": _error_response(
+        "Only GET (and HEAD) are accepted; OPTIONS too is a 405.", allow=True
+    ),
+    "UriTooLong": _error_response("The request line is longer than 4 KB (refused before the app sees it)."),
+    "HeaderFieldsTooLarge": _error_response(
+        "A header field is larger than 8 KB, or there are more than 100 (refused before the app sees it)."
+    ),
     "ServerError": _error_response("A fault of the server; the body never carries details."),
-    "Unavailable": _error_response("The database cannot be reached right now."),
+    "Unavailable": _error_response(
+        "The report cannot be answered right now: the database is unreachable (Retry-After: 5), or the "
+        "warehouse is not ready for this API: the marts are not built yet or are older than the API, or "
+        "the API's role lacks a privilege (Retry-After: 60; the operator runs make build or make api-role).",
+        retry_after=True,
+    ),
 }
 
 _CACHE_HEADERS: dict[str, Any] = {
@@ -454,6 +476,8 @@ def _operation(
         "403": _ref("responses", "Forbidden"),
         "404": _ref("responses", "NotFound"),
         "405": _ref("responses", "MethodNotAllowed"),
+        "414": _ref("responses", "UriTooLong"),
+        "431": _ref("responses", "HeaderFieldsTooLarge"),
         "500": _ref("responses", "ServerError"),
         "503": _ref("responses", "Unavailable"),
     }
@@ -541,6 +565,8 @@ _PATHS: dict[str, Any] = {
                     "content": {_JSON: {"schema": {"type": "object"}}},
                 },
                 "405": _ref("responses", "MethodNotAllowed"),
+                "414": _ref("responses", "UriTooLong"),
+                "431": _ref("responses", "HeaderFieldsTooLarge"),
             },
         }
     },

@@ -138,13 +138,13 @@ def test_unknown_path_is_a_json_404(api: ApiClient, keys: dict[str, Key]) -> Non
         assert error_of(response)["code"] == "not_found"
 
 
-@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
 def test_wrong_method_is_a_json_405(api: ApiClient, keys: dict[str, Key], method: str) -> None:
     for path in (f"{W1}/reports/ai-usage", f"{W1}/members", "/api/v2/openapi.json"):
         response = api.request(path, keys["admin"], method=method)
         assert response.status_code == 405
         assert error_of(response)["code"] == "method_not_allowed"
-        assert "GET" in response.headers["Allow"]
+        assert response.headers["Allow"] == "GET, HEAD"
 
 
 def test_error_bodies_carry_no_trace(api: ApiClient, keys: dict[str, Key]) -> None:
