@@ -6,16 +6,24 @@ an operator and cron) never interleave: the second waits for the first, up
 to BUILD_LOCK_WAIT_SECONDS (default 3600), then exits 75 with a message.
 If a build is killed, its connection closes, PostgreSQL rolls back its open
 transaction and releases the lock; the marts keep their last committed state.
+dbt runs as a child that the kernel kills when this process dies (Linux
+PR_SET_PDEATHSIG), so killing this process never leaves a dbt running
+without the lock. Its own messages carry a UTC timestamp (cron appends many
+runs to one log); a warehouse it cannot reach, or one without the raw tables,
+is one line and exit 1, not a traceback.
 
     python scripts/build.py [dbt build arguments, e.g. --full-refresh]
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
@@ -26,6 +34,22 @@ BUILD_LOCK_KEY = 7_305_118_042
 EX_TEMPFAIL = 75
 
 
+PR_SET_PDEATHSIG = 1
+RAW_TABLES_SQL = "select to_regclass('raw.members') is not null as present"
+
+
+def say(message: str) -> None:
+    """One line on standard error, stamped with the UTC time."""
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    print(f"{stamp} build: {message}", file=sys.stderr, flush=True)
+
+
+def die_with_parent() -> None:
+    """In the dbt child, before it runs: SIGKILL when this process dies."""
+    with_errno = ctypes.CDLL(None, use_errno=True)
+    with_errno.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 def acquire(conn: psycopg.Connection, wait_seconds: float) -> bool:
     deadline = time.monotonic() + wait_seconds
     announced = False
@@ -34,7 +58,7 @@ def acquire(conn: psycopg.Connection, wait_seconds: float) -> bool:
         if locked:
             return True
         if not announced:
-            print("another build is running; waiting for it to finish", file=sys.stderr, flush=True)
+            say("another build is running; waiting for it to finish")
             announced = True
         if time.monotonic() >= deadline:
             return False
@@ -43,15 +67,26 @@ def acquire(conn: psycopg.Connection, wait_seconds: float) -> bool:
 
 def main(argv: list[str]) -> int:
     wait_seconds = float(os.environ.get("BUILD_LOCK_WAIT_SECONDS", "3600"))
-    with psycopg.connect(autocommit=True, application_name="usage_reports build lock") as conn:
+    try:
+        conn = psycopg.connect(autocommit=True, application_name="usage_reports build lock")
+    except psycopg.OperationalError as error:
+        say(f"cannot connect to the warehouse: {' '.join(str(error).split())}")
+        return 1
+    with conn:
         if not acquire(conn, wait_seconds):
-            print(
-                f"another build still holds the lock after {wait_seconds:.0f}s; not starting (exit {EX_TEMPFAIL})",
-                file=sys.stderr,
+            say(
+                f"another build still holds the lock after {wait_seconds:.0f}s; not starting (exit {EX_TEMPFAIL})"
             )
             return EX_TEMPFAIL
+        found = conn.execute(RAW_TABLES_SQL).fetchone()
+        if found is None or not found[0]:
+            say(f"no raw tables in database {conn.info.dbname}: run make raw, then load them")
+            return 1
+        say(f"started: dbt build {' '.join(argv)}".rstrip())
         dbt = PROJECT_ROOT / ".venv" / "bin" / "dbt"
-        return subprocess.call([str(dbt), "build", *argv], cwd=PROJECT_ROOT)
+        status = subprocess.call([str(dbt), "build", *argv], cwd=PROJECT_ROOT, preexec_fn=die_with_parent)
+        say(f"finished: exit {status}")
+        return status
 
 
 if __name__ == "__main__":

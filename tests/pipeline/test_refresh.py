@@ -4,6 +4,7 @@ killed build leaves the previous marts in place and the next one is exact."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import time
@@ -73,16 +74,17 @@ def test_a_build_that_cannot_wait_exits_cleanly(warehouse: str) -> None:
     assert "another build still holds the lock" in stderr
 
 
-def wait_for_dbt_query(database: str, timeout: float = 60.0) -> None:
-    """Return once dbt is running a statement against the marts' database."""
+def wait_for_dbt_query(database: str, timeout: float = 60.0, *, waiting_on_lock: bool = False) -> None:
+    """Return once dbt is running a statement against the marts' database (``waiting_on_lock``:
+    one that waits for a table lock)."""
     deadline = time.monotonic() + timeout
     with connect(database) as conn:
         while time.monotonic() < deadline:
             (busy,) = conn.execute(
                 """select count(*) from pg_stat_activity
                    where datname = %s and pid <> pg_backend_pid() and state = 'active'
-                     and query ilike '%%marts%%'""",
-                (database,),
+                     and query ilike '%%marts%%' and (not %s or wait_event_type = 'Lock')""",
+                (database, waiting_on_lock),
             ).fetchone()  # type: ignore[misc]
             if busy:
                 return
@@ -110,3 +112,57 @@ def test_a_killed_build_leaves_the_previous_marts_and_the_next_build_is_exact(wa
     assert incremental == expected
     for table in MARTS:
         assert after_kill[table] in (before[table], expected[table]), table
+
+
+def live_processes_in_group(group: int) -> list[int]:
+    """The processes of a process group that are not zombies (a zombie holds no lock and runs nothing)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rpartition(")")[2].split()
+        except OSError:
+            continue
+        state, pgrp = fields[0], int(fields[2])
+        if pgrp == group and state != "Z":
+            found.append(int(entry))
+    return found
+
+
+def test_killing_the_build_script_alone_stops_its_dbt(warehouse: str) -> None:
+    # An operator kills the process that holds the lock (scripts/build.py), not its group: the
+    # dbt it started must not go on building without the lock, beside the next build.
+    # A reader's lock on a mart holds dbt inside the build, so it is surely still running when
+    # the script is killed.
+    load_fixture(warehouse, "raw_late.sql", append=True)
+    with connect(warehouse) as reader, reader.transaction():
+        reader.execute("lock table marts.ai_usage_daily in access exclusive mode")
+        build = start_build(warehouse)
+        wait_for_dbt_query(warehouse, waiting_on_lock=True)
+        build.kill()
+        build.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while live_processes_in_group(build.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert live_processes_in_group(build.pid) == []
+    finished = start_build(warehouse)
+    _, stderr = finished.communicate(timeout=300)
+    assert finished.returncode == 0, stderr
+    assert snapshot(warehouse) == expected_after_late_rows(warehouse)
+
+
+def test_a_warehouse_it_cannot_reach_or_without_raw_tables_is_one_line(warehouse: str) -> None:
+    unreachable = start_build(warehouse, PGHOST="/nonexistent")
+    _, stderr = unreachable.communicate(timeout=60)
+    assert unreachable.returncode == 1
+    assert "cannot connect to the warehouse" in stderr and "Traceback" not in stderr
+    assert len(stderr.strip().splitlines()) == 1
+    with connect(warehouse) as conn:
+        conn.execute("drop schema raw cascade")
+    missing = start_build(warehouse)
+    _, stderr = missing.communicate(timeout=60)
+    assert missing.returncode == 1
+    assert f"no raw tables in database {warehouse}: run make raw" in stderr
+    assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ build: ", stderr)
