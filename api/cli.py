@@ -25,10 +25,11 @@ import click
 import psycopg
 from flask import current_app
 from flask.cli import AppGroup
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
 from api import dbrole, keystore
-from api.config import conninfo_from_env
+from api.config import DEFAULT_DATABASE, conninfo_from_env
 from api.jsonenc import timestamp_text
 
 keys_cli = AppGroup("keys", help="Create, list and revoke report API keys.")
@@ -179,10 +180,9 @@ def grant_api_role_command(role: str | None, sql_only: bool) -> None:
     """Create (if allowed) the API's login role and grant it exactly what the API reads."""
     role = role or os.environ.get("API_PGUSER") or dbrole.DEFAULT_ROLE
     password = os.environ.get("API_PGPASSWORD")
-    if sql_only:
-        with admin_connection() as conn:
-            database = conn.info.dbname
-            click.echo(dbrole.grant_script(role, database, password_placeholder=password is not None))
+    if sql_only:  # for a DBA: needs no connection, only the database's name
+        database = conninfo_to_dict(current_app.config["ADMIN_CONNINFO"]).get("dbname") or DEFAULT_DATABASE
+        click.echo(dbrole.grant_script(role, str(database), password_placeholder=password is not None))
         return
     with admin_connection() as conn:
         try:

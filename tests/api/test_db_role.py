@@ -193,7 +193,9 @@ def test_a_rebuilt_authorization_view_stays_readable(api_role: dict[str, str], r
 
 
 def test_sql_only_prints_the_script(app: Flask) -> None:
-    result = app.test_cli_runner().invoke(
+    # for a DBA, so it needs no warehouse it can reach: only the database's name
+    unreachable = create_app({"ADMIN_CONNINFO": "host=/nonexistent dbname=usage_reports"})
+    result = unreachable.test_cli_runner().invoke(
         args=["db", "grant-api-role", "--role", "reporting_api", "--sql-only"]
     )
     assert result.exit_code == 0, result.output
