@@ -15,6 +15,9 @@ with ai_events as (
             when recorded_at is null then 'missing recorded_at'
             when usage_date is null then 'recorded_at outside 1970-2099'
             when provider is null or model is null or model_type is null then 'missing provider, model or model_type'
+            when
+                not ({{ label_ok('provider') }} and {{ label_ok('model') }} and {{ label_ok('model_type') }})
+                then 'provider, model or model_type longer than max_label_characters'
             when credits is null then 'missing credits'
             when credits = 'NaN' then 'credits not a number'
             when
@@ -40,7 +43,8 @@ sms_messages as (
             when direction is null or direction not in ('inbound', 'outbound') then 'unknown direction'
             when sent_at is null then 'missing sent_at'
             when sent_date is null then 'sent_at outside 1970-2099'
-            else 'missing workspace_number'
+            when phone_number is null then 'missing workspace_number'
+            else 'workspace_number longer than max_label_characters'
         end as reason,
         last_loaded_at
     from {{ ref('stg_product__sms_messages') }}
@@ -62,6 +66,7 @@ calls as (
                 or not coalesce({{ event_time_ok('ended_at') }}, true)
                 then 'started_at or ended_at outside 1970-2099'
             when phone_number is null then 'missing workspace_number'
+            when not {{ label_ok('phone_number') }} then 'workspace_number longer than max_label_characters'
             else 'unknown status'
         end as reason,
         last_loaded_at
@@ -80,6 +85,10 @@ stt_events as (
             when duration_seconds is null or duration_seconds < 0 then 'negative or missing duration'
             when duration_seconds = 'NaN' then 'duration not a number'
             when recorded_at is not null and usage_date is null then 'recorded_at outside 1970-2099'
+            when
+                provider is not null and model is not null
+                and not ({{ label_ok('provider') }} and {{ label_ok('model') }})
+                then 'provider or model longer than max_label_characters'
             else 'missing provider, model or recorded_at'
         end as reason,
         last_loaded_at
@@ -97,6 +106,10 @@ tts_events as (
             when workspace_id is null then 'missing workspace_id'
             when characters is null or characters < 0 then 'negative or missing characters'
             when recorded_at is not null and usage_date is null then 'recorded_at outside 1970-2099'
+            when
+                provider is not null and model is not null
+                and not ({{ label_ok('provider') }} and {{ label_ok('model') }})
+                then 'provider or model longer than max_label_characters'
             else 'missing provider, model or recorded_at'
         end as reason,
         last_loaded_at

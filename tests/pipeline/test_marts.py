@@ -5,6 +5,7 @@ Tests in this module run in file order: the last one lands late rows."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from decimal import Decimal
 
@@ -445,10 +446,14 @@ def test_impossible_values_are_quarantined_and_builds_go_on(warehouse: str) -> N
     # W11 has one valid AI event and one valid call, counted by an incremental build. Then a
     # loader lands nonsense: the AI event again at 'infinity' (its day must be cleared, and
     # the span of days to rebuild must stay finite), times before 1970 or beyond 2099,
-    # NaN credits and durations, 2^62 tokens, a completed call ending at 'infinity'. The
-    # next incremental build must finish, count none of it, list each row with its reason,
-    # and equal a full refresh.
+    # NaN credits and durations, 2^62 tokens, a completed call ending at 'infinity', labels
+    # longer than max_label_characters (3,200 characters that do not compress would not fit
+    # a mart's key index). The next incremental build must finish, count none of it, list
+    # each row with its reason, and equal a full refresh. A label of exactly 200 characters
+    # (in W13) is counted.
     w11 = "f0000000-0000-4000-8000-000000000011"
+    w13 = "f0000000-0000-4000-8000-000000000013"
+    huge = "".join(hashlib.md5(str(i).encode()).hexdigest() for i in range(100))
     ai = """insert into raw.ai_usage_events (event_id, workspace_id, chat_id, source, provider, model, model_type,
                 prompt_tokens, completion_tokens, cached_tokens, audio_input_tokens, audio_output_tokens, credits,
                 recorded_at, _loaded_at)
@@ -477,7 +482,27 @@ def test_impossible_values_are_quarantined_and_builds_go_on(warehouse: str) -> N
             ("e1100000-0000-4000-8000-000000000005", 2**62, "1.5", "2026-05-03 10:00:00+00"),
         ]:
             conn.execute(ai, (event, w11, tokens, credits, at))
+        conn.execute(
+            ai.replace("'gpt-4o'", "%s"),
+            ("e1100000-0000-4000-8000-000000000008", w11, huge, 5, "1.5", "2026-05-03 10:00:00+00"),
+        )
         conn.execute(call, ("CA-W11", w11, "infinity", "2026-05-03 10:02:00+00"))
+        conn.execute(
+            call.replace("'+15550001111'", "%s"),
+            ("CA-W11-LONG", w11, "+1" + huge, "2026-05-03 10:01:00+00", "2026-05-03 10:01:00+00"),
+        )
+        conn.execute(
+            """insert into raw.sms_messages (sms_id, workspace_id, direction, workspace_number, remote_number, body,
+                   carrier_segments, sent_at, _loaded_at)
+               values ('SM-W11-LONG', %s, 'outbound', %s, '+15557771111', 'hi', null, '2026-05-03 10:00:00+00',
+                       now())""",
+            (w11, "+1" + huge),
+        )
+        tts = """insert into raw.tts_events (event_id, workspace_id, call_id, provider, model, characters,
+                     recorded_at, _loaded_at)
+                 values (%s, %s, null, %s, 'aura', 12, '2026-05-03 10:00:00+00', now())"""
+        conn.execute(tts, ("e1100000-0000-4000-8000-000000000009", w11, "p" * 201))
+        conn.execute(tts, ("e1300000-0000-4000-8000-000000000001", w13, "p" * 200))
         conn.execute(
             """insert into raw.sms_messages (sms_id, workspace_id, direction, workspace_number, remote_number, body,
                    carrier_segments, sent_at, _loaded_at)
@@ -510,10 +535,29 @@ def test_impossible_values_are_quarantined_and_builds_go_on(warehouse: str) -> N
             date(2026, 5, 3),
             "token count above max_event_tokens",
         ),
+        (
+            "ai_usage_events",
+            "e1100000-0000-4000-8000-000000000008",
+            date(2026, 5, 3),
+            "provider, model or model_type longer than max_label_characters",
+        ),
         ("call_events", "CA-W11", date(2026, 5, 3), "started_at or ended_at outside 1970-2099"),
+        ("call_events", "CA-W11-LONG", date(2026, 5, 3), "workspace_number longer than max_label_characters"),
         ("chats", "e1100000-0000-4000-8000-000000000007", None, "created_at outside 1970-2099"),
         ("sms_messages", "SM-W11", None, "sent_at outside 1970-2099"),
+        (
+            "sms_messages",
+            "SM-W11-LONG",
+            date(2026, 5, 3),
+            "workspace_number longer than max_label_characters",
+        ),
         ("stt_events", "e1100000-0000-4000-8000-000000000006", date(2026, 5, 3), "duration not a number"),
+        (
+            "tts_events",
+            "e1100000-0000-4000-8000-000000000009",
+            date(2026, 5, 3),
+            "provider or model longer than max_label_characters",
+        ),
     ]
     for build in (("build",), ("build", "--full-refresh")):
         dbt(warehouse, *build)
@@ -523,6 +567,11 @@ def test_impossible_values_are_quarantined_and_builds_go_on(warehouse: str) -> N
                 assert conn.execute(
                     f"select count(*) from marts.{table} where workspace_id = %s", (w11,)
                 ).fetchone() == (0,), (build, table)
+        assert rows(
+            warehouse,
+            "select provider, characters, event_count from marts.voice_usage_daily where workspace_id = %s",
+            w13,
+        ) == [("p" * 200, 12, 1)], build
 
 
 def test_ties_rank_the_same_under_any_session_time_zone(

@@ -42,9 +42,9 @@ renamed as (
             event_id is not null
             and workspace_id is not null
             and coalesce({{ event_time_ok('recorded_at') }}, false)
-            and provider is not null
-            and model is not null
-            and model_type is not null
+            and {{ label_ok('provider') }}
+            and {{ label_ok('model') }}
+            and {{ label_ok('model_type') }}
             and coalesce(credits <> 'NaN', false)
             and {{ token_count_ok('prompt_tokens') }}
             and {{ token_count_ok('completion_tokens') }}

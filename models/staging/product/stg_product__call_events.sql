@@ -109,7 +109,7 @@ renamed as (
         {{ call_duration_seconds('started_at', 'ended_at') }} as duration_seconds,
         (
             workspace_id is not null
-            and workspace_number is not null
+            and {{ label_ok('workspace_number') }}
             and coalesce(direction in ('inbound', 'outbound'), false)
             and coalesce(
                 status in ('queued', 'ringing', 'in-progress', 'completed', 'busy', 'failed', 'no-answer', 'canceled'),

@@ -44,7 +44,7 @@ renamed as (
             sms_id is not null
             and workspace_id is not null
             and coalesce({{ event_time_ok('sent_at') }}, false)
-            and workspace_number is not null
+            and {{ label_ok('workspace_number') }}
             and body is not null
             and coalesce(direction in ('inbound', 'outbound'), false)
         ) as is_valid,

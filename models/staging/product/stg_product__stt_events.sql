@@ -28,8 +28,8 @@ renamed as (
             event_id is not null
             and workspace_id is not null
             and coalesce({{ event_time_ok('recorded_at') }}, false)
-            and provider is not null
-            and model is not null
+            and {{ label_ok('provider') }}
+            and {{ label_ok('model') }}
             and coalesce(duration_seconds >= 0 and duration_seconds <> 'NaN', false)
         ) as is_valid,
         earliest_copy_date,
