@@ -6,7 +6,8 @@ every view re-checks the key live and shows exactly what its effective scopes
 allow:
 
 * ``analytics:read``: the AI, SMS, phone and voice reports and the members
-  table (each member's usage, the fifth report);
+  table (each member's usage, the fifth report), with names and roles only
+  when the key also holds ``members:read`` (as ``GET /members``), else by id;
 * ``members:read`` alone: the signed-in member's own usage, nothing workspace-wide.
 
 The numbers are the API's: each report comes from the same function the REST
@@ -511,7 +512,12 @@ def voice_section(workspace: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE)
     }
 
 
-def members_section(workspace: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -> dict[str, Any]:
+def members_section(
+    workspace: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE, named: bool = True
+) -> dict[str, Any]:
+    """Every member's usage over ``dates``. Unless ``named`` (the key holds ``members:read``,
+    the scope ``GET /members`` asks for), members are shown by id only: no name, role or
+    membership state."""
     planned, params = zoned_params(workspace, dates, zone, by_day=False)
     rows = get_db().fetch_all(members_usage_sql(zone, planned), params)
     members = []
@@ -520,10 +526,10 @@ def members_section(workspace: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZON
         members.append(
             {
                 "member_id": str(row["member_id"]),
-                "display_name": row["display_name"],
-                "role": row["role_name"],
-                "is_deleted": row["is_deleted"],
-                "is_elsewhere": row["is_elsewhere"],
+                "display_name": row["display_name"] if named else None,
+                "role": row["role_name"] if named else None,
+                "is_deleted": row["is_deleted"] and named,
+                "is_elsewhere": row["is_elsewhere"] and named,
                 "usage": usage,
             }
         )
@@ -536,10 +542,11 @@ def members_section(workspace: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZON
         )
     )
     total_credits = sum((item["usage"]["totalCredits"] for item in members), Decimal(0))
-    active = [item for item in members if not item["is_deleted"] and not item["is_elsewhere"]]
+    active = [row for row in rows if not row["is_deleted"] and not row["is_elsewhere"]]
     per_member = rounded(total_credits / len(active), reports.CREDIT_PLACES) if active else Decimal(0)
     return {
         "dates": dates,
+        "named": named,
         "members": members,
         "data_as_of": rows[0]["data_as_of"] if rows else None,
         "totals": {
@@ -738,7 +745,7 @@ def _sections(
         context["sms"] = sms_section(workspace, ranges.sms, zone)
         context["phone"] = phone_section(workspace, ranges.phone, zone)
         context["voice"] = voice_section(workspace, ranges.voice, zone)
-        context["team"] = members_section(workspace, ranges.member, zone)
+        context["team"] = members_section(workspace, ranges.member, zone, caller.has(auth.MEMBERS_READ))
         context["data_as_of"] = oldest(
             context["ai"]["body"]["data_as_of"],
             context["sms"]["body"]["dataAsOf"],

@@ -145,12 +145,26 @@ def test_an_admin_key_with_members_read_alone_is_a_member_view(app: Flask, keys:
     assert page_metrics(html)["member.totalCredits"] == "0.850001"
 
 
-def test_an_analytics_key_without_members_read_sees_everything(app: Flask, keys: dict[str, Key]) -> None:
-    # Ben's role grants analytics:read only: the five reports (members table included), as the API allows
+def test_an_analytics_key_without_members_read_sees_every_report_but_no_names(
+    app: Flask, keys: dict[str, Key], admin: FlaskClient
+) -> None:
+    # Ben's role grants analytics:read only: the five reports (members table included), as the
+    # API allows, but members by id: names and roles are what GET /members guards (members:read)
     client = signed_in_client(app, keys["analyst"])
-    html = get_page(client, {"start_date": "2024-03-01", "end_date": "2024-03-31"})
+    query = {"start_date": "2024-03-01", "end_date": "2024-03-31"}
+    html = get_page(client, query)
     for section in ('id="ai"', 'id="sms"', 'id="phone"', 'id="voice"', 'id="members"'):
         assert section in html
+    members = html[html.index('id="members"') :]
+    assert f'<code class="member-code">{data.ADA}</code>' in members
+    assert "Ada Admin" not in members and "Ben Analyst" not in members and ">Role<" not in members
+    assert 'id="members-by-id"' in members
+    named = get_page(admin, query)
+    credits = f"members[{data.ADA}].totalCredits"
+    assert page_metrics(html)[credits] == page_metrics(named)[credits]
+    named_members = named[named.index('id="members"') :]
+    assert "Ada Admin" in named_members and ">Role<" in named_members
+    assert 'id="members-by-id"' not in named_members
 
 
 def test_an_empty_range_shows_empty_states(admin: FlaskClient) -> None:
