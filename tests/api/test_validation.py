@@ -132,6 +132,8 @@ def test_unknown_path_is_a_json_404(api: ApiClient, keys: dict[str, Key]) -> Non
         f"{W1}/reports",
         f"{W1}/reports/ai-usage/",
         f"{W1}/reports/nope",
+        f"{W1}//reports/ai-usage",  # not Werkzeug's HTML 308 to the merged path
+        f"{W1}/reports//ai-usage",
     ):
         response = api.get(path, keys["admin"])
         assert response.status_code == 404, path
