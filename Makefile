@@ -54,7 +54,7 @@ build: setup ## the scheduled refresh: dbt build (incremental), one at a time
 demo-key: setup ## create demo API keys and print them with curl lines
 	$(WAREHOUSE) $(BIN)/python scripts/demo_keys.py
 
-demo: demo-data ## set up everything, load demo data, build, create a key, serve
+demo: demo-data ## set up everything, load demo data, build, create two keys, serve
 	$(WAREHOUSE) $(BIN)/python scripts/build.py --full-refresh
 	$(MAKE) --no-print-directory api-role
 	$(MAKE) --no-print-directory demo-key

@@ -2,11 +2,12 @@
 """Deterministic demo and benchmark data for the raw landing tables (CONTRACT §3).
 
 Loads workspaces, roles, members, chats, messages, AI usage, SMS, call state changes and STT/TTS
-events into the existing ``raw.*`` tables with ``COPY`` (one transaction), and prints the ids the
-Makefile needs::
+events into the existing ``raw.*`` tables with ``COPY`` (one transaction), and prints what it
+loaded::
 
     python scripts/pgenv.py -- python scripts/generate_demo_data.py --seed 7 --replace
-    DEMO_WORKSPACE=<uuid> DEMO_ADMIN_MEMBER=<uuid> DEMO_MEMBER=<uuid>
+
+(``make demo-key`` picks the members that get keys from the built marts, not from here.)
 
 Determinism. Everything comes from ``random.Random`` instances seeded from ``--seed`` (one per
 workspace, day and kind of activity, one per chat and per call), so the same ``--seed``,
@@ -1376,7 +1377,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--workspaces", type=int, default=4, help="number of workspaces (default 4)")
     parser.add_argument("--replace", action="store_true", help="truncate the raw tables first")
     parser.add_argument("--invalid-rows", action="store_true", help="add a handful of invalid rows")
-    parser.add_argument("--quiet", action="store_true", help="print only the DEMO_* line")
+    parser.add_argument("--quiet", action="store_true", help="print nothing")
     return parser.parse_args(argv)
 
 
@@ -1405,10 +1406,6 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"(events from {result['start']} to before {result['cutoff']})")  # fmt: skip
         for table, rows in result["rows"].items():
             print(f"  {table:<16} {rows:>10,}  {seconds[table]:6.1f} s")
-    print(
-        f"DEMO_WORKSPACE={result['demo_workspace']} DEMO_ADMIN_MEMBER={result['demo_admin_member']} "
-        f"DEMO_MEMBER={result['demo_member']}"
-    )
     return 0
 
 
