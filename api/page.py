@@ -44,7 +44,6 @@ from api.params import (
     RANGE_PARAMETERS,
     DateRange,
     current_month,
-    last_30_days,
     parse_uuid,
     range_from,
     single_values,
@@ -315,11 +314,13 @@ class QuickPick:
 
 
 def quick_picks(today: date, given: tuple[str | None, str | None]) -> list[QuickPick]:
+    """The range links above the form. "Last 30 days" is 30 days ending today, as it says; the
+    AI report's API default (``last_30_days``, today - 30 days through today) is 31."""
     last_month_end = today.replace(day=1) - timedelta(days=1)
     picks = [
         ("This month", current_month(today)),
         ("Last month", DateRange(last_month_end.replace(day=1), last_month_end)),
-        ("Last 30 days", last_30_days(today)),
+        ("Last 30 days", DateRange(today - timedelta(days=29), today)),
     ]
     return [
         QuickPick(label, dates, given == (dates.start.isoformat(), dates.end.isoformat()))

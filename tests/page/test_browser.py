@@ -251,7 +251,7 @@ def test_an_admin_and_a_member_in_chromium(
     tab.wait_for_load_state()
     today = datetime.now(ZoneInfo("UTC")).date()
     assert shown_range(tab.url) == {
-        "start_date": (today - timedelta(days=30)).isoformat(),
+        "start_date": (today - timedelta(days=29)).isoformat(),
         "end_date": today.isoformat(),
         "tz": "UTC",
     }

@@ -220,13 +220,14 @@ def test_quick_picks_are_links_with_the_range_in_the_url(admin: FlaskClient) -> 
     for start, end in (
         (month_start, page.current_month(today).end),
         (last_month_end.replace(day=1), last_month_end),
-        (today - timedelta(days=30), today),
+        (today - timedelta(days=29), today),  # 30 days, as it says
     ):
         assert f'?start_date={start.isoformat()}&amp;end_date={end.isoformat()}&amp;tz=UTC"' in html
     picked = get_page(
-        admin, {"start_date": (today - timedelta(days=30)).isoformat(), "end_date": today.isoformat()}
+        admin, {"start_date": (today - timedelta(days=29)).isoformat(), "end_date": today.isoformat()}
     )
     assert re.search(r'aria-current="true">Last 30 days', picked)
+    assert "30 UTC days" in picked
     assert f'value="{today.isoformat()}"' in picked  # the form shows the range
 
 
