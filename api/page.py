@@ -44,6 +44,7 @@ from api.params import (
     RANGE_PARAMETERS,
     DateRange,
     current_month,
+    parse_date,
     parse_uuid,
     range_from,
     single_values,
@@ -326,6 +327,19 @@ def quick_picks(today: date, given: tuple[str | None, str | None]) -> list[Quick
         QuickPick(label, dates, given == (dates.start.isoformat(), dates.end.isoformat()))
         for label, dates in picks
     ]
+
+
+def form_dates(given: tuple[str | None, str | None]) -> tuple[str | None, str | None]:
+    """What a refused range's form keeps: each bound that is a real date (so an inverted range
+    can be corrected where it was typed); anything else is left empty."""
+
+    def real(value: str | None) -> str | None:
+        try:
+            return parse_date(value, "date").isoformat() if value else None
+        except ApiError:
+            return None
+
+    return real(given[0]), real(given[1])
 
 
 @dataclass(frozen=True)
@@ -712,7 +726,7 @@ def billing(workspace_id: str) -> Response:
         zone = page_zone(request.args)
     except ApiError as error:
         context.update(
-            range_error=error.message, given=(None, None), picks=quick_picks(UTC_ZONE.today(), given)
+            range_error=error.message, given=form_dates(given), picks=quick_picks(UTC_ZONE.today(), given)
         )
         return _html(render_template("page/billing.html", **context), error.status)
     context["zone"] = g.page_zone = zone
@@ -722,7 +736,7 @@ def billing(workspace_id: str) -> Response:
         ranges = resolve_ranges(request.args, zone)
     except ApiError as error:
         context["range_error"] = error.message
-        context["given"] = (None, None)
+        context["given"] = form_dates(given)
         return _html(render_template("page/billing.html", **context), error.status)
 
     try:

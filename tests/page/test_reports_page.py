@@ -204,6 +204,18 @@ def test_bad_ranges_are_a_400_page(
     assert api.status_code == 400 and message in api.get_data(as_text=True)
 
 
+def test_a_refused_range_keeps_its_real_dates_in_the_form(admin: FlaskClient) -> None:
+    html = admin.get(
+        page_path(), query_string={"start_date": "2024-04-01", "end_date": "2024-03-01"}
+    ).get_data(as_text=True)
+    assert 'name="start_date" value="2024-04-01"' in html and 'name="end_date" value="2024-03-01"' in html
+    assert "Correct the range" in html and "No range chosen" not in html
+    html = admin.get(
+        page_path(), query_string={"start_date": "2024-03-01", "end_date": "2024-02-30", "tz": "Mars/Base"}
+    ).get_data(as_text=True)
+    assert 'name="start_date" value="2024-03-01"' in html and 'name="end_date" value=""' in html
+
+
 def test_an_empty_date_field_means_the_default(admin: FlaskClient) -> None:
     response = admin.get(page_path(), query_string={"start_date": "2024-03-01", "end_date": ""})
     assert response.status_code == 303
