@@ -634,6 +634,10 @@ def sign_in_page(
     fresh = session is None or session.signed_in
     session = websession.anonymous_session(workspace) if fresh else session
     assert session is not None
+    said = session.signed_out  # sign-out's own notice, shown once
+    if said:
+        notice = notice or "You have signed out. Sign in again with an API key to see the reports."
+        session = websession.PageSession(session.workspace_id, session.csrf_token)
     response = _html(
         render_template(
             "page/sign_in.html",
@@ -645,7 +649,7 @@ def sign_in_page(
         ),
         status,
     )
-    if fresh:
+    if fresh or said:
         websession.write_session(response, session)
     return response
 
@@ -823,10 +827,13 @@ def sign_out(workspace_id: str) -> Response:
             "This sign-out did not come from the reports page (its form token is missing or wrong). "
             "Use the Sign out button on the page.",
         )
+    response = redirect(url_for("page.billing", workspace_id=str(workspace), **range_args()), code=303)
     if session is not None and session.signed_in:
         websession.end_session(session)
-    response = redirect(url_for("page.billing", workspace_id=str(workspace), **range_args()), code=303)
-    websession.clear_session(response, workspace)
+        # no key any more: an anonymous session that has the sign-in form say so
+        websession.write_session(response, websession.anonymous_session(workspace, signed_out=True))
+    else:
+        websession.clear_session(response, workspace)
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -55,12 +55,14 @@ _SECRET_FILE = "secret_key"
 
 @dataclass(frozen=True)
 class PageSession:
-    """What the signed cookie holds (a signed-in session has a ``key_id``)."""
+    """What the signed cookie holds (a signed-in session has a ``key_id``; an anonymous one
+    written by sign-out is ``signed_out`` until the sign-in form has said so once)."""
 
     workspace_id: str
     csrf_token: str
     key_id: str | None = None
     expires_at: datetime | None = None
+    signed_out: bool = False
 
     @property
     def signed_in(self) -> bool:
@@ -131,7 +133,7 @@ def read_session(workspace_id: uuid.UUID) -> PageSession | None:
     key_id = payload.get("k")
     expires = payload.get("e")
     if key_id is None:
-        return PageSession(workspace_id=str(workspace_id), csrf_token=csrf_token)
+        return PageSession(str(workspace_id), csrf_token, signed_out=payload.get("o") == 1)
     if not isinstance(key_id, str) or not isinstance(expires, int):
         return None
     expires_at = datetime.fromtimestamp(expires, UTC)
@@ -140,8 +142,8 @@ def read_session(workspace_id: uuid.UUID) -> PageSession | None:
     return PageSession(str(workspace_id), csrf_token, key_id, expires_at)
 
 
-def anonymous_session(workspace_id: uuid.UUID) -> PageSession:
-    return PageSession(workspace_id=str(workspace_id), csrf_token=secrets.token_urlsafe(32))
+def anonymous_session(workspace_id: uuid.UUID, signed_out: bool = False) -> PageSession:
+    return PageSession(str(workspace_id), secrets.token_urlsafe(32), signed_out=signed_out)
 
 
 def signed_in_session(workspace_id: uuid.UUID, key_id: str, key_expires_at: datetime) -> PageSession:
@@ -157,6 +159,8 @@ def write_session(response: Response, session: PageSession) -> None:
         assert session.expires_at is not None
         payload["k"] = session.key_id
         payload["e"] = int(session.expires_at.timestamp())
+    elif session.signed_out:
+        payload["o"] = 1
     response.set_cookie(
         COOKIE_NAME,
         _serializer().dumps(payload),

@@ -278,8 +278,11 @@ def test_sign_out_clears_the_session(app: Flask, keys: dict[str, Key]) -> None:
     assert response.status_code == 303
     assert response.headers["Location"] == f"{page_path()}?start_date=2024-03-01"
     attributes = cookie_attributes(session_cookie_header(response))
-    assert attributes["path"] == page_path()
-    assert parsedate_to_datetime(attributes["expires"]) < datetime.now(UTC)
+    assert attributes["path"] == page_path() and "expires" not in attributes  # keyless, for this visit
+    first = client.get(page_path()).get_data(as_text=True)
+    assert 'name="api_key"' in first and "You have signed out." in first  # said once
+    again = client.get(page_path()).get_data(as_text=True)
+    assert 'name="api_key"' in again and "signed out" not in again
     assert not is_signed_in(client)
 
 
