@@ -9,8 +9,12 @@ transaction and releases the lock; the marts keep their last committed state.
 dbt runs as a child that the kernel kills when this process dies (Linux
 PR_SET_PDEATHSIG), so killing this process never leaves a dbt running
 without the lock. Its own messages carry a UTC timestamp (cron appends many
-runs to one log); a warehouse it cannot reach, or one without the raw tables,
-is one line and exit 1, not a traceback.
+runs to one log); a warehouse it cannot reach, one without the raw tables, a
+missing dbt profile or a bad BUILD_LOCK_WAIT_SECONDS is one line and exit 1,
+not a traceback. Otherwise it exits with dbt's status (128 + N when dbt was
+killed by signal N, as a shell reports it). dbt reads the project's profile
+(.dbt/, from `make setup`) unless DBT_PROFILES_DIR says otherwise, so the
+script runs the same from cron as through make.
 
     python scripts/build.py [dbt build arguments, e.g. --full-refresh]
 """
@@ -65,8 +69,40 @@ def acquire(conn: psycopg.Connection, wait_seconds: float) -> bool:
         time.sleep(1.0)
 
 
+def lock_wait_seconds() -> float | None:
+    """BUILD_LOCK_WAIT_SECONDS (default 3600): a finite number of seconds, at least 0."""
+    text = os.environ.get("BUILD_LOCK_WAIT_SECONDS", "3600")
+    try:
+        seconds = float(text)
+    except ValueError:
+        return None
+    return seconds if 0 <= seconds < float("inf") else None
+
+
+def dbt_environment() -> dict[str, str] | None:
+    """The child's environment: the project's dbt profile unless DBT_PROFILES_DIR is set;
+    None when that directory holds no profiles.yml."""
+    env = dict(os.environ)
+    env.setdefault("DBT_PROFILES_DIR", str(PROJECT_ROOT / ".dbt"))
+    return env if (Path(env["DBT_PROFILES_DIR"]) / "profiles.yml").is_file() else None
+
+
+def exit_status(status: int) -> int:
+    """subprocess's status as a shell reports it: a signal N (negative) is 128 + N."""
+    return 128 - status if status < 0 else status
+
+
 def main(argv: list[str]) -> int:
-    wait_seconds = float(os.environ.get("BUILD_LOCK_WAIT_SECONDS", "3600"))
+    wait_seconds = lock_wait_seconds()
+    if wait_seconds is None:
+        say("BUILD_LOCK_WAIT_SECONDS must be a number of seconds, at least 0")
+        return 1
+    env = dbt_environment()
+    if env is None:
+        say(
+            f"no dbt profile in {os.environ.get('DBT_PROFILES_DIR') or PROJECT_ROOT / '.dbt'}: run make setup"
+        )
+        return 1
     try:
         conn = psycopg.connect(autocommit=True, application_name="usage_reports build lock")
     except psycopg.OperationalError as error:
@@ -84,7 +120,9 @@ def main(argv: list[str]) -> int:
             return 1
         say(f"started: dbt build {' '.join(argv)}".rstrip())
         dbt = PROJECT_ROOT / ".venv" / "bin" / "dbt"
-        status = subprocess.call([str(dbt), "build", *argv], cwd=PROJECT_ROOT, preexec_fn=die_with_parent)
+        status = exit_status(
+            subprocess.call([str(dbt), "build", *argv], cwd=PROJECT_ROOT, env=env, preexec_fn=die_with_parent)
+        )
         say(f"finished: exit {status}")
         return status
 

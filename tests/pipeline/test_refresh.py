@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -30,11 +31,14 @@ def snapshot(database: str) -> dict[str, list[tuple]]:
         }
 
 
-def start_build(database: str, *args: str, **env: str) -> subprocess.Popen[str]:
+def start_build(database: str, *args: str, unset: tuple[str, ...] = (), **env: str) -> subprocess.Popen[str]:
+    environment = {**database_env(database), **env}
+    for name in unset:
+        environment.pop(name, None)
     return subprocess.Popen(
         [*BUILD, *args],
         cwd=PROJECT_ROOT,
-        env={**database_env(database), **env},
+        env=environment,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -57,7 +61,8 @@ def expected_after_late_rows(database: str) -> dict[str, list[tuple]]:
 def test_two_builds_at_once_serialize_and_end_exact(warehouse: str) -> None:
     load_fixture(warehouse, "raw_late.sql", append=True)
     first = start_build(warehouse)
-    second = start_build(warehouse)
+    # the second as the README's scheduler line runs it: no DBT_PROFILES_DIR from make
+    second = start_build(warehouse, unset=("DBT_PROFILES_DIR",))
     outputs = [build.communicate(timeout=300) for build in (first, second)]
     assert [first.returncode, second.returncode] == [0, 0], outputs
     assert any("another build is running" in stderr for _, stderr in outputs)
@@ -153,6 +158,20 @@ def test_killing_the_build_script_alone_stops_its_dbt(warehouse: str) -> None:
     assert snapshot(warehouse) == expected_after_late_rows(warehouse)
 
 
+def test_a_dbt_killed_under_the_script_is_exit_128_plus_the_signal(warehouse: str) -> None:
+    # Something (the OOM killer, an operator) kills dbt alone: the script says so and exits as a
+    # shell would report it (137 for SIGKILL), not with Python's negative status (247).
+    with connect(warehouse) as reader, reader.transaction():
+        reader.execute("lock table marts.ai_usage_daily in access exclusive mode")
+        build = start_build(warehouse)
+        wait_for_dbt_query(warehouse, waiting_on_lock=True)
+        (child,) = Path(f"/proc/{build.pid}/task/{build.pid}/children").read_text().split()  # dbt
+        os.kill(int(child), signal.SIGKILL)
+        _, stderr = build.communicate(timeout=30)
+    assert build.returncode == 128 + signal.SIGKILL, stderr
+    assert stderr.strip().splitlines()[-1].endswith(f"build: finished: exit {128 + signal.SIGKILL}")
+
+
 def test_a_warehouse_it_cannot_reach_or_without_raw_tables_is_one_line(warehouse: str) -> None:
     unreachable = start_build(warehouse, PGHOST="/nonexistent")
     _, stderr = unreachable.communicate(timeout=60)
@@ -166,3 +185,12 @@ def test_a_warehouse_it_cannot_reach_or_without_raw_tables_is_one_line(warehouse
     assert missing.returncode == 1
     assert f"no raw tables in database {warehouse}: run make raw" in stderr
     assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ build: ", stderr)
+    for env, message in (
+        ({"BUILD_LOCK_WAIT_SECONDS": "abc"}, "BUILD_LOCK_WAIT_SECONDS must be a number of seconds"),
+        ({"BUILD_LOCK_WAIT_SECONDS": "nan"}, "BUILD_LOCK_WAIT_SECONDS must be a number of seconds"),
+        ({"DBT_PROFILES_DIR": "/nonexistent"}, "no dbt profile in /nonexistent: run make setup"),
+    ):
+        refused = start_build(warehouse, **env)
+        _, stderr = refused.communicate(timeout=60)
+        assert refused.returncode == 1 and message in stderr, (env, stderr)
+        assert len(stderr.strip().splitlines()) == 1
