@@ -144,7 +144,7 @@ def list_keys_command(workspace_id: uuid.UUID, as_json: bool) -> None:
     lines = [header] + [
         (
             record["id"],
-            record["name"],
+            keystore.shown_name(record["name"]),
             record["member_id"],
             ",".join(record["scopes"]),
             (record["expires_at"] or "") + (" (expired)" if record["expired"] else ""),
@@ -162,6 +162,10 @@ def list_keys_command(workspace_id: uuid.UUID, as_json: bool) -> None:
 @click.argument("key_id")
 def revoke_key_command(key_id: str) -> None:
     """Revoke a key by its id (as shown by `keys list`); it stops working at once."""
+    if not keystore.KEY_ID_PATTERN.fullmatch(key_id):
+        raise click.ClickException(
+            f"no key with id {key_id!r}: an id is {keystore.KEY_ID_PREFIX} and 16 hex digits, as keys list shows."
+        )
     with admin_connection() as conn:
         outcome = keystore.revoke_key(conn, key_id)
     if outcome == "not found":

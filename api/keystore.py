@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -100,6 +101,24 @@ def new_key_id() -> str:
     return KEY_ID_PREFIX + secrets.token_hex(8)
 
 
+KEY_ID_PATTERN = re.compile(KEY_ID_PREFIX + "[0-9a-f]{16}")
+
+# Characters a key's name may not hold: control characters (a line break or a terminal escape
+# would forge rows in `keys list`), line and paragraph separators, and lone surrogates (what
+# Python makes of an argument that is not UTF-8).
+_NOT_IN_NAMES = frozenset({"Cc", "Cs", "Zl", "Zp"})
+
+
+def printable_name(name: str) -> bool:
+    return not any(unicodedata.category(char) in _NOT_IN_NAMES for char in name)
+
+
+def shown_name(name: str) -> str:
+    """A stored name for a terminal: any character a name may not hold (one stored before the
+    rule) as U+FFFD."""
+    return "".join("\ufffd" if unicodedata.category(char) in _NOT_IN_NAMES else char for char in name)
+
+
 def ensure_key_table(conn: Connection[Any], tables: tuple[str, ...] = API_TABLES) -> None:
     """Create schema ``api`` and its tables (``KEY_TABLE_DDL``) when one of ``tables`` is missing.
 
@@ -174,6 +193,8 @@ def create_key(
         raise KeyRequestError("--name must not be empty.")
     if len(name) > 200:
         raise KeyRequestError("--name must be at most 200 characters.")
+    if not printable_name(name):
+        raise KeyRequestError("--name must be UTF-8 text without control characters or line breaks.")
     if not scopes:
         raise KeyRequestError(f"give at least one --scope ({', '.join(KNOWN_SCOPES)}).")
     unknown = sorted(set(scopes) - set(KNOWN_SCOPES))

@@ -160,9 +160,30 @@ def test_revoke(app: Flask, api: ApiClient) -> None:
 
 
 def test_revoke_an_unknown_key(app: Flask) -> None:
-    result = invoke(app, "keys", "revoke", "key_0000000000000000")
-    assert result.exit_code == 1
-    assert "no key with id" in result.stderr
+    for key_id in ("key_0000000000000000", "key_0'; drop table api.api_keys; --", "KEY_00000000000000AA"):
+        result = invoke(app, "keys", "revoke", key_id)
+        assert result.exit_code == 1
+        assert "no key with id" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["two\nlines", "red \x1b[31mRED\x1b[0m", "tab\there", "line\u2028separator"])
+def test_create_refuses_names_that_would_forge_the_listing(app: Flask, name: str) -> None:
+    args = create_args()
+    args[args.index("CLI test")] = name
+    result = invoke(app, *args, "--scope", "members:read")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert "--name must be UTF-8 text without control characters or line breaks." in result.stderr
+
+
+def test_arguments_that_are_not_utf8_are_one_line_errors(warehouse: Warehouse) -> None:
+    # a shell passes bytes; Python turns the undecodable ones into lone surrogates
+    args: list[str | bytes] = [*create_args(), "--scope", "members:read"]
+    args[args.index("CLI test")] = b"bad\xffbyte"
+    for command in (args, ["keys", "revoke", b"\xff"]):
+        result = flask_cli(warehouse, *command)  # type: ignore[arg-type]
+        assert result.returncode == 1, result.stderr
+        assert "Traceback" not in result.stderr and result.stderr.startswith("Error: ")
+        assert result.stdout == ""
 
 
 def test_demo_key_prints_two_working_keys_and_curl_lines(warehouse: Warehouse, api: ApiClient) -> None:
