@@ -39,7 +39,7 @@ def api_role(app: Flask, warehouse: Warehouse, keys: dict[str, Key]) -> Iterator
             "select rolsuper or rolcreaterole from pg_roles where rolname = current_user"
         ).fetchone()
     if not may or not may[0]:
-        pytest.skip("the test server's user may not create roles")
+        pytest.fail("the test server's user may not create roles: run make test where it may (PGHOST)")
     _drop_role(warehouse)
     runner = app.test_cli_runner()
     result = runner.invoke(args=["db", "grant-api-role", "--role", ROLE], env={"API_PGPASSWORD": PASSWORD})
