@@ -290,7 +290,6 @@ def _helpers() -> dict[str, Any]:
         "fmt_credits_short": fmt_credits_short,
         "is_exact_short": is_exact_short,
         "fmt_seconds": fmt_seconds,
-        "fmt_minutes": fmt_minutes,
         "fmt_duration": fmt_duration,
         "fmt_day": fmt_day,
         "fmt_range": fmt_range,
@@ -714,7 +713,6 @@ def billing(workspace_id: str) -> Response:
         "workspace_id": str(workspace),
         "csrf_token": session.csrf_token,
         "person": person,
-        "caller": caller,
         "key_id": caller.key_id,
         "analytics": caller.has(auth.ANALYTICS_READ),
         "sign_out_action": url_for("page.sign_out", workspace_id=str(workspace), **range_args()),
@@ -751,8 +749,6 @@ def billing(workspace_id: str) -> Response:
         # as the API: zoneinfo knows the name but the warehouse's time-zone database does not
         context["range_error"] = "tz names a time zone the warehouse does not know."
         return _html(render_template("page/billing.html", **context), 400)
-    context["uniform_range"] = len({ranges.ai, ranges.sms, ranges.member}) == 1
-    context["ranges"] = ranges
     return _html(render_template("page/billing.html", **context))
 
 

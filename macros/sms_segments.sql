@@ -115,7 +115,7 @@
     )
 {%- endmacro %}
 
-{#- UTF-16 code units of a body (what UCS-2 segments are counted in). -#}
+{#- The encoding a carrier sends a body in: 'GSM-7' or 'UCS-2'. -#}
 {% macro sms_encoding(body, is_gsm7=none) -%}
     case when {{ is_gsm7 or sms_is_gsm7(body) }} then 'GSM-7' else 'UCS-2' end
 {%- endmacro %}
