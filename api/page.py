@@ -145,16 +145,6 @@ def members_usage_sql(zone: Zone, planned: bool) -> str:
     )
 
 
-def zoned_params(
-    workspace: uuid.UUID, dates: DateRange, zone: Zone, by_day: bool
-) -> tuple[bool, dict[str, Any]]:
-    """As the report functions read (``api.reports._reading``): the whole UTC dates from the
-    daily marts unless a build is running, and the statement's parameters."""
-    mixed = zone.is_utc or not zones.build_running(get_db())
-    read = zones.reading(dates, zone, by_day, mixed)
-    return read.planned, {"workspace_id": workspace, **read.params}
-
-
 MEMBER_IDENTITY_SQL = """
 select
     members.display_name,
@@ -400,7 +390,7 @@ def metric_key(*parts: Any) -> str:
 def ai_section(workspace: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -> dict[str, Any]:
     body = reports.ai_usage_report(workspace, dates, zone)
     granularity, buckets = charts.buckets_for(dates.start, dates.end)
-    planned, params = zoned_params(workspace, dates, zone, by_day=True)
+    planned, params = reports.statement_reading(workspace, dates, zone, by_day=True)
     daily = get_db().fetch_all(ai_daily_credits_sql(zone, planned), params)
     order = [item["provider"] for item in body["by_provider"]]
     series = charts.series_by_bucket(
@@ -532,7 +522,7 @@ def members_section(
     """Every member's usage over ``dates``. Unless ``named`` (the key holds ``members:read``,
     the scope ``GET /members`` asks for), members are shown by id only: no name, role or
     membership state."""
-    planned, params = zoned_params(workspace, dates, zone, by_day=False)
+    planned, params = reports.statement_reading(workspace, dates, zone, by_day=False)
     rows = get_db().fetch_all(members_usage_sql(zone, planned), params)
     members = []
     for row in rows:

@@ -115,11 +115,11 @@ def _report_request(workspace_id: str, default: Callable[[date], DateRange]) -> 
     return workspace, query
 
 
-def _reading(
+def statement_reading(
     workspace_id: uuid.UUID, dates: DateRange, zone: Zone, by_day: bool = True
 ) -> tuple[bool, dict[str, Any]]:
-    """Whether the statement may take whole UTC dates from the daily marts (``api.zones.reading``;
-    not while a build runs), and its parameters."""
+    """Whether a report's statement (the API's or the page's) may take whole UTC dates from the
+    daily marts (``api.zones.reading``; not while a build runs), and its parameters."""
     mixed = zone.is_utc or not build_running(get_db())
     read = reading(dates, zone, by_day, mixed)
     return read.planned, {"workspace_id": workspace_id, **read.params}
@@ -193,7 +193,7 @@ def _lists_body(
     """A body whose lists the statement wrote (``api.jsonsql``): as the endpoint writes it
     (``raw``: the lists as the warehouse's JSON text) or with the lists as Python values
     (the page and CSV)."""
-    planned, params = _reading(workspace_id, dates, zone)
+    planned, params = statement_reading(workspace_id, dates, zone)
     rows = get_db().fetch_all(statement(zone, planned), params)
     caching.note_version(rows)
     body = with_zone(shape(workspace_id, dates, rows), zone)
@@ -343,7 +343,7 @@ def shape_ai_usage(
 
 def ai_usage_report(workspace_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -> dict[str, Any]:
     """The AI report's body (one statement, then ``shape_ai_usage``); the caller has authorized."""
-    planned, params = _reading(workspace_id, dates, zone, by_day=False)
+    planned, params = statement_reading(workspace_id, dates, zone, by_day=False)
     rows = get_db().fetch_all(ai_usage_sql(zone, planned=planned), params)
     caching.note_version(rows)
     return with_zone(shape_ai_usage(workspace_id, dates, rows), zone)
@@ -351,7 +351,7 @@ def ai_usage_report(workspace_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_
 
 def ai_usage_lines(workspace_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -> csvexport.CsvTable:
     """The AI report's CSV: one line per day, provider, model and type (one statement)."""
-    planned, params = _reading(workspace_id, dates, zone)
+    planned, params = statement_reading(workspace_id, dates, zone)
     rows = get_db().fetch_all(ai_usage_sql(zone, per_day=True, planned=planned), params)
     caching.note_version(rows)
     lines = [
@@ -753,7 +753,7 @@ def member_usage_report(
     workspace_id: uuid.UUID, member_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE
 ) -> dict[str, Any]:
     """One member's usage body (one statement, then ``shape_member_usage``); the caller has authorized."""
-    planned, params = _reading(workspace_id, dates, zone, by_day=False)
+    planned, params = statement_reading(workspace_id, dates, zone, by_day=False)
     row = get_db().fetch_one(member_usage_sql(zone, planned=planned), {**params, "member_id": member_id})
     caching.note_version([row] if row else [])
     return with_zone(shape_member_usage(workspace_id, member_id, dates, row), zone)
@@ -763,7 +763,7 @@ def member_usage_lines(
     workspace_id: uuid.UUID, member_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE
 ) -> csvexport.CsvTable:
     """One member's CSV: one line per day with activity (one statement)."""
-    planned, params = _reading(workspace_id, dates, zone)
+    planned, params = statement_reading(workspace_id, dates, zone)
     rows = get_db().fetch_all(
         member_usage_sql(zone, per_day=True, planned=planned), {**params, "member_id": member_id}
     )
