@@ -39,7 +39,21 @@ from werkzeug.exceptions import HTTPException
 from api import auth, charts, csvexport, keystore, reports, websession, zones
 from api.db import get_db
 from api.errors import OPENAPI_PATH, ApiError, unready_warehouse
-from api.jsonenc import encode, rounded, timestamp_text
+from api.jsonenc import rounded, timestamp_text
+from api.pageformat import (
+    fmt_count,
+    fmt_credits,
+    fmt_credits_short,
+    fmt_day,
+    fmt_duration,
+    fmt_minutes,
+    fmt_range,
+    fmt_seconds,
+    fmt_timestamp,
+    is_exact_short,
+    literal,
+    share,
+)
 from api.params import (
     RANGE_PARAMETERS,
     DateRange,
@@ -163,9 +177,6 @@ STT_COLOR = "#8a5cd0"
 TTS_COLOR = "#e08a00"
 
 
-DASH = " \u2013 "  # an en dash between the ends of a range
-
-
 class PageError(Exception):
     """A page that cannot be shown, with its status and a sentence for people."""
 
@@ -176,86 +187,7 @@ class PageError(Exception):
         self.message = message
 
 
-# --- formatting (also the template helpers) -------------------------------------
-
-
-def fmt_count(value: int | Decimal | None) -> str:
-    return f"{int(value or 0):,}"
-
-
-def fmt_decimal(value: Decimal | int | None, min_places: int, max_places: int) -> str:
-    """Thousands separators, the value's own decimals (up to ``max_places``), at least ``min_places``."""
-    text = f"{Decimal(value or 0):,.{max_places}f}"
-    if max_places > min_places:
-        whole, _, fraction = text.partition(".")
-        fraction = fraction.rstrip("0").ljust(min_places, "0")
-        text = f"{whole}.{fraction}" if fraction else whole
-    return text
-
-
-def fmt_credits(value: Decimal | int | None) -> str:
-    """Credits in tables: all six decimals the API gives, so a column lines up."""
-    return fmt_decimal(value, reports.CREDIT_PLACES, reports.CREDIT_PLACES)
-
-
-def fmt_credits_short(value: Decimal | int | None) -> str:
-    """Credits in a headline: two decimals (the exact value is shown beside it when they differ)."""
-    return f"{rounded(value, 2):,.2f}"
-
-
-def is_exact_short(value: Decimal | int | None) -> bool:
-    return rounded(value, 2) == Decimal(value or 0)
-
-
-def fmt_seconds(value: Decimal | int | None) -> str:
-    return fmt_decimal(value, 0, reports.SECONDS_PLACES)
-
-
-def fmt_minutes(value: Decimal | int | None) -> str:
-    return fmt_decimal(value, 0, 1)
-
-
-def fmt_duration(seconds: int | Decimal | None) -> str:
-    """132 -> "2 min 12 s"; 7384 -> "2 h 3 min"."""
-    total = round(Decimal(seconds or 0))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours:,} h {minutes} min"
-    if minutes:
-        return f"{minutes} min {secs} s"
-    return f"{secs} s"
-
-
-def fmt_day(day: date) -> str:
-    return f"{day.day} {day:%b %Y}"
-
-
-def fmt_range(start: date, end: date) -> str:
-    if start == end:
-        return fmt_day(start)
-    if start.year == end.year and start.month == end.month:
-        return f"{start.day}{DASH}{end.day} {end:%b %Y}"
-    if start.year == end.year:
-        return f"{start.day} {start:%b}{DASH}{end.day} {end:%b %Y}"
-    return f"{fmt_day(start)}{DASH}{fmt_day(end)}"
-
-
-def fmt_timestamp(value: datetime | None) -> str:
-    if value is None:
-        return "no data yet"
-    return f"{value:%-d %b %Y, %H:%M} UTC"
-
-
-def literal(value: Any) -> str:
-    """The value exactly as the API's JSON writes it (for ``<data value>``)."""
-    return encode(value).strip('"')
-
-
-def share(part: Decimal | int, whole: Decimal | int) -> str:
-    if not whole:
-        return "\u2013"
-    return f"{Decimal(part) / Decimal(whole) * 100:.1f}%"
+# --- template helpers -----------------------------------------------------------------
 
 
 def zone_name() -> str:
