@@ -11,6 +11,7 @@
     after that (this one, if the previous build finished after it),
     version_at is this build's time, afterwards data_as_of itself.
     Built after every mart (the refs below), so it never runs ahead of them. -#}
+{{ config(materialized='table') }}
 -- depends_on: {{ ref('ai_usage_daily') }}, {{ ref('message_counts_daily') }}, {{ ref('sms_usage_daily') }}
 -- depends_on: {{ ref('phone_usage_daily') }}, {{ ref('voice_usage_daily') }}, {{ ref('member_usage_daily') }}
 

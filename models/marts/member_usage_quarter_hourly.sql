@@ -1,15 +1,7 @@
 {#- A member's activity per 15 minutes (UTC): chats they own (by creation day),
     messages they sent, and the AI usage of the workspace's events whose chat
     they own (by the event's day). Agent-only chats belong to no member. -#}
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='replace_days',
-        unique_key='usage_date',
-        on_schema_change='fail',
-        indexes=[{'columns': ['last_loaded_at']}],
-    )
-}}
+{{ config(indexes=[{'columns': ['last_loaded_at']}]) }}
 
 with
 

@@ -1,12 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='replace_days',
-        unique_key='usage_date',
-        on_schema_change='fail',
-        indexes=[{'columns': ['last_loaded_at']}],
-    )
-}}
+{{ config(indexes=[{'columns': ['last_loaded_at']}]) }}
 
 with
 

@@ -1,14 +1,5 @@
 {#- SMS usage per UTC day: its quarter-hourly mart summed over each day,
     the table UTC reports read (96 times fewer rows than the quarter hours). -#}
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='replace_days',
-        unique_key='usage_date',
-        on_schema_change='fail',
-    )
-}}
-
 with
 
 rebuilt_days as (
