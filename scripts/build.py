@@ -83,7 +83,8 @@ def dbt_environment() -> dict[str, str] | None:
     """The child's environment: the project's dbt profile unless DBT_PROFILES_DIR is set;
     None when that directory holds no profiles.yml."""
     env = dict(os.environ)
-    env.setdefault("DBT_PROFILES_DIR", str(PROJECT_ROOT / ".dbt"))
+    # absolute: dbt runs from the project root, the caller may not
+    env["DBT_PROFILES_DIR"] = str(Path(env.get("DBT_PROFILES_DIR") or PROJECT_ROOT / ".dbt").resolve())
     return env if (Path(env["DBT_PROFILES_DIR"]) / "profiles.yml").is_file() else None
 
 
@@ -99,9 +100,8 @@ def main(argv: list[str]) -> int:
         return 1
     env = dbt_environment()
     if env is None:
-        say(
-            f"no dbt profile in {os.environ.get('DBT_PROFILES_DIR') or PROJECT_ROOT / '.dbt'}: run make setup"
-        )
+        profiles = Path(os.environ.get("DBT_PROFILES_DIR") or PROJECT_ROOT / ".dbt").resolve()
+        say(f"no dbt profile in {profiles}: run make setup")
         return 1
     try:
         conn = psycopg.connect(autocommit=True, application_name="usage_reports build lock")
