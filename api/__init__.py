@@ -26,8 +26,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # No implicit OPTIONS answer (an empty 200 text/html, no CORS): every route takes the
     # methods it lists, and OPTIONS is a 405 with Allow like any other method.
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
-    # A path with a doubled slash is not one of ours: a 404 in the API's JSON (or the page's
-    # HTML), not Werkzeug's HTML 308 to the merged path.
+    # A path with a doubled slash is not one of ours: the JSON 404 of any unknown path, not
+    # Werkzeug's HTML 308 to the merged path.
     app.url_map.merge_slashes = False
     if config:
         app.config.from_mapping(config)

@@ -258,3 +258,23 @@ def test_the_conninfo_comes_from_the_pg_variables() -> None:
     assert "user=ro" in config["DATABASE_CONNINFO"] and "s3" not in config["DATABASE_CONNINFO"]
     assert "dbname=usage_reports" in config["DATABASE_CONNINFO"]
     assert "user=dbt" in config["ADMIN_CONNINFO"]
+
+
+def test_a_build_grants_to_a_role_whatever_its_name(warehouse: Warehouse, api_role: dict[str, str]) -> None:
+    # a role make api-role set up under a name that needs quoting (a double quote in it)
+    odd = 'usage_reports "quoted" test'
+    with warehouse.connect() as conn:
+        conn.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(odd)))
+        conn.execute(sql.SQL("create role {}").format(sql.Identifier(odd)))
+        conn.execute(sql.SQL("grant select on api.api_keys to {}").format(sql.Identifier(odd)))
+    try:
+        warehouse.dbt("run", "--select", "stg_product__members")
+        with warehouse.connect() as conn:
+            granted = conn.execute(
+                "select has_table_privilege(%s, 'staging.stg_product__members', 'select')", (odd,)
+            ).fetchone()
+        assert granted == (True,)
+    finally:
+        with warehouse.connect() as conn:
+            conn.execute(sql.SQL("drop owned by {}").format(sql.Identifier(odd)))
+            conn.execute(sql.SQL("drop role {}").format(sql.Identifier(odd)))
