@@ -49,8 +49,9 @@ _DATE = {
 }
 _TZ_FIELD = {
     "type": "string",
-    "description": "The IANA time zone the days are in; present only when the request named a zone other than "
-    "UTC (a UTC body is exactly as without tz).",
+    "description": "The IANA time zone the days are in, as the request named it; absent when the request "
+    "named none or named UTC itself (a UTC body is exactly as without tz). Other names of UTC, such as "
+    "Etc/UTC, are echoed.",
     "examples": ["America/Los_Angeles"],
 }
 _DATA_AS_OF = {
@@ -164,7 +165,7 @@ _SCHEMAS: dict[str, Any] = {
             "startDate": _DATE,
             "endDate": _DATE,
             "dataAsOf": _DATA_AS_OF,
-            "totalCalls": _count("Completed calls, by the UTC day they started."),
+            "totalCalls": _count("Completed calls, each on the day it started (UTC, or in tz)."),
             "totalInbound": _count("Completed inbound calls."),
             "totalOutbound": _count("Completed outbound calls."),
             "totalDurationSeconds": _count("Each call's length rounded to the second (halves up), summed."),
@@ -288,18 +289,37 @@ for _report_schema in (
 
 
 def _error_response(
-    description: str, *, www_authenticate: bool = False, allow: bool = False, retry_after: bool = False
+    description: str,
+    codes: tuple[str, ...],
+    *,
+    www_authenticate: bool = False,
+    scope_challenge: bool = False,
+    allow: bool = False,
+    retry_after: bool = False,
 ) -> dict[str, Any]:
+    """An error response; ``codes``: the values its body's ``error.code`` takes."""
+    listed = ", ".join(f"`{code}`" for code in codes)
     response: dict[str, Any] = {
-        "description": description,
+        "description": f"{description} error.code: {listed}.",
         "content": {_JSON: {"schema": _ref("schemas", "Error")}},
     }
-    headers: dict[str, Any] = {}
+    headers: dict[str, Any] = {
+        "Cache-Control": {
+            "description": "no-store on the app's errors: an error is never cached.",
+            "schema": {"type": "string"},
+        }
+    }
     if www_authenticate:
         headers["WWW-Authenticate"] = {
             "description": 'Bearer challenge (with error="invalid_token" when a key was sent).',
             "schema": {"type": "string"},
             "required": True,
+        }
+    if scope_challenge:
+        headers["WWW-Authenticate"] = {
+            "description": 'insufficient_scope only: Bearer realm="usage-reports", error="insufficient_scope", '
+            'scope="<the scope needed>".',
+            "schema": {"type": "string"},
         }
     if allow:
         headers["Allow"] = {"description": "GET, HEAD.", "schema": {"type": "string"}, "required": True}
@@ -309,38 +329,56 @@ def _error_response(
             "schema": {"type": "integer"},
             "required": True,
         }
-    if headers:
-        response["headers"] = headers
+    response["headers"] = headers
     return response
 
 
 _RESPONSES: dict[str, Any] = {
     "BadRequest": _error_response(
         "A malformed or impossible date, start_date after end_date, a malformed UUID, an unknown time "
-        "zone (tz), a format other than json or csv, an unknown or repeated query parameter. The message "
-        "names the parameter."
+        "zone (tz), a format other than json or csv, an unknown or repeated query parameter: the message "
+        "names the parameter. Or a request that is not valid HTTP (refused before the app sees it).",
+        ("invalid_parameter", "unknown_parameter", "bad_request"),
     ),
     "Unauthorized": _error_response(
         "No key, or a malformed, unknown, expired or revoked key, or a key whose member is no longer "
         "active in its workspace.",
+        ("missing_api_key", "invalid_api_key", "expired_api_key", "revoked_api_key", "inactive_member"),
         www_authenticate=True,
     ),
     "Forbidden": _error_response(
-        "The key belongs to another workspace, or lacks the scope (or the member's role no longer grants it)."
+        "The key belongs to another workspace, or lacks the scope (or the member's role no longer grants it).",
+        ("wrong_workspace", "insufficient_scope"),
+        scope_challenge=True,
     ),
-    "NotFound": _error_response("No such path, or (member usage) no such member in this workspace."),
+    "NotFound": _error_response(
+        "No such path, or (member usage) no such member in this workspace.", ("not_found", "member_not_found")
+    ),
     "MethodNotAllowed": _error_response(
-        "Only GET (and HEAD) are accepted; OPTIONS too is a 405.", allow=True
+        "Only GET (and HEAD) are accepted; OPTIONS too is a 405.", ("method_not_allowed",), allow=True
     ),
-    "UriTooLong": _error_response("The request line is longer than 4 KB (refused before the app sees it)."),
+    "UriTooLong": _error_response(
+        "The request line is longer than 4 KB (refused before the app sees it).", ("uri_too_long",)
+    ),
     "HeaderFieldsTooLarge": _error_response(
-        "A header field is larger than 8 KB, or there are more than 100 (refused before the app sees it)."
+        "A header field is larger than 8 KB, or there are more than 100 (refused before the app sees it).",
+        ("request_header_fields_too_large",),
     ),
-    "ServerError": _error_response("A fault of the server; the body never carries details."),
+    "ExpectationFailed": _error_response(
+        "An Expect header other than 100-continue (refused before the app sees it).", ("expectation_failed",)
+    ),
+    "ServerError": _error_response(
+        "A fault of the server; the body never carries details.", ("internal_error",)
+    ),
+    "NotImplemented": _error_response(
+        "A Transfer-Encoding the server does not implement (refused before the app sees it).",
+        ("not_implemented",),
+    ),
     "Unavailable": _error_response(
         "The report cannot be answered right now: the database is unreachable (Retry-After: 5), or the "
         "warehouse is not ready for this API: the marts are not built yet or are older than the API, or "
         "the API's role lacks a privilege (Retry-After: 60; the operator runs make build or make api-role).",
+        ("service_unavailable",),
         retry_after=True,
     ),
 }
@@ -439,6 +477,7 @@ def _operation(
     scope: str,
     default_start: str | None,
     default_end: str | None,
+    csv_columns: str | None = None,
     member: bool = False,
 ) -> dict[str, Any]:
     parameters: list[dict[str, Any]] = [_ref("parameters", "WorkspaceId")]
@@ -450,14 +489,15 @@ def _operation(
         parameters.append(_date_parameter("end_date", default_end))
         parameters += [_TZ_PARAMETER, _FORMAT_PARAMETER]
     answer: dict[str, Any] = {
-        "description": "The report.",
+        "description": "The report." if report else "The members.",
         "content": {_JSON: {"schema": _ref("schemas", schema)}},
     }
     if report:
         answer["content"][_CSV] = {
             "schema": {
                 "type": "string",
-                "description": "The report's rows as CSV (format=csv or Accept: text/csv).",
+                "description": "The report's rows as CSV (format=csv or Accept: text/csv): UTF-8, a header "
+                f"line, RFC 4180 quoting; columns {csv_columns}. The lines add up to the JSON totals.",
             }
         }
         answer["headers"] = {
@@ -477,8 +517,10 @@ def _operation(
         "404": _ref("responses", "NotFound"),
         "405": _ref("responses", "MethodNotAllowed"),
         "414": _ref("responses", "UriTooLong"),
+        "417": _ref("responses", "ExpectationFailed"),
         "431": _ref("responses", "HeaderFieldsTooLarge"),
         "500": _ref("responses", "ServerError"),
+        "501": _ref("responses", "NotImplemented"),
         "503": _ref("responses", "Unavailable"),
     }
     return {
@@ -504,6 +546,8 @@ _PATHS: dict[str, Any] = {
         scope="analytics:read",
         default_start="today - 30 days",
         default_end="today",
+        csv_columns="date, provider, model, type, prompt_tokens, completion_tokens, total_tokens, cached_tokens, "
+        "audio_input_tokens, audio_output_tokens, credits (one line per day, provider, model and type)",
     ),
     f"{_WORKSPACE}/reports/sms-usage": _operation(
         operation_id="getSmsUsage",
@@ -513,6 +557,8 @@ _PATHS: dict[str, Any] = {
         scope="analytics:read",
         default_start="first day of the current month",
         default_end="last day of the current month",
+        csv_columns="date, phone_number, inbound, outbound, characters, segments, inbound_segments, "
+        "outbound_segments",
     ),
     f"{_WORKSPACE}/reports/phone-usage": _operation(
         operation_id="getPhoneUsage",
@@ -522,6 +568,7 @@ _PATHS: dict[str, Any] = {
         scope="analytics:read",
         default_start="first day of the current month",
         default_end="last day of the current month",
+        csv_columns="date, phone_number, inbound, outbound, total_duration_seconds",
     ),
     f"{_WORKSPACE}/reports/voice-usage": _operation(
         operation_id="getVoiceUsage",
@@ -531,6 +578,8 @@ _PATHS: dict[str, Any] = {
         scope="analytics:read",
         default_start="first day of the current month",
         default_end="last day of the current month",
+        csv_columns="date, kind (stt or tts), provider, model, messages, duration_seconds, characters (STT "
+        "lines leave characters empty, TTS lines duration_seconds)",
     ),
     f"{_WORKSPACE}/reports/member-usage/{{member_id}}": _operation(
         operation_id="getMemberUsage",
@@ -542,6 +591,7 @@ _PATHS: dict[str, Any] = {
         scope="own usage: members:read or analytics:read; anyone else's: analytics:read",
         default_start="first day of the current month",
         default_end="today",
+        csv_columns="date, chats, messages, credits, tokens",
         member=True,
     ),
     f"{_WORKSPACE}/members": _operation(
