@@ -169,7 +169,8 @@ def test_a_dbt_killed_under_the_script_is_exit_128_plus_the_signal(warehouse: st
         os.kill(int(child), signal.SIGKILL)
         _, stderr = build.communicate(timeout=30)
     assert build.returncode == 128 + signal.SIGKILL, stderr
-    assert stderr.strip().splitlines()[-1].endswith(f"build: finished: exit {128 + signal.SIGKILL}")
+    # (a helper process dbt leaves behind may still write its own warnings after this line)
+    assert re.search(rf"Z build: finished: exit {128 + signal.SIGKILL}$", stderr, re.MULTILINE), stderr
 
 
 def test_a_warehouse_it_cannot_reach_or_without_raw_tables_is_one_line(warehouse: str) -> None:
