@@ -46,7 +46,7 @@ raw: setup ## create schema raw and its tables if missing (dbt run-operation, id
 	$(DBT) run-operation create_raw_tables
 
 demo-data: raw ## load the deterministic demo dataset into raw (replaces what is there)
-	$(WAREHOUSE) $(BIN)/python scripts/generate_demo_data.py --replace --seed 42
+	$(WAREHOUSE) $(BIN)/python scripts/generate_demo_data.py --replace --seed 42 --invalid-rows
 
 build: setup ## the scheduled refresh: dbt build (incremental), one at a time
 	$(WAREHOUSE) $(BIN)/python scripts/build.py $(DBT_ARGS)
