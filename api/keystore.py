@@ -137,7 +137,15 @@ def ensure_key_table(conn: Connection[Any], tables: tuple[str, ...] = API_TABLES
             conn.execute(statement)
 
 
-MEMBER_ACCESS_SQL = """
+# Which role a member (alias ``members``) holds (alias ``roles``): the member's role id, and a
+# default role (no workspace) or one of the member's own workspace. The one statement of this
+# rule for every query that reads a member's role (authorization, the members list, the page).
+MEMBER_ROLE = (
+    "roles.role_id = members.role_id"
+    " and (roles.workspace_id is null or roles.workspace_id = members.workspace_id)"
+)
+
+MEMBER_ACCESS_SQL = f"""
 select
     members.member_id,
     members.workspace_id,
@@ -146,9 +154,7 @@ select
     exists (
         select
         from staging.stg_product__roles as roles
-        where
-            roles.role_id = members.role_id
-            and (roles.workspace_id is null or roles.workspace_id = members.workspace_id)
+        where {MEMBER_ROLE}
     ) as has_role,
     coalesce(
         (

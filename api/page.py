@@ -125,9 +125,7 @@ members as (
         roles.role_name
     from staging.stg_product__members as members
     left join staging.stg_product__roles as roles
-        on
-            members.role_id = roles.role_id
-            and (roles.workspace_id is null or roles.workspace_id = members.workspace_id)
+        on {member_role}
     where members.workspace_id = %(workspace_id)s
 )
 
@@ -156,18 +154,17 @@ def members_usage_sql(zone: Zone, planned: bool) -> str:
             "member_usage", zone, ("member_id", *reports.MEMBER_MEASURES), planned=planned
         ),
         data_as_of=reports.DATA_AS_OF,
+        member_role=keystore.MEMBER_ROLE,
     )
 
 
-MEMBER_IDENTITY_SQL = """
+MEMBER_IDENTITY_SQL = f"""
 select
     members.display_name,
     roles.role_name
 from staging.stg_product__members as members
 left join staging.stg_product__roles as roles
-    on
-        members.role_id = roles.role_id
-        and (roles.workspace_id is null or roles.workspace_id = members.workspace_id)
+    on {keystore.MEMBER_ROLE}
 where members.member_id = %(member_id)s
 """
 
