@@ -79,13 +79,10 @@ def lock_wait_seconds() -> float | None:
     return seconds if 0 <= seconds < float("inf") else None
 
 
-def dbt_environment() -> dict[str, str] | None:
-    """The child's environment: the project's dbt profile unless DBT_PROFILES_DIR is set;
-    None when that directory holds no profiles.yml."""
-    env = dict(os.environ)
-    # absolute: dbt runs from the project root, the caller may not
-    env["DBT_PROFILES_DIR"] = str(Path(env.get("DBT_PROFILES_DIR") or PROJECT_ROOT / ".dbt").resolve())
-    return env if (Path(env["DBT_PROFILES_DIR"]) / "profiles.yml").is_file() else None
+def profiles_dir() -> Path:
+    """Where dbt reads profiles.yml: DBT_PROFILES_DIR, else the project's .dbt/ (from make
+    setup); absolute, since dbt runs from the project root and the caller may not."""
+    return Path(os.environ.get("DBT_PROFILES_DIR") or PROJECT_ROOT / ".dbt").resolve()
 
 
 def exit_status(status: int) -> int:
@@ -98,11 +95,11 @@ def main(argv: list[str]) -> int:
     if wait_seconds is None:
         say("BUILD_LOCK_WAIT_SECONDS must be a number of seconds, at least 0")
         return 1
-    env = dbt_environment()
-    if env is None:
-        profiles = Path(os.environ.get("DBT_PROFILES_DIR") or PROJECT_ROOT / ".dbt").resolve()
+    profiles = profiles_dir()
+    if not (profiles / "profiles.yml").is_file():
         say(f"no dbt profile in {profiles}: run make setup")
         return 1
+    env = {**os.environ, "DBT_PROFILES_DIR": str(profiles)}
     try:
         conn = psycopg.connect(autocommit=True, application_name="usage_reports build lock")
     except psycopg.OperationalError as error:
