@@ -109,14 +109,18 @@ KEY_ID_PATTERN = re.compile(KEY_ID_PREFIX + "[0-9a-f]{16}")
 _NOT_IN_NAMES = frozenset({"Cc", "Cs", "Zl", "Zp"})
 
 
+def _unfit_for_names(char: str) -> bool:
+    return unicodedata.category(char) in _NOT_IN_NAMES
+
+
 def printable_name(name: str) -> bool:
-    return not any(unicodedata.category(char) in _NOT_IN_NAMES for char in name)
+    return not any(_unfit_for_names(char) for char in name)
 
 
 def shown_name(name: str) -> str:
     """A stored name for a terminal: any character a name may not hold (one stored before the
     rule) as U+FFFD."""
-    return "".join("\ufffd" if unicodedata.category(char) in _NOT_IN_NAMES else char for char in name)
+    return "".join("\ufffd" if _unfit_for_names(char) else char for char in name)
 
 
 def ensure_key_table(conn: Connection[Any], tables: tuple[str, ...] = API_TABLES) -> None:
