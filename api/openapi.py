@@ -7,10 +7,12 @@ responses against it and run schemathesis over it.
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
+from api import csvexport
 from api.errors import OPENAPI_PATH
 from api.keystore import KNOWN_SCOPES
 
@@ -477,7 +479,8 @@ def _operation(
     scope: str,
     default_start: str | None,
     default_end: str | None,
-    csv_columns: str | None = None,
+    csv_columns: Sequence[str] = (),
+    csv_note: str = "",
     member: bool = False,
 ) -> dict[str, Any]:
     parameters: list[dict[str, Any]] = [_ref("parameters", "WorkspaceId")]
@@ -497,7 +500,8 @@ def _operation(
             "schema": {
                 "type": "string",
                 "description": "The report's rows as CSV (format=csv or Accept: text/csv): UTF-8, a header "
-                f"line, RFC 4180 quoting; columns {csv_columns}. The lines add up to the JSON totals.",
+                f"line, RFC 4180 quoting; columns {', '.join(csv_columns)}{csv_note}. The lines add up to the "
+                "JSON totals.",
             }
         }
         answer["headers"] = {
@@ -546,8 +550,8 @@ _PATHS: dict[str, Any] = {
         scope="analytics:read",
         default_start="today - 30 days",
         default_end="today",
-        csv_columns="date, provider, model, type, prompt_tokens, completion_tokens, total_tokens, cached_tokens, "
-        "audio_input_tokens, audio_output_tokens, credits (one line per day, provider, model and type)",
+        csv_columns=csvexport.AI_COLUMNS,
+        csv_note=" (one line per day, provider, model and type)",
     ),
     f"{_WORKSPACE}/reports/sms-usage": _operation(
         operation_id="getSmsUsage",
@@ -557,8 +561,7 @@ _PATHS: dict[str, Any] = {
         scope="analytics:read",
         default_start="first day of the current month",
         default_end="last day of the current month",
-        csv_columns="date, phone_number, inbound, outbound, characters, segments, inbound_segments, "
-        "outbound_segments",
+        csv_columns=csvexport.SMS_COLUMNS,
     ),
     f"{_WORKSPACE}/reports/phone-usage": _operation(
         operation_id="getPhoneUsage",
@@ -568,7 +571,7 @@ _PATHS: dict[str, Any] = {
         scope="analytics:read",
         default_start="first day of the current month",
         default_end="last day of the current month",
-        csv_columns="date, phone_number, inbound, outbound, total_duration_seconds",
+        csv_columns=csvexport.PHONE_COLUMNS,
     ),
     f"{_WORKSPACE}/reports/voice-usage": _operation(
         operation_id="getVoiceUsage",
@@ -578,8 +581,8 @@ _PATHS: dict[str, Any] = {
         scope="analytics:read",
         default_start="first day of the current month",
         default_end="last day of the current month",
-        csv_columns="date, kind (stt or tts), provider, model, messages, duration_seconds, characters (STT "
-        "lines leave characters empty, TTS lines duration_seconds)",
+        csv_columns=csvexport.VOICE_COLUMNS,
+        csv_note=" (kind is stt or tts; STT lines leave characters empty, TTS lines duration_seconds)",
     ),
     f"{_WORKSPACE}/reports/member-usage/{{member_id}}": _operation(
         operation_id="getMemberUsage",
@@ -591,7 +594,7 @@ _PATHS: dict[str, Any] = {
         scope="own usage: members:read or analytics:read; anyone else's: analytics:read",
         default_start="first day of the current month",
         default_end="today",
-        csv_columns="date, chats, messages, credits, tokens",
+        csv_columns=csvexport.MEMBER_COLUMNS,
         member=True,
     ),
     f"{_WORKSPACE}/members": _operation(
