@@ -15,8 +15,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from api import charts, page
-from api.params import DateRange, utc_today
+from api import charts, pageformat, pagesections
+from api.params import DateRange, current_month, utc_today
 from tests.api import fixture_data as data
 from tests.api.conftest import Key
 from tests.page.conftest import (
@@ -99,7 +99,7 @@ def test_the_ai_chart_adds_up_to_the_report(app: Flask, admin: FlaskClient, keys
     query = {"start_date": "2024-02-01", "end_date": "2024-04-30"}
     body = api_json(admin, f"{API}/reports/ai-usage", keys["admin"], query)
     with app.test_request_context():
-        section = page.ai_section(uuid.UUID(W1), DateRange(date(2024, 2, 1), date(2024, 4, 30)))
+        section = pagesections.ai_section(uuid.UUID(W1), DateRange(date(2024, 2, 1), date(2024, 4, 30)))
     chart = section["chart"]
     assert [series.name for series in chart.series] == [row["provider"] for row in body["by_provider"]]
     for series, row in zip(chart.series, body["by_provider"], strict=True):
@@ -112,9 +112,9 @@ def test_the_sms_phone_and_voice_charts_add_up(app: Flask) -> None:
     march = DateRange(date(2024, 3, 1), date(2024, 3, 31))
     workspace = uuid.UUID(W1)
     with app.test_request_context():
-        sms = page.sms_section(workspace, march)
-        phone = page.phone_section(workspace, march)
-        voice = page.voice_section(workspace, march)
+        sms = pagesections.sms_section(workspace, march)
+        phone = pagesections.phone_section(workspace, march)
+        voice = pagesections.voice_section(workspace, march)
     inbound, outbound = sms["chart"].series
     assert (inbound.total, outbound.total) == (
         sms["body"]["totalInboundSegments"],
@@ -230,7 +230,7 @@ def test_quick_picks_are_links_with_the_range_in_the_url(admin: FlaskClient) -> 
     month_start = today.replace(day=1)
     last_month_end = month_start - timedelta(days=1)
     for start, end in (
-        (month_start, page.current_month(today).end),
+        (month_start, current_month(today).end),
         (last_month_end.replace(day=1), last_month_end),
         (today - timedelta(days=29), today),  # 30 days, as it says
     ):
@@ -286,12 +286,12 @@ def test_a_chart_is_accessible_and_empty_without_activity() -> None:
         buckets,
         [(date(2024, 3, 2), "openai", Decimal("1.5")), (date(2024, 3, 2), "aws", Decimal("0.5"))],
     )
-    chart = charts.Chart("c", "Credits", "credits", "day", buckets, series, page.fmt_credits)
+    chart = charts.Chart("c", "Credits", "credits", "day", buckets, series, pageformat.fmt_credits)
     svg = chart.svg("1 to 3 Mar 2024")
     assert 'role="img"' in svg and '<title id="c-title">Credits</title>' in svg
     assert "Highest day: Sat 2 Mar 2024, 2.000000 credits." in svg
     assert svg.count("<rect") == 2
-    empty = charts.Chart("e", "Credits", "credits", "day", buckets, (), page.fmt_credits)
+    empty = charts.Chart("e", "Credits", "credits", "day", buckets, (), pageformat.fmt_credits)
     assert empty.is_empty and empty.peak is None
 
 
@@ -312,16 +312,19 @@ def test_many_series_fold_into_other() -> None:
     ],
 )
 def test_credits_are_shown_exactly(value: Decimal, text: str) -> None:
-    assert page.fmt_credits(value) == text
+    assert pageformat.fmt_credits(value) == text
 
 
 def test_number_formats() -> None:
-    assert page.fmt_credits_short(Decimal("4338.421132")) == "4,338.42"
-    assert page.fmt_credits_short(Decimal("0.005")) == "0.01"  # half up, like the API
-    assert page.fmt_seconds(Decimal("75.275")) == "75.275" and page.fmt_seconds(Decimal("12.000")) == "12"
-    assert page.fmt_duration(132) == "2 min 12 s" and page.fmt_duration(7384) == "2 h 3 min"
-    assert page.fmt_range(date(2024, 3, 1), date(2024, 3, 31)) == "1 \u2013 31 Mar 2024"
-    assert page.literal(Decimal("1.500000")) == "1.5" and page.literal(12) == "12"
+    assert pageformat.fmt_credits_short(Decimal("4338.421132")) == "4,338.42"
+    assert pageformat.fmt_credits_short(Decimal("0.005")) == "0.01"  # half up, like the API
+    assert (
+        pageformat.fmt_seconds(Decimal("75.275")) == "75.275"
+        and pageformat.fmt_seconds(Decimal("12.000")) == "12"
+    )
+    assert pageformat.fmt_duration(132) == "2 min 12 s" and pageformat.fmt_duration(7384) == "2 h 3 min"
+    assert pageformat.fmt_range(date(2024, 3, 1), date(2024, 3, 31)) == "1 \u2013 31 Mar 2024"
+    assert pageformat.literal(Decimal("1.500000")) == "1.5" and pageformat.literal(12) == "12"
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from api import page
+from api import pagesections
 from api.params import DateRange
 from api.zones import Zone
 from tests.api import fixture_data as data
@@ -123,7 +123,7 @@ def test_the_ai_chart_adds_up_in_a_zone(app: Flask, admin: FlaskClient, keys: di
     query = {"start_date": "2024-02-01", "end_date": "2024-04-30", "tz": "America/Los_Angeles"}
     body = api_json(admin, f"{API}/reports/ai-usage", keys["admin"], query)
     with app.test_request_context():
-        section = page.ai_section(
+        section = pagesections.ai_section(
             uuid.UUID(W1), DateRange(date(2024, 2, 1), date(2024, 4, 30)), Zone("America/Los_Angeles")
         )
     chart = section["chart"]
@@ -148,7 +148,7 @@ def test_each_bar_of_the_ai_chart_holds_its_local_days_credits(
     at local midnight from whichever model had the last quarter hour: right over the range,
     wrong (even negative) day by day."""
     with app.test_request_context():
-        chart = page.ai_section(
+        chart = pagesections.ai_section(
             uuid.UUID(zone_data.WZ), DateRange(date(2026, 4, 30), date(2026, 5, 1)), Zone(zone)
         )["chart"]
     [series] = chart.series

@@ -1,0 +1,99 @@
+"""The page's range control: the quick-pick links, the form's dates and zone, and each
+report's range resolved exactly as its API endpoint resolves the same query."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from flask import request
+
+from api import reports, zones
+from api.errors import ApiError
+from api.params import RANGE_PARAMETERS, DateRange, current_month, parse_date, range_from, single_values
+from api.zones import Zone
+
+
+@dataclass(frozen=True)
+class QuickPick:
+    label: str
+    dates: DateRange
+    active: bool
+
+
+def quick_picks(today: date, given: tuple[str | None, str | None]) -> list[QuickPick]:
+    """The range links above the form. "Last 30 days" is 30 days ending today, as it says; the
+    AI report's API default (``last_30_days``, today - 30 days through today) is 31."""
+    last_month_end = today.replace(day=1) - timedelta(days=1)
+    picks = [
+        ("This month", current_month(today)),
+        ("Last month", DateRange(last_month_end.replace(day=1), last_month_end)),
+        ("Last 30 days", DateRange(today - timedelta(days=29), today)),
+    ]
+    return [
+        QuickPick(label, dates, given == (dates.start.isoformat(), dates.end.isoformat()))
+        for label, dates in picks
+    ]
+
+
+def form_dates(given: tuple[str | None, str | None]) -> tuple[str | None, str | None]:
+    """What a refused range's form keeps: each bound that is a real date (so an inverted range
+    can be corrected where it was typed); anything else is left empty."""
+
+    def real(value: str | None) -> str | None:
+        try:
+            return parse_date(value, "date").isoformat() if value else None
+        except ApiError:
+            return None
+
+    return real(given[0]), real(given[1])
+
+
+@dataclass(frozen=True)
+class Ranges:
+    ai: DateRange
+    sms: DateRange
+    phone: DateRange
+    voice: DateRange
+    member: DateRange
+
+
+# What the page's address may hold: the API's range and zone (never ``format``).
+PAGE_PARAMETERS = (*RANGE_PARAMETERS, "tz")
+
+
+def page_zone(args: Any) -> Zone:
+    """The zone the address asks for (``tz``, else UTC), validated as the API does (400)."""
+    values = single_values(args, PAGE_PARAMETERS)
+    return zones.parse_zone(values.get("tz"), "tz")
+
+
+def resolve_ranges(args: Any, zone: Zone) -> Ranges:
+    """Each report's range exactly as its API endpoint resolves the same query (400 on bad input):
+    a missing bound is the report's default from today in ``zone``."""
+    values = single_values(args, PAGE_PARAMETERS)
+    today = zone.today()
+    return Ranges(
+        ai=range_from(values, reports.AI_DEFAULT_RANGE, today),
+        sms=range_from(values, reports.SMS_DEFAULT_RANGE, today),
+        phone=range_from(values, reports.PHONE_DEFAULT_RANGE, today),
+        voice=range_from(values, reports.VOICE_DEFAULT_RANGE, today),
+        member=range_from(values, reports.MEMBER_DEFAULT_RANGE, today),
+    )
+
+
+def range_args() -> dict[str, str]:
+    """The range and zone the URL asked for, to carry through sign-in and sign-out (never anything else)."""
+    return {
+        name: value
+        for name in PAGE_PARAMETERS
+        if len(values := request.args.getlist(name)) == 1 and (value := values[0])
+    }
+
+
+@functools.cache
+def zone_choices() -> tuple[str, ...]:
+    """The picker's zones: UTC first, then every other name the API accepts, sorted."""
+    return (zones.UTC_NAME, *sorted(zones.known_zones() - {zones.UTC_NAME}))
