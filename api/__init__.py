@@ -29,6 +29,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # A path with a doubled slash is not one of ours: the JSON 404 of any unknown path, not
     # Werkzeug's HTML 308 to the merged path.
     app.url_map.merge_slashes = False
+    # The only bodies the app reads are the page's sign-in and sign-out forms (a token and a
+    # key, well under 1 kB): a larger body is a 413 before it is read, not a worker's memory.
+    app.config["MAX_CONTENT_LENGTH"] = 16 * 1024
     if config:
         app.config.from_mapping(config)
 

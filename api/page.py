@@ -158,13 +158,13 @@ def _workspace(workspace_id: str) -> uuid.UUID:
         ) from error
 
 
-def _canonical(workspace_id: str, workspace: uuid.UUID, endpoint: str) -> Response | None:
+def _canonical(workspace_id: str, workspace: uuid.UUID, endpoint: str, **path: str) -> Response | None:
     """Uppercase ids are accepted (as by the API) but redirected, so the cookie's path always matches.
     The query goes along as it came (still percent-encoded), never as ``url_for`` arguments: a
     parameter named like one of its options (``_external``, ``_anchor``) would steer the address."""
     if workspace_id == str(workspace):
         return None
-    target = url_for(endpoint, workspace_id=str(workspace))
+    target = url_for(endpoint, workspace_id=str(workspace), **path)
     if request.query_string:
         target += "?" + quote(request.query_string, safe="/?:@!$&'()*+,;=%")
     return redirect(target, code=308)
@@ -359,6 +359,8 @@ def sign_in(workspace_id: str) -> Response:
 @bp.post("/w/<workspace_id>/settings/billing/sign-out")
 def sign_out(workspace_id: str) -> Response:
     workspace = _workspace(workspace_id)
+    if (moved := _canonical(workspace_id, workspace, "page.sign_out")) is not None:
+        return moved
     session = websession.read_session(workspace)
     if (
         session is not None
@@ -452,6 +454,8 @@ def export(workspace_id: str, report: str) -> Response:
     signed-in session: workspace reports need ``analytics:read``; ``member-usage`` is the
     signed-in member's own usage (``members:read`` or ``analytics:read``)."""
     workspace = _workspace(workspace_id)
+    if (moved := _canonical(workspace_id, workspace, "page.export", report=report)) is not None:
+        return moved
     if (found := EXPORTS.get(report)) is None:
         raise PageError(404, "No such download", "There is no CSV download by that name.")
     session = websession.read_session(workspace)

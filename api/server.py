@@ -5,7 +5,8 @@ line or header fields over its limits (414, 431), bytes that are not HTTP
 (400), an unsupported transfer coding (501). Its stock answer is an HTML page
 that echoes the offending request line. This worker answers them like every
 other API error (CONTRACT §5): ``{"error": {"status", "code", "message"}}``
-with a fixed message that repeats nothing the client sent.
+with a fixed message that repeats nothing the client sent, and the headers every
+answer carries (``Date``; ``Cache-Control: no-store`` and ``nosniff`` as the app's errors).
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ def write_error(sock: socket.socket, status_int: int, reason: str, mesg: str) ->
     phrase, code, message = _ANSWERS.get(status, _SERVER_ERROR)
     body = json.dumps({"error": {"status": status, "code": code, "message": message}}, separators=(",", ":"))
     head = (
-        f"HTTP/1.1 {status} {phrase}\r\nConnection: close\r\nContent-Type: application/json\r\n"
+        f"HTTP/1.1 {status} {phrase}\r\nDate: {util.http_date()}\r\nConnection: close\r\n"
+        "Content-Type: application/json\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
         f"Content-Length: {len(body)}\r\n\r\n"
     )
     util.write_nonblock(sock, (head + body).encode("latin-1"))

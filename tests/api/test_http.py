@@ -12,6 +12,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from decimal import Decimal
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import pytest
@@ -160,6 +161,8 @@ def _assert_gunicorn_errors_are_api_errors(port: int) -> None:
         answered, headers, body = _raw_exchange(port, request)
         assert answered == status, body
         assert headers["content-type"] == "application/json"
+        assert parsedate_to_datetime(headers["date"]).tzinfo is not None  # RFC 9110: an origin with a clock
+        assert headers["cache-control"] == "no-store" and headers["x-content-type-options"] == "nosniff"
         error = json.loads(body)["error"]
         assert (error["status"], error["code"]) == (status, code)
         assert b"Q" not in body

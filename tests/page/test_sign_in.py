@@ -328,6 +328,28 @@ def test_an_uppercase_workspace_redirects_to_the_canonical_address(client: Flask
     response = client.get(f"/w/{workspace.upper()}/settings/billing?start_date=2024-03-01")
     assert response.status_code == 308
     assert response.headers["Location"] == f"{page_path(workspace)}?start_date=2024-03-01"
+    # every address under the cookie's path, so a download or a sign-out carries the cookie
+    response = client.get(f"/w/{workspace.upper()}/settings/billing/export/ai-usage.csv?tz=UTC")
+    assert response.status_code == 308
+    assert response.headers["Location"] == f"{page_path(workspace)}/export/ai-usage.csv?tz=UTC"
+    response = client.post(f"/w/{workspace.upper()}/settings/billing/sign-out", data={"csrf_token": "x"})
+    assert response.status_code == 308  # a 308 keeps the method and the form
+    assert response.headers["Location"] == f"{page_path(workspace)}/sign-out"
+
+
+def test_a_form_body_over_the_limit_is_refused_unread(client: FlaskClient, keys: dict[str, Key]) -> None:
+    html = client.get(page_path()).get_data(as_text=True)
+    form = {"csrf_token": csrf_token(html), "api_key": keys["admin"].token}
+    padding = {"pad": "x" * 20_000}
+    response = client.post(page_path(), data={**form, **padding})
+    assert response.status_code == 413 and response.mimetype == "text/html"
+    assert not is_signed_in(client)
+    assert client.post(page_path(), data=form).status_code == 303  # the same form, without the padding
+    assert is_signed_in(client)
+    html = client.get(page_path()).get_data(as_text=True)
+    response = client.post(page_path() + "/sign-out", data={"csrf_token": csrf_token(html), **padding})
+    assert response.status_code == 413
+    assert is_signed_in(client)
 
 
 @pytest.mark.parametrize(
