@@ -213,19 +213,21 @@ def nice_step(maximum: float, ticks: int = 4) -> float:
     return 10 * power
 
 
-def axis_label(value: float, step: float) -> str:
-    """Compact axis numbers: 0, 2.5, 1,500, 12k, 3.5M."""
+# An axis's unit, from its top tick: thousands from 10,000 on (below, "5,000" reads better than "5k").
+AXIS_UNITS = ((1e9, 1e9, "B"), (1e6, 1e6, "M"), (1e4, 1e3, "k"))
+
+
+def axis_label(value: float, step: float, top: float) -> str:
+    """Compact axis numbers, every tick of an axis in the unit its ``top`` tick needs, with the
+    decimals its ``step`` needs: 0, 2.5, 1,500; 0, 20k, 40k; 0, 2.5M, 5.0M."""
     if value == 0:
         return "0"
-    for threshold, suffix in ((1e9, "B"), (1e6, "M"), (1e4, "k")):
-        if abs(value) >= threshold:
-            scaled = value / threshold
-            return f"{scaled:.{0 if scaled == int(scaled) else 1}f}{suffix}"
-    if step >= 1:
-        return f"{value:,.0f}"
-    exponent = Decimal(repr(round(step, 12))).normalize().as_tuple().exponent
+    divisor, suffix = next(
+        ((divisor, suffix) for threshold, divisor, suffix in AXIS_UNITS if abs(top) >= threshold), (1.0, "")
+    )
+    exponent = Decimal(repr(round(step / divisor, 12))).normalize().as_tuple().exponent
     decimals = -exponent if isinstance(exponent, int) and exponent < 0 else 0
-    return f"{value:,.{min(decimals, 6)}f}"
+    return f"{value / divisor:,.{min(decimals, 6)}f}{suffix}"
 
 
 def _pct(value: float) -> str:
@@ -307,7 +309,7 @@ def render_svg(chart: Chart, range_text: str = "") -> Markup:
     out.append('<g class="chart-y-labels" aria-hidden="true">')
     for tick in ticks:
         y = TOP + y_of(tick) - 4
-        out.append(f'<text x="2" y="{_num(y)}">{escape(axis_label(tick, step))}</text>')
+        out.append(f'<text x="2" y="{_num(y)}">{escape(axis_label(tick, step, top_value))}</text>')
     out.append("</g>")
 
     out.append('<g class="chart-x-labels" aria-hidden="true">')

@@ -4,12 +4,13 @@ are the API's own JSON text (``literal``)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from api.jsonenc import encode, rounded
 from api.reports import CREDIT_PLACES, SECONDS_PLACES
+from api.zones import UTC_ZONE, Zone
 
 DASH = " \u2013 "  # an en dash between the ends of a range
 
@@ -76,10 +77,14 @@ def fmt_range(start: date, end: date) -> str:
     return f"{fmt_day(start)}{DASH}{fmt_day(end)}"
 
 
-def fmt_timestamp(value: datetime | None) -> str:
+def fmt_timestamp(value: datetime | None, zone: Zone = UTC_ZONE) -> str:
+    """An instant to the minute, as a clock in ``zone`` shows it: "26 Nov 2026, 01:59 UTC", or
+    "25 Nov 2026, 17:59 (America/Los_Angeles)" beside reports of Los Angeles days."""
     if value is None:
         return "no data yet"
-    return f"{value:%-d %b %Y, %H:%M} UTC"
+    if zone.is_utc:
+        return f"{value.astimezone(UTC):%-d %b %Y, %H:%M} UTC"
+    return f"{value.astimezone(zone.info):%-d %b %Y, %H:%M} ({zone.name})"
 
 
 def literal(value: Any) -> str:

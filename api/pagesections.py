@@ -12,7 +12,7 @@ Charts are bucketed by ``api.charts``.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -244,6 +244,20 @@ def voice_section(workspace: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE)
     }
 
 
+def credits_per_active_member(
+    shaped: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]],
+) -> tuple[int, Decimal]:
+    """How many of the (members query row, member-usage body) pairs are active members of the
+    workspace (not deleted, not moved elsewhere), and their credits per member, rounded as
+    credits are (0 without any). Credits of deleted or former members with usage in the
+    range are in the table and its total, not in this mean over the members who remain."""
+    active = [usage for row, usage in shaped if not row["is_deleted"] and not row["is_elsewhere"]]
+    if not active:
+        return 0, Decimal(0)
+    credits = sum((usage["totalCredits"] for usage in active), Decimal(0))
+    return len(active), rounded(credits / len(active), reports.CREDIT_PLACES)
+
+
 def members_section(
     workspace: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE, named: bool = True
 ) -> dict[str, Any]:
@@ -252,19 +266,21 @@ def members_section(
     membership state."""
     planned, params = reports.statement_reading(workspace, dates, zone, by_day=False)
     rows = get_db().fetch_all(members_usage_sql(zone, planned), params)
-    members = []
-    for row in rows:
-        usage = zones.with_zone(reports.shape_member_usage(workspace, row["member_id"], dates, row), zone)
-        members.append(
-            {
-                "member_id": str(row["member_id"]),
-                "display_name": row["display_name"] if named else None,
-                "role": row["role_name"] if named else None,
-                "is_deleted": row["is_deleted"] and named,
-                "is_elsewhere": row["is_elsewhere"] and named,
-                "usage": usage,
-            }
-        )
+    shaped = [
+        (row, zones.with_zone(reports.shape_member_usage(workspace, row["member_id"], dates, row), zone))
+        for row in rows
+    ]
+    members = [
+        {
+            "member_id": str(row["member_id"]),
+            "display_name": row["display_name"] if named else None,
+            "role": row["role_name"] if named else None,
+            "is_deleted": row["is_deleted"] and named,
+            "is_elsewhere": row["is_elsewhere"] and named,
+            "usage": usage,
+        }
+        for row, usage in shaped
+    ]
     members.sort(
         key=lambda item: (
             -item["usage"]["totalCredits"],
@@ -274,8 +290,7 @@ def members_section(
         )
     )
     total_credits = sum((item["usage"]["totalCredits"] for item in members), Decimal(0))
-    active = [row for row in rows if not row["is_deleted"] and not row["is_elsewhere"]]
-    per_member = rounded(total_credits / len(active), reports.CREDIT_PLACES) if active else Decimal(0)
+    active_count, per_member = credits_per_active_member(shaped)
     return {
         "dates": dates,
         "named": named,
@@ -287,7 +302,7 @@ def members_section(
             "credits": total_credits,
             "tokens": sum(item["usage"]["totalTokens"] for item in members),
         },
-        "active_count": len(active),
+        "active_count": active_count,
         "credits_per_member": per_member,
     }
 

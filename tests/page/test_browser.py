@@ -23,6 +23,7 @@ import tempfile
 import threading
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -85,15 +86,19 @@ def server(app: Flask) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+def playwright() -> Iterator[Any]:
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(f"{CHROMIUM} is missing: run scripts/ensure_chromium.sh (make test does) and try again")
     from playwright.sync_api import sync_playwright
 
-    with (
-        tempfile.TemporaryDirectory(prefix="page-test-chromium-") as profile,
-        sync_playwright() as playwright,
-    ):
+    with sync_playwright() as driver:
+        yield driver
+
+
+@contextmanager
+def chromium(playwright: Any, zone: str) -> Iterator[Any]:
+    """A fresh headless Chromium (its own --user-data-dir) whose clock is in ``zone``."""
+    with tempfile.TemporaryDirectory(prefix="page-test-chromium-") as profile:
         context = playwright.chromium.launch_persistent_context(
             profile,  # a fresh --user-data-dir
             executable_path=CHROMIUM,
@@ -101,13 +106,19 @@ def browser() -> Iterator[Any]:
             args=CHROMIUM_FLAGS,
             viewport={"width": 1440, "height": 900},
             locale="en-US",
-            timezone_id=BROWSER_ZONE,  # the page's default zone (tz.js)
+            timezone_id=zone,  # the page's default zone (tz.js)
         )
         context.set_default_timeout(TIMEOUT_MS)
         try:
             yield context
         finally:
             context.close()
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Any) -> Iterator[Any]:
+    with chromium(playwright, BROWSER_ZONE) as context:
+        yield context
 
 
 def api_bytes(server: str, path: str, key: Key, query: dict[str, str]) -> bytes:
@@ -310,3 +321,34 @@ def test_an_admin_and_a_member_in_chromium(
     for name in ("page-sign-in", "page-admin-march-2024", "page-admin-march-2024-kolkata", "page-member"):
         for width in WIDTHS:
             assert Path(SCREENSHOTS / f"{name}-{width}.png").stat().st_size > 10_000
+
+
+def test_back_shows_the_range_of_the_view_and_a_renamed_zone_reads_as_today(
+    playwright: Any, server: str, keys: dict[str, Key]
+) -> None:
+    # Chromium's clock in India reports its zone by the old spelling, Asia/Calcutta
+    with chromium(playwright, "Asia/Kolkata") as context:
+        tab = context.new_page()
+        tab.goto(f"{server}{page_path()}")
+        tab.fill("#api_key", keys["admin"].token)
+        tab.get_by_role("button", name="Sign in").click()
+        tab.wait_for_url(f"{server}{page_path()}?tz=Asia/Kolkata")  # tz.js: the tz database's name
+        assert tab.locator("#tz").input_value() == "Asia/Kolkata"
+
+        march = {"start_date": "2024-03-01", "end_date": "2024-03-31", "tz": "Europe/Berlin"}
+        tab.goto(f"{server}{page_path()}?start_date=2024-03-01&end_date=2024-03-31&tz=Europe/Berlin")
+        tab.fill("#start_date", "2024-04-03")
+        tab.fill("#end_date", "2024-04-09")
+        tab.select_option("#tz", "Asia/Kathmandu")
+        with tab.expect_navigation():
+            tab.get_by_role("button", name="Show").click()
+        assert shown_range(tab.url) == {
+            "start_date": "2024-04-03",
+            "end_date": "2024-04-09",
+            "tz": "Asia/Kathmandu",
+        }
+        tab.go_back()
+        assert shown_range(tab.url) == march
+        # the form says what the reports under it show, not what was typed before leaving
+        shown = {name: tab.locator(f"#{name}").input_value() for name in march}
+        assert shown == march

@@ -4,9 +4,10 @@ the charts, and no external resource anywhere."""
 
 from __future__ import annotations
 
+import math
 import re
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from html import unescape
 from typing import Any
@@ -17,6 +18,7 @@ from flask.testing import FlaskClient
 
 from api import charts, pageformat, pagesections
 from api.params import DateRange, current_month, utc_today
+from api.zones import Zone
 from tests.api import fixture_data as data
 from tests.api.conftest import Key
 from tests.page.conftest import (
@@ -95,6 +97,27 @@ def test_members_table_in_march_2024(admin: FlaskClient) -> None:
     assert "Zoë Foreign-Role" in table
 
 
+def test_credits_per_active_member_leave_out_deleted_and_former_members() -> None:
+    def pair(deleted: bool, elsewhere: bool, credits: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        return {"is_deleted": deleted, "is_elsewhere": elsewhere}, {"totalCredits": Decimal(credits)}
+
+    shaped = [
+        pair(True, False, "69.5"),
+        pair(False, True, "28.36"),
+        pair(False, False, "2"),
+        pair(False, False, "0"),
+    ]
+    assert pagesections.credits_per_active_member(shaped) == (2, Decimal("1"))
+    assert pagesections.credits_per_active_member([pair(False, False, "1")] * 3) == (3, Decimal("1"))
+    assert pagesections.credits_per_active_member(
+        [pair(False, False, "1")] * 3 + [pair(False, False, "0")]
+    ) == (
+        4,
+        Decimal("0.75"),
+    )
+    assert pagesections.credits_per_active_member([pair(True, False, "5")]) == (0, Decimal(0))
+
+
 def test_the_ai_chart_adds_up_to_the_report(app: Flask, admin: FlaskClient, keys: dict[str, Key]) -> None:
     query = {"start_date": "2024-02-01", "end_date": "2024-04-30"}
     body = api_json(admin, f"{API}/reports/ai-usage", keys["admin"], query)
@@ -136,6 +159,8 @@ def test_a_members_only_key_sees_only_its_own_usage(app: Flask, keys: dict[str, 
         for absent in ('id="ai"', 'id="sms"', 'id="phone"', 'id="voice"', 'id="members"', "members-table"):
             assert absent not in html
         assert "Cleo Member" in html and "members:read</strong> only" in html
+        if not query:  # the default explained for what this key sees, not for reports it cannot
+            assert "your usage is shown for this month to date" in html and "SMS, phone and voice" not in html
 
 
 def test_an_admin_key_with_members_read_alone_is_a_member_view(app: Flask, keys: dict[str, Key]) -> None:
@@ -214,6 +239,8 @@ def test_a_refused_range_keeps_its_real_dates_in_the_form(admin: FlaskClient) ->
         page_path(), query_string={"start_date": "2024-03-01", "end_date": "2024-02-30", "tz": "Mars/Base"}
     ).get_data(as_text=True)
     assert 'name="start_date" value="2024-03-01"' in html and 'name="end_date" value=""' in html
+    footer = html[html.index('class="site-footer"') :]
+    assert "UTC" not in footer and "tz=" not in footer  # no numbers shown, so no zone claimed for them
 
 
 def test_an_empty_date_field_means_the_default(admin: FlaskClient) -> None:
@@ -295,6 +322,20 @@ def test_a_chart_is_accessible_and_empty_without_activity() -> None:
     assert empty.is_empty and empty.peak is None
 
 
+def test_an_axis_has_one_unit_from_its_top_tick() -> None:
+    def labels(maximum: float) -> list[str]:
+        step = charts.nice_step(maximum)
+        top = math.ceil(maximum / step) * step
+        return [charts.axis_label(index * step, step, top) for index in range(round(top / step) + 1)]
+
+    assert labels(63_287) == ["0", "20k", "40k", "60k", "80k"]  # 63,287 characters: not "8k" at the top
+    assert labels(9_000) == ["0", "2.5k", "5.0k", "7.5k", "10.0k"]  # one unit for the whole axis
+    assert labels(8_000) == ["0", "2,000", "4,000", "6,000", "8,000"]
+    assert labels(12_500) == ["0", "5k", "10k", "15k"]
+    assert labels(3_400_000) == ["0", "1M", "2M", "3M", "4M"]
+    assert labels(1.5) == ["0", "0.5", "1.0", "1.5"]
+
+
 def test_many_series_fold_into_other() -> None:
     _, buckets = charts.buckets_for(date(2024, 3, 1), date(2024, 3, 1))
     points = [(date(2024, 3, 1), f"p{index}", Decimal(index)) for index in range(1, 12)]
@@ -325,6 +366,13 @@ def test_number_formats() -> None:
     assert pageformat.fmt_duration(132) == "2 min 12 s" and pageformat.fmt_duration(7384) == "2 h 3 min"
     assert pageformat.fmt_range(date(2024, 3, 1), date(2024, 3, 31)) == "1 \u2013 31 Mar 2024"
     assert pageformat.literal(Decimal("1.500000")) == "1.5" and pageformat.literal(12) == "12"
+    instant = datetime(2026, 11, 26, 1, 59, 30, tzinfo=UTC)
+    assert pageformat.fmt_timestamp(instant) == "26 Nov 2026, 01:59 UTC"
+    # beside reports of Los Angeles days, as a clock there shows it (not "tomorrow")
+    assert (
+        pageformat.fmt_timestamp(instant, Zone("America/Los_Angeles"))
+        == "25 Nov 2026, 17:59 (America/Los_Angeles)"
+    )
 
 
 @pytest.mark.parametrize(
