@@ -268,12 +268,16 @@ def test_a_build_grants_to_a_role_whatever_its_name(warehouse: Warehouse, api_ro
         conn.execute(sql.SQL("create role {}").format(sql.Identifier(odd)))
         conn.execute(sql.SQL("grant select on api.api_keys to {}").format(sql.Identifier(odd)))
     try:
-        warehouse.dbt("run", "--select", "stg_product__members")
+        warehouse.dbt("run", "--select", "stg_product__members", "data_freshness")
         with warehouse.connect() as conn:
             granted = conn.execute(
-                "select has_table_privilege(%s, 'staging.stg_product__members', 'select')", (odd,)
+                "select has_table_privilege(%(role)s, 'staging.stg_product__members', 'select'),"
+                " has_table_privilege(%(role)s, 'marts.data_freshness', 'select'),"
+                # and the schemas they are in: a build may have created them (a new warehouse)
+                " has_schema_privilege(%(role)s, 'staging', 'usage'), has_schema_privilege(%(role)s, 'marts', 'usage')",
+                {"role": odd},
             ).fetchone()
-        assert granted == (True,)
+        assert granted == (True, True, True, True)
     finally:
         with warehouse.connect() as conn:
             conn.execute(sql.SQL("drop owned by {}").format(sql.Identifier(odd)))
