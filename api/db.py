@@ -11,10 +11,16 @@ A connection taken from the pool is checked without a round trip (``check_idle``
 a server that ends a session (a restart, ``pg_terminate_backend``, an idle timeout)
 tells the client before it closes the socket, so an idle connection with something
 to read is tested for real and replaced when dead. A request pays no ``SELECT 1``.
+
+When the pool has no connection ready (the server is down, or the pool is still
+reconnecting after it came back), a request opens one of its own instead of waiting
+(``Database._checkout``): an outage is a 503 at once, and the first request after it
+is served.
 """
 
 from __future__ import annotations
 
+import math
 import select
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -25,12 +31,16 @@ import psycopg
 from flask import Flask, current_app, g, has_app_context
 from psycopg import Connection
 from psycopg.rows import dict_row
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from api import keystore
 
 EXTENSION_NAME = "usage_reports_db"
 _REQUEST_CONNECTION = "_usage_reports_connection"
+_REQUEST_UNPOOLED = "_usage_reports_unpooled"
+
+# How long a request waits for the pool to hand over a connection before it opens its own.
+READY_SECONDS = 0.05
 
 Params = Mapping[str, Any] | Sequence[Any] | None
 
@@ -61,7 +71,13 @@ class Database:
         self._timeout = timeout
         self._min_size = min_size
         self._max_size = max_size
-        self._statement_timeout_ms = statement_timeout_ms
+        self._kwargs: dict[str, Any] = {
+            "autocommit": True,
+            "row_factory": dict_row,
+            "options": f"-c statement_timeout={statement_timeout_ms}",
+        }
+        # a connection of the request's own waits no longer than the pool would
+        self._connect_timeout = max(1, math.ceil(timeout))
         self._pool: ConnectionPool | None = None
         self._lock = threading.Lock()
         self._key_table_ready = False
@@ -75,11 +91,7 @@ class Database:
                         self._conninfo,
                         min_size=self._min_size,
                         max_size=self._max_size,
-                        kwargs={
-                            "autocommit": True,
-                            "row_factory": dict_row,
-                            "options": f"-c statement_timeout={self._statement_timeout_ms}",
-                        },
+                        kwargs=self._kwargs,
                         check=check_idle,
                         timeout=self._timeout,
                         name="usage-reports-api",
@@ -100,14 +112,38 @@ class Database:
             return
         conn = g.get(_REQUEST_CONNECTION)
         if conn is None:
-            conn = self.pool().getconn()
+            conn, pooled = self._checkout()
             setattr(g, _REQUEST_CONNECTION, conn)
+            setattr(g, _REQUEST_UNPOOLED, not pooled)
         yield conn
 
+    def _checkout(self) -> tuple[Connection[Any], bool]:
+        """A pooled connection, or, when none is ready within ``READY_SECONDS``, one of the
+        request's own (and whether it is pooled).
+
+        The pool has nothing ready only while it opens or while it reconnects after the
+        server went away, with a back-off of seconds between attempts. Waiting for it would
+        hold every request of an outage for the pool's whole timeout and keep answering 503
+        for a while after the server is back; a connection of the request's own fails at
+        once while the server is down (503) and works as soon as it is up, while the pool
+        recovers behind it. A gunicorn sync worker serves one request at a time, so a
+        healthy pool always has a connection ready."""
+        try:
+            return self.pool().getconn(timeout=min(READY_SECONDS, self._timeout)), True
+        except PoolTimeout:
+            return psycopg.connect(
+                self._conninfo, connect_timeout=self._connect_timeout, **self._kwargs
+            ), False
+
     def release(self) -> None:
-        """Give the request's connection (if it took one) back to the pool."""
+        """Give the request's connection (if it took one) back to the pool, or close it."""
         conn = g.pop(_REQUEST_CONNECTION, None)
-        if conn is not None and self._pool is not None:
+        unpooled = g.pop(_REQUEST_UNPOOLED, False)
+        if conn is None:
+            return
+        if unpooled:
+            conn.close()
+        elif self._pool is not None:
             self._pool.putconn(conn)
 
     def ensure_key_table(self, conn: Connection[Any]) -> None:
