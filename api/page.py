@@ -201,17 +201,19 @@ def sign_in_page(
     return response
 
 
-def _without_empty_bounds(workspace: uuid.UUID) -> Response | None:
+def _without_empty_bounds(
+    workspace: uuid.UUID, endpoint: str = "page.billing", **path: str
+) -> Response | None:
     """The range form sends ``start_date=`` for an empty field, meaning "the report's default"
     (and an empty ``tz`` means UTC):
-    redirect to the same view without it (the API itself refuses empty values)."""
+    redirect to the same view (or download) without it (the API itself refuses empty values)."""
     empty = [name for name in PAGE_PARAMETERS if request.args.getlist(name) == [""]]
     if not empty:
         return None
     kept = [(name, value) for name, value in request.args.items(multi=True) if name not in empty]
-    target = url_for("page.billing", workspace_id=str(workspace))
+    target = url_for(endpoint, workspace_id=str(workspace), **path)
     if kept:
-        target += "?" + urlencode(kept)
+        target += "?" + urlencode(kept, safe="/")  # tz=Europe/Berlin, as the page's own links
     return redirect(target, code=303)
 
 
@@ -458,6 +460,8 @@ def export(workspace_id: str, report: str) -> Response:
         return moved
     if (found := EXPORTS.get(report)) is None:
         raise PageError(404, "No such download", "There is no CSV download by that name.")
+    if (cleaned := _without_empty_bounds(workspace, "page.export", report=report)) is not None:
+        return cleaned
     session = websession.read_session(workspace)
     if session is None or not session.signed_in:
         raise PageError(401, "Sign in first", "Sign in on the reports page to download its CSV files.")

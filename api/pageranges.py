@@ -4,6 +4,7 @@ report's range resolved exactly as its API endpoint resolves the same query."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -75,13 +76,43 @@ def resolve_ranges(args: Any, zone: Zone) -> Ranges:
     a missing bound is the report's default from today in ``zone``."""
     values = single_values(args, PAGE_PARAMETERS)
     today = zone.today()
+
+    def resolved(report: str, default: Callable[[date], DateRange]) -> DateRange:
+        try:
+            return range_from(values, default, today)
+        except ApiError as error:
+            raise _default_named(error, values, report, default(today)) from None
+
     return Ranges(
-        ai=range_from(values, reports.AI_DEFAULT_RANGE, today),
-        sms=range_from(values, reports.SMS_DEFAULT_RANGE, today),
-        phone=range_from(values, reports.PHONE_DEFAULT_RANGE, today),
-        voice=range_from(values, reports.VOICE_DEFAULT_RANGE, today),
-        member=range_from(values, reports.MEMBER_DEFAULT_RANGE, today),
+        ai=resolved("AI", reports.AI_DEFAULT_RANGE),
+        sms=resolved("SMS", reports.SMS_DEFAULT_RANGE),
+        phone=resolved("phone", reports.PHONE_DEFAULT_RANGE),
+        voice=resolved("voice", reports.VOICE_DEFAULT_RANGE),
+        member=resolved("member", reports.MEMBER_DEFAULT_RANGE),
     )
+
+
+def _default_named(error: ApiError, values: Mapping[str, str], report: str, fallback: DateRange) -> ApiError:
+    """``error``, unless it is a range that an empty field's default turned around (the field
+    the message would name was left empty): then a message in the form's words."""
+    given = [name for name in ("start_date", "end_date") if name in values]
+    if len(given) != 1:
+        return error
+    try:
+        bound = parse_date(values[given[0]], given[0])
+    except ApiError:
+        return error  # the given date itself is wrong: the API's message says so
+    if given[0] == "end_date":
+        message = (
+            f"To ({bound:%-d %b %Y}) is before {fallback.start:%-d %b %Y}, where the {report} report "
+            "starts when From is empty. Choose a From date too."
+        )
+    else:
+        message = (
+            f"From ({bound:%-d %b %Y}) is after {fallback.end:%-d %b %Y}, where the {report} report "
+            "ends when To is empty. Choose a To date too."
+        )
+    return ApiError(error.status, error.code, message)
 
 
 def range_args() -> dict[str, str]:

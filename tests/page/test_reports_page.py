@@ -243,6 +243,23 @@ def test_a_refused_range_keeps_its_real_dates_in_the_form(admin: FlaskClient) ->
     assert "UTC" not in footer and "tz=" not in footer  # no numbers shown, so no zone claimed for them
 
 
+def test_a_range_turned_around_by_a_default_says_which_field_to_fill(admin: FlaskClient) -> None:
+    today = utc_today()
+    response = admin.get(page_path(), query_string={"end_date": "2020-01-05"})
+    assert response.status_code == 400
+    message = f"To (5 Jan 2020) is before {today - timedelta(days=30):%-d %b %Y}, where the AI report starts"
+    assert message in response.get_data(as_text=True)
+    assert "Choose a From date too." in response.get_data(as_text=True)
+    response = admin.get(page_path(), query_string={"start_date": "2099-01-01"})
+    assert response.status_code == 400
+    assert f"From (1 Jan 2099) is after {today:%-d %b %Y}, where the AI report ends when To is empty." in (
+        response.get_data(as_text=True)
+    )
+    # a wrong date itself keeps the API's message
+    response = admin.get(page_path(), query_string={"end_date": "2020-02-30"})
+    assert "end_date is not a real calendar date." in response.get_data(as_text=True)
+
+
 def test_an_empty_date_field_means_the_default(admin: FlaskClient) -> None:
     response = admin.get(page_path(), query_string={"start_date": "2024-03-01", "end_date": ""})
     assert response.status_code == 303

@@ -236,6 +236,13 @@ def test_defaults_in_a_csv_download_are_the_api_defaults(
         response = admin.get(export_path(report), query_string={"tz": "Pacific/Kiritimati"})
         assert response.get_data() == expected
         assert response.headers["Content-Disposition"] == headers["Content-Disposition"]
+        # empty fields (as the form sends them, and as the README writes the address) mean the same
+        response = admin.get(
+            export_path(report), query_string={"start_date": "", "end_date": "", "tz": "Pacific/Kiritimati"}
+        )
+        assert response.status_code == 303
+        assert response.headers["Location"] == f"{export_path(report)}?tz=Pacific/Kiritimati"
+        assert admin.get(response.headers["Location"]).get_data() == expected
 
 
 def test_a_members_only_session_downloads_only_its_own_usage(
