@@ -142,10 +142,17 @@ def metric_key(*parts: Any) -> str:
 # --- responses ---------------------------------------------------------------------
 
 
+# A 401 must name how to authenticate (RFC 9110, 15.5.2): here the sign-in form, which no
+# registered scheme describes; browsers show no dialog for a scheme they do not know.
+PAGE_CHALLENGE = 'FormBased realm="Detailed reports"'
+
+
 def _html(body: str, status: int = 200) -> Response:
     response = Response(body, status=status, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
     response.vary.add("Cookie")
+    if status == 401:
+        response.headers["WWW-Authenticate"] = PAGE_CHALLENGE
     return response
 
 

@@ -140,6 +140,8 @@ def test_the_session_expires_no_later_than_the_key(app: Flask, warehouse: Wareho
 def test_bad_keys_are_refused(client: FlaskClient, token: str, status: int, message: str) -> None:
     response = sign_in(client, token)
     assert response.status_code == status
+    if status == 401:  # a 401 names how to authenticate (RFC 9110): the form, no browser dialog
+        assert response.headers["WWW-Authenticate"] == 'FormBased realm="Detailed reports"'
     html = response.get_data(as_text=True)
     assert message in html
     assert 'role="alert"' in html and 'name="api_key"' in html
@@ -307,7 +309,8 @@ def test_a_cookie_copied_before_sign_out_is_refused_after(app: Flask, keys: dict
     assert view.status_code == 401
     assert 'name="api_key"' in view.get_data(as_text=True)
     assert "signed out" in view.get_data(as_text=True)
-    assert copy.get(export).status_code == 401
+    refused = copy.get(export)
+    assert refused.status_code == 401 and refused.headers["WWW-Authenticate"].startswith("FormBased ")
     assert is_signed_in(elsewhere)
     assert is_signed_in(signed_in_client(app, keys["admin"]))
 
