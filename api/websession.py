@@ -29,6 +29,7 @@ key by its public id (``key_...``), never the key itself.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import hmac
 import os
@@ -72,37 +73,64 @@ class PageSession:
 # --- the secret --------------------------------------------------------------
 
 
+# Anything shorter signs nothing worth trusting (an empty file would sign with "").
+MIN_SECRET_LENGTH = 32
+
+
 def load_or_create_secret(path: Path) -> str:
-    """The secret stored at ``path``, made once (atomically, so concurrent workers agree)."""
-    try:
-        existing = path.read_text(encoding="ascii").strip()
-    except FileNotFoundError:
-        existing = ""
-    if existing:
+    """The secret stored at ``path``, made once (atomically, so concurrent workers agree).
+
+    A file that holds less than ``MIN_SECRET_LENGTH`` characters (emptied, truncated) is
+    replaced, under a lock so every worker ends up with the same new secret."""
+    existing = _stored_secret(path)
+    if existing is not None:
         return existing
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, scratch = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")
+    with open(path.with_name(path.name + ".lock"), "a", encoding="ascii") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        existing = _stored_secret(path)  # another worker may have made it meanwhile
+        if existing is not None:
+            return existing
+        descriptor, scratch = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")
+        try:
+            with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+                handle.write(secrets.token_urlsafe(48) + "\n")
+            os.chmod(scratch, 0o600)
+            os.replace(scratch, path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(scratch)
+    made = _stored_secret(path)
+    assert made is not None
+    return made
+
+
+def _stored_secret(path: Path) -> str | None:
+    """The secret in ``path`` when it is long enough, else None (missing, empty, too short)."""
     try:
-        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
-            handle.write(secrets.token_urlsafe(48) + "\n")
-        os.chmod(scratch, 0o600)
-        with contextlib.suppress(FileExistsError):  # another worker made it first: theirs wins
-            os.link(scratch, path)
-    finally:
-        os.unlink(scratch)
-    return path.read_text(encoding="ascii").strip()
+        stored = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        return None
+    return stored if len(stored) >= MIN_SECRET_LENGTH else None
 
 
 def secret_key(app: Flask) -> str:
     """The app's ``SECRET_KEY``: its config, else the environment, else the instance file.
 
     Looked up on first use (not in ``create_app``), so the operator commands
-    and the API alone never write to the instance folder.
+    and the API alone never write to the instance folder. A ``SECRET_KEY`` shorter than
+    ``MIN_SECRET_LENGTH`` is refused (a page view fails and the log says why).
     """
     if not app.config.get("SECRET_KEY"):
         from_env = os.environ.get("SECRET_KEY", "").strip()
         app.config["SECRET_KEY"] = from_env or load_or_create_secret(Path(app.instance_path) / _SECRET_FILE)
-    return app.config["SECRET_KEY"]
+    secret = str(app.config["SECRET_KEY"])
+    if len(secret) < MIN_SECRET_LENGTH:
+        raise ValueError(
+            f"SECRET_KEY holds {len(secret)} characters, fewer than {MIN_SECRET_LENGTH}: page sessions "
+            "signed with it could be forged. Set a longer one, or unset it to use instance/secret_key."
+        )
+    return secret
 
 
 def _serializer() -> URLSafeTimedSerializer:

@@ -384,15 +384,24 @@ def test_the_secret_is_made_once_and_shared(tmp_path) -> None:  # type: ignore[n
     assert len(first) >= 40
     assert websession.load_or_create_secret(path) == first
     assert path.stat().st_mode & 0o777 == 0o600
-    assert [entry.name for entry in path.parent.iterdir()] == ["secret_key"]
+    assert sorted(entry.name for entry in path.parent.iterdir()) == ["secret_key", "secret_key.lock"]
+    # an emptied or truncated file would sign cookies with (almost) nothing: it is made anew
+    for damaged in ("", "\n", "short"):
+        path.write_text(damaged, encoding="ascii")
+        remade = websession.load_or_create_secret(path)
+        assert len(remade) >= websession.MIN_SECRET_LENGTH and remade != first
+        assert websession.load_or_create_secret(path) == remade
 
 
 def test_secret_key_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from api import create_app
 
-    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment-" + "x" * 16)
     app = create_app()
-    assert websession.secret_key(app) == "from-the-environment"
+    assert websession.secret_key(app) == "from-the-environment-" + "x" * 16
+    monkeypatch.setenv("SECRET_KEY", "too-short")
+    with pytest.raises(ValueError, match="fewer than 32"):
+        websession.secret_key(create_app())
     monkeypatch.delenv("SECRET_KEY")
     other = create_app()
     other.instance_path = str(tmp_path)
