@@ -134,6 +134,13 @@ def _exists(conn: Connection[Any], name: str) -> bool:
     return bool(row and row["present"])
 
 
+def _hashed(conn: Connection[Any], role: str, password: str) -> str:
+    """``password`` as the server stores it (SCRAM-SHA-256, or what ``password_encryption``
+    names), hashed here: a statement with the clear text would reach the server's log
+    whenever it logs DDL (``log_statement``), and ``make serve`` runs this on every start."""
+    return conn.pgconn.encrypt_password(password.encode(), role.encode()).decode("ascii")
+
+
 def grant_api_role(conn: Connection[Any], role: str, *, password: str | None = None) -> list[str]:
     """Create the role if missing (and allowed), then grant it what the API needs. Idempotent."""
     report: list[str] = []
@@ -151,7 +158,9 @@ def grant_api_role(conn: Connection[Any], role: str, *, password: str | None = N
             )
         statement = sql.SQL("create role {} login").format(sql.Identifier(role))
         if password:
-            statement = sql.SQL("{} password {}").format(statement, sql.Literal(password))
+            statement = sql.SQL("{} password {}").format(
+                statement, sql.Literal(_hashed(conn, role, password))
+            )
         conn.execute(statement)
         report.append(f"created login role {role}")
     else:
@@ -159,7 +168,9 @@ def grant_api_role(conn: Connection[Any], role: str, *, password: str | None = N
             report.append(f"warning: role {role} exists but cannot log in")
         if password and me["may_create_roles"]:
             conn.execute(
-                sql.SQL("alter role {} password {}").format(sql.Identifier(role), sql.Literal(password))
+                sql.SQL("alter role {} password {}").format(
+                    sql.Identifier(role), sql.Literal(_hashed(conn, role, password))
+                )
             )
             report.append(f"set the password of {role}")
 

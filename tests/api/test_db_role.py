@@ -11,8 +11,9 @@ import pytest
 from flask import Flask
 from psycopg import errors, sql
 from psycopg.conninfo import make_conninfo
+from psycopg.rows import dict_row
 
-from api import create_app
+from api import create_app, dbrole
 from api.config import config_from_env
 from tests.api import fixture_data as data
 from tests.api.conftest import ApiClient, Key, Warehouse
@@ -282,3 +283,30 @@ def test_a_build_grants_to_a_role_whatever_its_name(warehouse: Warehouse, api_ro
         with warehouse.connect() as conn:
             conn.execute(sql.SQL("drop owned by {}").format(sql.Identifier(odd)))
             conn.execute(sql.SQL("drop role {}").format(sql.Identifier(odd)))
+
+
+def test_the_password_reaches_the_server_hashed(warehouse: Warehouse, tmp_path: Any) -> None:
+    # what the client sends, traced by libpq itself: a clear-text password in a statement
+    # would be in the server's log whenever it logs DDL (and make serve runs this on every start)
+    role = f"{ROLE}_password"
+    trace = tmp_path / "libpq.trace"
+    try:
+        for _ in ("create", "alter"):
+            with (
+                psycopg.connect(warehouse.conninfo, autocommit=True, row_factory=dict_row) as conn,
+                trace.open("a") as out,
+            ):
+                conn.pgconn.trace(out.fileno())
+                dbrole.grant_api_role(conn, role, password=PASSWORD)
+                conn.pgconn.untrace()
+        sent = trace.read_text(errors="replace")
+        assert "create role" in sent and "alter role" in sent and "SCRAM-SHA-256$" in sent
+        assert PASSWORD not in sent
+        with warehouse.connect() as conn:
+            stored = conn.execute("select rolpassword from pg_authid where rolname = %s", (role,)).fetchone()
+        assert stored is not None and stored[0].startswith("SCRAM-SHA-256$")
+    finally:
+        with warehouse.connect() as conn:
+            if conn.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone():
+                conn.execute(sql.SQL("drop owned by {}").format(sql.Identifier(role)))
+                conn.execute(sql.SQL("drop role {}").format(sql.Identifier(role)))
