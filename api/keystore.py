@@ -104,13 +104,16 @@ def new_key_id() -> str:
 KEY_ID_PATTERN = re.compile(KEY_ID_PREFIX + "[0-9a-f]{16}")
 
 # Characters a key's name may not hold: control characters (a line break or a terminal escape
-# would forge rows in `keys list`), line and paragraph separators, and lone surrogates (what
-# Python makes of an argument that is not UTF-8).
+# would forge rows in `keys list`), line and paragraph separators, lone surrogates (what
+# Python makes of an argument that is not UTF-8), and the bidirectional controls (U+202E
+# would show the rest of a row reversed). Other format characters, such as the zero-width
+# joiner of emoji sequences, are names' own.
 _NOT_IN_NAMES = frozenset({"Cc", "Cs", "Zl", "Zp"})
+_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def _unfit_for_names(char: str) -> bool:
-    return unicodedata.category(char) in _NOT_IN_NAMES
+    return unicodedata.category(char) in _NOT_IN_NAMES or char in _BIDI_CONTROLS
 
 
 def printable_name(name: str) -> bool:
@@ -204,7 +207,9 @@ def create_key(
     if len(name) > 200:
         raise KeyRequestError("--name must be at most 200 characters.")
     if not printable_name(name):
-        raise KeyRequestError("--name must be UTF-8 text without control characters or line breaks.")
+        raise KeyRequestError(
+            "--name must be UTF-8 text without control characters, line breaks or direction controls."
+        )
     if not scopes:
         raise KeyRequestError(f"give at least one --scope ({', '.join(KNOWN_SCOPES)}).")
     unknown = sorted(set(scopes) - set(KNOWN_SCOPES))

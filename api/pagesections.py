@@ -262,10 +262,12 @@ def members_section(
     workspace: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE, named: bool = True
 ) -> dict[str, Any]:
     """Every member's usage over ``dates``. Unless ``named`` (the key holds ``members:read``,
-    the scope ``GET /members`` asks for), members are shown by id only: no name, role or
-    membership state."""
+    the scope ``GET /members`` asks for), members are shown by id only, and only those with
+    usage in the range: no name, role, membership state or head count."""
     planned, params = reports.statement_reading(workspace, dates, zone, by_day=False)
     rows = get_db().fetch_all(members_usage_sql(zone, planned), params)
+    if not named:  # the roster (who has no usage, how many members there are) is GET /members' too
+        rows = [row for row in rows if row["chats"] is not None]
     shaped = [
         (row, zones.with_zone(reports.shape_member_usage(workspace, row["member_id"], dates, row), zone))
         for row in rows

@@ -166,13 +166,18 @@ def test_revoke_an_unknown_key(app: Flask) -> None:
         assert "no key with id" in result.stderr
 
 
-@pytest.mark.parametrize("name", ["two\nlines", "red \x1b[31mRED\x1b[0m", "tab\there", "line\u2028separator"])
+@pytest.mark.parametrize(
+    "name",
+    ["two\nlines", "red \x1b[31mRED\x1b[0m", "tab\there", "line\u2028separator", "evil\u202ekey", "a\u2067b"],
+)
 def test_create_refuses_names_that_would_forge_the_listing(app: Flask, name: str) -> None:
     args = create_args()
     args[args.index("CLI test")] = name
     result = invoke(app, *args, "--scope", "members:read")
     assert result.exit_code == 1 and result.stdout == ""
-    assert "--name must be UTF-8 text without control characters or line breaks." in result.stderr
+    assert "--name must be UTF-8 text without control characters, line breaks or direction controls." in (
+        result.stderr
+    )
 
 
 def test_arguments_that_are_not_utf8_are_one_line_errors(warehouse: Warehouse) -> None:

@@ -184,12 +184,15 @@ def test_an_analytics_key_without_members_read_sees_every_report_but_no_names(
     assert f'<code class="member-code">{data.ADA}</code>' in members
     assert "Ada Admin" not in members and "Ben Analyst" not in members and ">Role<" not in members
     assert 'id="members-by-id"' in members
+    # nor the roster: no member without usage in the range (Cleo), no head count
+    assert data.CLEO not in members and "active member" not in members
     named = get_page(admin, query)
     credits = f"members[{data.ADA}].totalCredits"
     assert page_metrics(html)[credits] == page_metrics(named)[credits]
     named_members = named[named.index('id="members"') :]
     assert "Ada Admin" in named_members and ">Role<" in named_members
     assert 'id="members-by-id"' not in named_members
+    assert data.CLEO in named_members and "active members" in named_members
 
 
 def test_an_empty_range_shows_empty_states(admin: FlaskClient) -> None:
