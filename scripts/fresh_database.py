@@ -7,8 +7,11 @@ import os
 import sys
 
 import psycopg
+from psycopg import sql
 
-PROTECTED = {"", "postgres", "template0", "template1"}
+# The server's own databases and the project's warehouse (what PGDATABASE defaults to, so
+# a forgotten TEST_DATABASE never drops the marts and keys).
+PROTECTED = {"", "postgres", "template0", "template1", "usage_reports"}
 
 
 def recreate_database(name: str) -> None:
@@ -20,8 +23,8 @@ def recreate_database(name: str) -> None:
             "select pg_terminate_backend(pid) from pg_stat_activity where datname = %s and pid <> pg_backend_pid()",
             (name,),
         )
-        conn.execute(f'drop database if exists "{name}"')
-        conn.execute(f'create database "{name}"')
+        conn.execute(sql.SQL("drop database if exists {}").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
 
 
 if __name__ == "__main__":

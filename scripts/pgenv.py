@@ -52,6 +52,7 @@ def _server_env() -> dict[str, str]:
 
 def _ensure_database(env: dict[str, str]) -> None:
     import psycopg
+    from psycopg import sql
 
     name = env["PGDATABASE"]
     with psycopg.connect(
@@ -59,7 +60,7 @@ def _ensure_database(env: dict[str, str]) -> None:
     ) as conn:
         exists = conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone()
         if not exists:
-            conn.execute(f'create database "{name}"')
+            conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
 
 
 def warehouse_env() -> dict[str, str]:
