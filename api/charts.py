@@ -11,7 +11,8 @@ live in a nested SVG whose viewBox (one unit per bucket) is stretched to the
 full width (``preserveAspectRatio="none"``). The x labels are marked major and
 minor so the style sheet can drop the minor ones on narrow screens.
 
-Buckets are UTC days; a range longer than ``MAX_BARS`` days is drawn by month
+Buckets are the report's days (UTC days, or calendar days in the page's zone); a
+range longer than ``MAX_BARS`` days is drawn by month
 (and one longer than ``MAX_BARS`` months by year), said in the title, so a
 chart never has thousands of hair-thin bars.
 """

@@ -147,7 +147,8 @@ class Database:
             self._pool.putconn(conn)
 
     def ensure_key_table(self, conn: Connection[Any]) -> None:
-        """Create ``api.api_keys`` the first time this process needs it."""
+        """Make sure ``api.api_keys`` exists, the first time this process needs it (when it is
+        missing, ``keystore.ensure_key_table`` creates every table of schema ``api``)."""
         if not self._key_table_ready:
             keystore.ensure_key_table(conn, (keystore.KEY_TABLE,))
             self._key_table_ready = True

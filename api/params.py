@@ -79,11 +79,6 @@ def single_values(args: MultiDict[str, str], accepted: Collection[str]) -> dict[
     return values
 
 
-def date_range(args: MultiDict[str, str], default: Callable[[date], DateRange]) -> DateRange:
-    """``start_date``/``end_date`` from the query, each defaulting to ``default(today in UTC)``."""
-    return range_from(single_values(args, RANGE_PARAMETERS), default, utc_today())
-
-
 def range_from(values: Mapping[str, str], default: Callable[[date], DateRange], today: date) -> DateRange:
     """``start_date``/``end_date`` from already single ``values``, each defaulting to ``default(today)``."""
     fallback = default(today)

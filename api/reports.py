@@ -47,13 +47,14 @@ import psycopg
 from flask import Blueprint, Response, jsonify, request
 
 from api import auth, caching, csvexport
+from api.buildlock import build_running
 from api.db import get_db
 from api.errors import ApiError, bad_request
 from api.jsonenc import RawJSON, rounded, with_values
 from api.jsonsql import COUNT, DATE, DECIMAL, TEXT, Field, json_array, sort_key
 from api.params import DateRange, current_month, last_30_days, month_to_date, parse_uuid
 from api.reportquery import CSV, ReportQuery, report_query
-from api.zones import UTC_ZONE, Zone, build_running, day_rows, range_rows, reading, rows_by_day, with_zone
+from api.zones import UTC_ZONE, Zone, day_rows, range_rows, reading, rows_by_day, with_zone
 
 bp = Blueprint("reports", __name__, url_prefix="/api/v2/w/<workspace_id>/reports")
 

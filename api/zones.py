@@ -26,7 +26,7 @@ local midnight with the running totals the quarter-hourly marts keep, one
 quarter hour per daily row (``rows_by_day``). Either way the sums are
 exactly those of the quarter hours. While a build runs (it commits a
 quarter-hourly mart before its daily sums) zoned statements read the quarter
-hours alone (``build_running``).
+hours alone (``api.buildlock.build_running``).
 
 Table names come only from the whitelist ``MARTS``, never from a request.
 """
@@ -193,38 +193,6 @@ class Reading:
 
     params: dict[str, Any]
     planned: bool
-
-
-# The advisory lock `make build` (scripts/build.py) holds for a whole dbt build.
-BUILD_LOCK_KEY = 7_305_118_042
-
-BUILD_RUNNING_SQL = """
-select exists (
-    select 1
-    from pg_locks
-    where
-        locktype = 'advisory'
-        and database = (select oid from pg_database where datname = current_database())
-        and classid = %(high)s::oid
-        and objid = %(low)s::oid
-        and objsubid = 1
-        and granted
-) as running
-"""
-
-
-def build_running(database: Any) -> bool:
-    """Whether a build holds the build lock now (read from ``pg_locks``, never taken).
-
-    A build commits each mart on its own, a quarter-hourly mart before its daily
-    sums, so between the two a statement reading both could count a late row in
-    one and not the other. While a build runs, zoned reports read the quarter
-    hours alone: slower, and whole. (Checked before the statement: a build that
-    starts after the check needs far longer than the statement to commit a mart.)"""
-    row = database.fetch_one(
-        BUILD_RUNNING_SQL, {"high": BUILD_LOCK_KEY >> 32, "low": BUILD_LOCK_KEY & 0xFFFFFFFF}
-    )
-    return bool(row and row["running"])
 
 
 # The longest window a plan covers (about three years of UTC dates); a longer window

@@ -90,7 +90,7 @@ def test_the_api_role_serves_every_endpoint(
 def test_the_api_role_serves_zoned_and_csv_reports(
     role_app: Flask, keys: dict[str, Key], checker: OpenApiChecker
 ) -> None:
-    # the quarter-hourly marts, and pg_locks for the build lock (api.zones.build_running)
+    # the quarter-hourly marts, and pg_locks for the build lock (api.buildlock.build_running)
     api = ApiClient(role_app.test_client(), checker)
     span = {"start_date": "2024-03-01", "end_date": "2024-04-30", "tz": "Asia/Kolkata"}
     for path in ("ai-usage", "sms-usage", "phone-usage", "voice-usage", f"member-usage/{data.BEN}"):

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, reset_tzpath
 import pytest
 from flask import Flask
 
-from api import reports, zones
+from api import buildlock, reports, zones
 from api.params import DateRange
 from api.zones import UTC_ZONE, Zone, known_zones, parse_zone, reading
 from tests.api import fixture_data as data
@@ -700,9 +700,9 @@ def test_while_a_build_runs_zoned_reports_read_the_quarter_hours_alone(
     assert any("_daily" in statement for statement in statements)
     statements.clear()
     with warehouse.connect() as lock:
-        lock.execute("select pg_advisory_lock(%s)", (zones.BUILD_LOCK_KEY,))
+        lock.execute("select pg_advisory_lock(%s)", (buildlock.BUILD_LOCK_KEY,))
         building = answers()
-        lock.execute("select pg_advisory_unlock(%s)", (zones.BUILD_LOCK_KEY,))
+        lock.execute("select pg_advisory_unlock(%s)", (buildlock.BUILD_LOCK_KEY,))
     reports = [statement for statement in statements if "marts." in statement and "pg_locks" not in statement]
     assert len(reports) == len(asks)
     assert not any("_daily" in statement for statement in reports)
@@ -711,7 +711,7 @@ def test_while_a_build_runs_zoned_reports_read_the_quarter_hours_alone(
 
 def test_the_build_lock_is_the_one_make_build_takes() -> None:
     source = (Path(__file__).resolve().parents[2] / "scripts" / "build.py").read_text()
-    assert f"BUILD_LOCK_KEY = {zones.BUILD_LOCK_KEY:_}" in source
+    assert f"BUILD_LOCK_KEY = {buildlock.BUILD_LOCK_KEY:_}" in source
 
 
 # Instants where a fixed-offset reading of a zone name and the zone's rules disagree: summer

@@ -1,0 +1,39 @@
+"""Whether `make build` is running now: the advisory lock scripts/build.py holds for a
+whole dbt build, read from ``pg_locks`` (never taken here). Zoned reports read the
+quarter-hourly marts alone while it is held (``api.zones``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# The advisory lock `make build` (scripts/build.py) holds for a whole dbt build (its own copy
+# of the number: a test checks that the two agree).
+BUILD_LOCK_KEY = 7_305_118_042
+
+BUILD_RUNNING_SQL = """
+select exists (
+    select 1
+    from pg_locks
+    where
+        locktype = 'advisory'
+        and database = (select oid from pg_database where datname = current_database())
+        and classid = %(high)s::oid
+        and objid = %(low)s::oid
+        and objsubid = 1
+        and granted
+) as running
+"""
+
+
+def build_running(database: Any) -> bool:
+    """Whether a build holds the build lock now (read from ``pg_locks``, never taken).
+
+    A build commits each mart on its own, a quarter-hourly mart before its daily
+    sums, so between the two a statement reading both could count a late row in
+    one and not the other. While a build runs, zoned reports read the quarter
+    hours alone: slower, and whole. (Checked before the statement: a build that
+    starts after the check needs far longer than the statement to commit a mart.)"""
+    row = database.fetch_one(
+        BUILD_RUNNING_SQL, {"high": BUILD_LOCK_KEY >> 32, "low": BUILD_LOCK_KEY & 0xFFFFFFFF}
+    )
+    return bool(row and row["running"])
