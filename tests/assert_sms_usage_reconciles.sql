@@ -1,39 +1,40 @@
-{#- The SMS mart adds up to the valid, de-duplicated messages in staging, and
-    its direction columns add up to its totals. -#}
+{#- The SMS mart holds exactly the valid, de-duplicated messages in staging,
+    per workspace, UTC day and workspace number, each counted in its own
+    direction. -#}
 with mart as (
     select
         workspace_id,
-        sum(message_count) as message_count,
-        sum(inbound_messages + outbound_messages) as directed_messages,
-        sum(characters) as characters,
-        sum(segments) as segments,
-        sum(inbound_segments + outbound_segments) as directed_segments
+        usage_date,
+        phone_number,
+        message_count,
+        inbound_messages,
+        outbound_messages,
+        characters,
+        segments,
+        inbound_segments,
+        outbound_segments
     from {{ ref('sms_usage_daily') }}
-    group by workspace_id
 ),
 
 staged as (
     select
         workspace_id,
+        sent_date as usage_date,
+        phone_number,
         count(*) as message_count,
+        count(*) filter (where direction = 'inbound') as inbound_messages,
+        count(*) filter (where direction = 'outbound') as outbound_messages,
         sum(characters) as characters,
-        sum(segments) as segments
+        sum(segments) as segments,
+        coalesce(sum(segments) filter (where direction = 'inbound'), 0) as inbound_segments,
+        coalesce(sum(segments) filter (where direction = 'outbound'), 0) as outbound_segments
     from {{ ref('stg_product__sms_messages') }}
     where is_valid
-    group by workspace_id
+    group by workspace_id, sent_date, phone_number
 )
 
-select
-    mart.*,
-    staged.*
-from mart
-full outer join staged
-    on mart.workspace_id = staged.workspace_id
-where
-    mart.workspace_id is null
-    or staged.workspace_id is null
-    or mart.message_count != staged.message_count
-    or mart.directed_messages != staged.message_count
-    or mart.characters != staged.characters
-    or mart.segments != staged.segments
-    or mart.directed_segments != staged.segments
+{{ mismatched_rows(
+    ['workspace_id', 'usage_date', 'phone_number'],
+    ['message_count', 'inbound_messages', 'outbound_messages', 'characters', 'segments',
+     'inbound_segments', 'outbound_segments']
+) }}
