@@ -16,8 +16,10 @@
     {%- set staged = arg_dict["temp_relation"] -%}
     {%- set day_column = arg_dict["unique_key"] -%}
     {%- set columns = arg_dict["dest_columns"] | map(attribute="quoted") | join(", ") -%}
+    {#- = any(array(...)), as in `in_rebuilt_days`: a few values the planner can walk the
+        primary key for (a skip scan over workspace_id), not a hash join over the whole mart -#}
     delete from {{ target }}
-    where {{ day_column }} in (select distinct {{ day_column }} from {{ staged }});
+    where {{ day_column }} = any(array(select distinct {{ day_column }} from {{ staged }}));
 
     insert into {{ target }} ({{ columns }})
     select {{ columns }}

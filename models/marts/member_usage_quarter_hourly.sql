@@ -5,7 +5,9 @@
 
 with
 
-chats as (
+-- not materialized: read twice, each time with its own filter (an incremental build joins
+-- its few AI events through the chat_id index instead of copying every owned chat)
+chats as not materialized (
     select
         chat_id,
         workspace_id,
