@@ -376,6 +376,34 @@ def test_copies_tied_on_every_stamp_resolve_the_same_way_in_every_build(
             assert conn.execute(totals, {"w": workspace}).fetchone() == (7, 90), build
 
 
+@pytest.mark.parametrize("stored_order", ["winner first", "winner last"])
+def test_member_copies_tied_on_every_stamp_resolve_the_same_way(warehouse: str, stored_order: str) -> None:
+    # Two copies of one member land in one transaction with the same created_at: the
+    # authorization view keeps the copy whose text sorts last (id, workspace, then role:
+    # "member" after "admin"), whatever order they are stored in, so a key's scopes never
+    # flip between reads.
+    member = "a0000000-0000-4000-8000-0000000000f" + ("1" if stored_order == "winner first" else "2")
+    copies = [("Zed Tie", "admin"), ("Amy Tie", "member")]
+    if stored_order == "winner last":
+        copies.reverse()
+    with connect(warehouse) as conn:
+        conn.execute(
+            """insert into raw.members (member_id, workspace_id, role_id, display_name, created_at, deleted_at,
+                    _loaded_at)
+               select %(id)s, 'f0000000-0000-4000-8000-000000000008', copies.role_id, copies.display_name,
+                    '2026-05-01 00:00:00+00', null, '2026-05-02 00:00:00+00'
+               from unnest(%(names)s::text[], %(roles)s::text[]) with ordinality as copies (display_name, role_id, n)
+               order by copies.n""",
+            {"id": member, "names": [name for name, _ in copies], "roles": [role for _, role in copies]},
+        )
+    for _ in range(3):
+        assert one(
+            warehouse,
+            "select display_name, role_id from staging.stg_product__members where member_id = %s",
+            member,
+        ) == ("Amy Tie", "member")
+
+
 def test_rows_without_an_id_are_quarantined_not_lost(warehouse: str) -> None:
     # One row without its id in each event table, for a workspace with no other rows: none can be
     # merged by id, so none reaches a mart, and each is listed once in quarantined_rows.

@@ -5,8 +5,12 @@ with source as (
 deliveries as (
     select
         *,
-        row_number() over (partition by member_id order by _loaded_at desc, created_at desc) as delivery_rank
-    from source
+        -- copies landed at the same instant: ordered by their text, so every read keeps the same one
+        row_number() over (
+            partition by member_id
+            order by _loaded_at desc, created_at desc, {{ copy_tiebreak('delivered_copy') }}
+        ) as delivery_rank
+    from source as delivered_copy
 ),
 
 renamed as (
