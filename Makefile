@@ -70,10 +70,11 @@ serve: setup ## serve the API and the page with gunicorn on HOST:PORT
 
 test: lint test-dbt test-python ## everything the project checks
 
-lint: setup ## sqlfluff (models, tests) and ruff
+lint: setup ## sqlfluff (models, tests), ruff and mypy (api, scripts)
 	$(BIN)/sqlfluff lint models tests/*.sql
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 test-dbt: setup ## dbt build with every data and unit test on the fixture data, then the manifest rules
 	PGDATABASE=$(TEST_DATABASE) $(WAREHOUSE) $(BIN)/python scripts/fresh_database.py

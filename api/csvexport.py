@@ -80,7 +80,7 @@ MEMBER_COLUMNS = ("date", "chats", "messages", "credits", "tokens")
 @dataclass(frozen=True)
 class CsvTable:
     columns: Sequence[str]
-    lines: list[Mapping[str, Any]]
+    lines: Sequence[Mapping[str, Any]]
 
 
 def _text(value: Any) -> str:
@@ -144,11 +144,11 @@ def voice_table(body: Mapping[str, Any]) -> CsvTable:
     return CsvTable(VOICE_COLUMNS, sorted(stt + tts, key=order))
 
 
-def ai_table(lines: list[Mapping[str, Any]]) -> CsvTable:
+def ai_table(lines: Sequence[Mapping[str, Any]]) -> CsvTable:
     return CsvTable(AI_COLUMNS, lines)
 
 
-def member_table(lines: list[Mapping[str, Any]]) -> CsvTable:
+def member_table(lines: Sequence[Mapping[str, Any]]) -> CsvTable:
     return CsvTable(MEMBER_COLUMNS, lines)
 
 

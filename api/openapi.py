@@ -487,7 +487,7 @@ def _operation(
     if member:
         parameters.append(_ref("parameters", "MemberId"))
     report = default_start is not None and default_end is not None
-    if report:
+    if default_start is not None and default_end is not None:
         parameters.append(_date_parameter("start_date", default_start))
         parameters.append(_date_parameter("end_date", default_end))
         parameters += [_TZ_PARAMETER, _FORMAT_PARAMETER]

@@ -24,9 +24,10 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import psycopg
-from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from psycopg_pool import PoolTimeout
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response  # what views return: Flask's own or a redirect
 
 from api import auth, csvexport, keystore, reports, websession, zones
 from api.errors import OPENAPI_PATH, ApiError, unready_warehouse
@@ -165,7 +166,7 @@ def _workspace(workspace_id: str) -> uuid.UUID:
         ) from error
 
 
-def _canonical(workspace_id: str, workspace: uuid.UUID, endpoint: str, **path: str) -> Response | None:
+def _canonical(workspace_id: str, workspace: uuid.UUID, endpoint: str, **path: Any) -> Response | None:
     """Uppercase ids are accepted (as by the API) but redirected, so the cookie's path always matches.
     The query goes along as it came (still percent-encoded), never as ``url_for`` arguments: a
     parameter named like one of its options (``_external``, ``_anchor``) would steer the address."""
@@ -209,7 +210,7 @@ def sign_in_page(
 
 
 def _without_empty_bounds(
-    workspace: uuid.UUID, endpoint: str = "page.billing", **path: str
+    workspace: uuid.UUID, endpoint: str = "page.billing", **path: Any
 ) -> Response | None:
     """The range form sends ``start_date=`` for an empty field, meaning "the report's default"
     (and an empty ``tz`` means UTC):

@@ -115,7 +115,7 @@ def _default_named(error: ApiError, values: Mapping[str, str], report: str, fall
     return ApiError(error.status, error.code, message)
 
 
-def range_args() -> dict[str, str]:
+def range_args() -> dict[str, Any]:
     """The range and zone the URL asked for, to carry through sign-in and sign-out (never anything else)."""
     return {
         name: value

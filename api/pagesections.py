@@ -272,7 +272,7 @@ def members_section(
         (row, zones.with_zone(reports.shape_member_usage(workspace, row["member_id"], dates, row), zone))
         for row in rows
     ]
-    members = [
+    members: list[dict[str, Any]] = [
         {
             "member_id": str(row["member_id"]),
             "display_name": row["display_name"] if named else None,

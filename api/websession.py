@@ -41,8 +41,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, current_app, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from werkzeug.wrappers import Response
 
 from api import auth, keystore
 from api.db import get_db
@@ -259,6 +260,8 @@ def caller_for_session(session: PageSession) -> auth.Caller:
         ended = conn.execute(SESSION_ENDED_SQL, (_session_digest(session),)).fetchone()
         if ended is not None and ended["ended"]:
             raise ApiError(401, "signed_out", "This session was signed out. Sign in again with an API key.")
+        if session.key_id is None:  # callers pass signed-in sessions only; never a 500 if not
+            raise ApiError(401, "signed_out", "This session holds no key. Sign in with an API key.")
         key = keystore.find_key_by_id(conn, session.key_id)
         return auth.caller_for_key(conn, key)
 

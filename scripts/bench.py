@@ -53,6 +53,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -119,6 +120,10 @@ def timed(action: Callable[[], Any]) -> tuple[float, Any]:
     started = time.perf_counter()
     value = action()
     return time.perf_counter() - started, value
+
+
+def fetch_all(conn: psycopg.Connection[Any], sql: str, params: Json | None = None) -> list[Any]:
+    return conn.execute(sql, params).fetchall()
 
 
 def rounded(value: float, places: int = 3) -> float:
@@ -463,7 +468,7 @@ def measure_floor() -> tuple[Json, dict[str, int]]:
             runs = []
             result: list[tuple[Any, ...]] = []
             for _ in range(FLOOR_RUNS):
-                elapsed, result = timed(lambda sql=sql: conn.execute(sql).fetchall())
+                elapsed, result = timed(partial(fetch_all, conn, sql))
                 runs.append(elapsed)
             per_table[table] = {"median_s": rounded(median(runs)), "runs_s": [rounded(r) for r in runs]}
             if table in {t.name for t in EVENT_TABLES}:
@@ -1014,7 +1019,9 @@ def measure_request_floor(port: int, target: ReportTarget, token: str, requests:
     date: the key's statement, then a 400). A report's p50 less the second is its own
     statement and body."""
     base = f"/api/v2/w/{target.workspace_id}/reports/ai-usage"
-    cases = {"no_key_401": (f"{base}?start_date=2026-01-01", None, 401)}
+    cases: dict[str, tuple[str, str | None, int]] = {
+        "no_key_401": (f"{base}?start_date=2026-01-01", None, 401)
+    }
     cases["key_check_400"] = (f"{base}?start_date=not-a-date", token, 400)
     latencies: dict[str, list[float]] = {name: [] for name in cases}
     for round_index in range(requests + 20):
@@ -1144,10 +1151,7 @@ def measure_mart_sql(target: ReportTarget) -> Json:
     with connect() as conn:
         for report in REPORTS:
             for zone, (sql, params) in zoned_statements(target, report).items():
-                runs = [
-                    timed(lambda sql=sql, params=params: conn.execute(sql, params).fetchall())[0] * 1000
-                    for _ in range(MART_SQL_RUNS)
-                ]
+                runs = [timed(partial(fetch_all, conn, sql, params))[0] * 1000 for _ in range(MART_SQL_RUNS)]
                 results.setdefault(report, {})[zone] = rounded(median(runs), 2)
     return results
 
@@ -1413,9 +1417,10 @@ def measure_raw(target: ReportTarget) -> Json:
     results: Json = {}
     with psycopg.connect(dbname=DATABASE, autocommit=True, row_factory=dict_row) as conn:
         for report, compute in RAW_REPORTS.items():
-            runs, totals = [], {}
+            runs: list[float] = []
+            totals: Json = {}
             for _ in range(RAW_RUNS):
-                elapsed, totals = timed(lambda compute=compute: compute(conn, target.params()))
+                elapsed, totals = timed(partial(compute, conn, target.params()))
                 runs.append(elapsed * 1000)
             results[report] = {
                 "median_ms": rounded(median(runs), 1),
@@ -1425,7 +1430,7 @@ def measure_raw(target: ReportTarget) -> Json:
             }
             for zone in ZONES:
                 params = target.params(zone)
-                elapsed, zone_totals = timed(lambda compute=compute, params=params: compute(conn, params))
+                elapsed, zone_totals = timed(partial(compute, conn, params))
                 results[report]["zones"][zone] = {
                     "start": params["start"].isoformat(),
                     "stop": params["stop"].isoformat(),
@@ -1579,7 +1584,8 @@ def duckdb_report(target: ReportTarget, api_p50_ms: float, api_body: Json) -> Js
         "start": params["start"].replace(tzinfo=None),
         "stop": params["stop"].replace(tzinfo=None),
     }
-    runs, rows = [], []
+    runs: list[float] = []
+    rows: list[Any] = []
     with duckdb.connect() as con:
         for _ in range(DUCKDB_RUNS):
             elapsed, rows = timed(lambda: con.execute(sql, query).fetchall())

