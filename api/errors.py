@@ -88,17 +88,40 @@ def unready_warehouse(error: Exception) -> str | None:
     return None
 
 
-def _unavailable(message: str, retry_after_seconds: int) -> Response:
-    return error_response(503, "service_unavailable", message, {"Retry-After": str(retry_after_seconds)})
+# Why the reports cannot be served right now (a 503 with Retry-After, not a 500): the warehouse
+# is not ready for this app (marts missing or older, a privilege missing: until the next build
+# or grant), or it cannot be reached (a restart, an outage: seconds).
+UNREADY = "unready"
+UNREACHABLE = "unreachable"
+RETRY_AFTER_SECONDS = {UNREADY: 60, UNREACHABLE: 5}
+
+
+def unavailability(error: Exception) -> str | None:
+    """``UNREADY`` or ``UNREACHABLE`` (logged, with the cause) when ``error`` means the warehouse
+    cannot serve reports now; None for any other fault. The API and the page answer both 503."""
+    if (problem := unready_warehouse(error)) is not None:
+        current_app.logger.error("%s: %s", problem, error)
+        return UNREADY
+    if isinstance(error, PoolTimeout | psycopg.OperationalError):
+        current_app.logger.error("database unavailable: %s", error)
+        return UNREACHABLE
+    return None
+
+
+_UNAVAILABLE_MESSAGES = {
+    UNREADY: "The reports are not ready on this server yet; try again later.",
+    UNREACHABLE: "The report database is unavailable right now; try again shortly.",
+}
 
 
 def _handle_unexpected(error: Exception) -> Response:
-    if (problem := unready_warehouse(error)) is not None:
-        current_app.logger.error("%s: %s", problem, error)
-        return _unavailable("The reports are not ready on this server yet; try again later.", 60)
-    if isinstance(error, PoolTimeout | psycopg.OperationalError):
-        current_app.logger.error("database unavailable: %s", error)
-        return _unavailable("The report database is unavailable right now; try again shortly.", 5)
+    if (kind := unavailability(error)) is not None:
+        return error_response(
+            503,
+            "service_unavailable",
+            _UNAVAILABLE_MESSAGES[kind],
+            {"Retry-After": str(RETRY_AFTER_SECONDS[kind])},
+        )
     current_app.logger.exception("unhandled error")
     return error_response(500, "internal_error", "The server failed to answer this request.")
 

@@ -23,14 +23,12 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
-import psycopg
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
-from psycopg_pool import PoolTimeout
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response  # what views return: Flask's own or a redirect
 
 from api import auth, csvexport, keystore, reports, websession, zones
-from api.errors import OPENAPI_PATH, ApiError, unready_warehouse
+from api.errors import OPENAPI_PATH, RETRY_AFTER_SECONDS, UNREACHABLE, UNREADY, ApiError, unavailability
 from api.jsonenc import timestamp_text
 from api.pageformat import (
     fmt_count,
@@ -300,13 +298,11 @@ def billing(workspace_id: str) -> Response:
         return _html(render_template("page/billing.html", **context), error.status)
 
     try:
-        _sections(context, workspace, caller, ranges, zone)
-    except psycopg.errors.InvalidParameterValue:
-        if zone.is_utc:
-            raise
-        # as the API: zoneinfo knows the name but the warehouse's time-zone database does not
-        context["range_error"] = "tz names a time zone the warehouse does not know."
-        return _html(render_template("page/billing.html", **context), 400)
+        with zones.known_to_the_warehouse(zone):
+            _sections(context, workspace, caller, ranges, zone)
+    except zones.ZoneUnknownToWarehouse as error:  # as an unknown name: said in the range form
+        context["range_error"] = error.message
+        return _html(render_template("page/billing.html", **context), error.status)
     return _html(render_template("page/billing.html", **context))
 
 
@@ -490,14 +486,8 @@ def export(workspace_id: str, report: str) -> Response:
     values = single_values(request.args, PAGE_PARAMETERS)
     zone = zones.parse_zone(values.get("tz"), "tz")
     dates = range_from(values, found.default, zone.today())
-    try:
+    with zones.known_to_the_warehouse(zone):  # an ApiError: the error page says what tz is
         table = found.lines(workspace, dates, zone, caller)
-    except psycopg.errors.InvalidParameterValue:
-        if zone.is_utc:
-            raise
-        raise PageError(
-            400, "Unknown time zone", "tz names a time zone the warehouse does not know."
-        ) from None
     member = caller.member_id if found.scope is None else None
     response = csvexport.csv_response(table, csvexport.filename(report, workspace, dates, zone, member))
     response.headers["Cache-Control"] = "no-store"
@@ -529,23 +519,19 @@ def _http_error(error: HTTPException) -> Response | HTTPException:
     return _error_page(error.code or 500, error.name, error.description or error.name)
 
 
+_UNAVAILABLE = {
+    UNREADY: "The reports are not ready on this server yet. Try again later.",
+    UNREACHABLE: "The report database is unavailable right now. Try again in a moment.",
+}
+
+
 @bp.errorhandler(Exception)
 def _unexpected(error: Exception) -> Response:
     """As the API does (``api.errors``): 503 when the database is unreachable or not ready for
     this app, else a logged 500."""
-    if (problem := unready_warehouse(error)) is not None:
-        current_app.logger.error("%s: %s", problem, error)
-        response = _error_page(
-            503, "Reports unavailable", "The reports are not ready on this server yet. Try again later."
-        )
-        response.headers["Retry-After"] = "60"
-        return response
-    if isinstance(error, PoolTimeout | psycopg.OperationalError):
-        current_app.logger.error("database unavailable: %s", error)
-        response = _error_page(
-            503, "Reports unavailable", "The report database is unavailable right now. Try again in a moment."
-        )
-        response.headers["Retry-After"] = "5"
+    if (kind := unavailability(error)) is not None:
+        response = _error_page(503, "Reports unavailable", _UNAVAILABLE[kind])
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS[kind])
         return response
     current_app.logger.exception("unhandled error on the reports page")
     return _error_page(

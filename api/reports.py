@@ -43,18 +43,26 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-import psycopg
 from flask import Blueprint, Response, jsonify, request
 
 from api import auth, caching, csvexport
 from api.buildlock import build_running
 from api.db import get_db
-from api.errors import ApiError, bad_request
+from api.errors import ApiError
 from api.jsonenc import RawJSON, rounded, with_values
 from api.jsonsql import COUNT, DATE, DECIMAL, TEXT, Field, json_array, sort_key
 from api.params import DateRange, current_month, last_30_days, month_to_date, parse_uuid
 from api.reportquery import CSV, ReportQuery, report_query
-from api.zones import UTC_ZONE, Zone, day_rows, range_rows, reading, rows_by_day, with_zone
+from api.zones import (
+    UTC_ZONE,
+    Zone,
+    day_rows,
+    known_to_the_warehouse,
+    range_rows,
+    reading,
+    rows_by_day,
+    with_zone,
+)
 
 bp = Blueprint("reports", __name__, url_prefix="/api/v2/w/<workspace_id>/reports")
 
@@ -149,18 +157,13 @@ def _respond(
         tag = caching.etag(report, parameters, caching.read_version())
         if caching.matches(tag):
             return caching.not_modified(tag)
-    try:
+    with known_to_the_warehouse(query.zone):
         if query.format == CSV:
             table = csv_table()
             name = csvexport.filename(report, workspace, query.dates, query.zone, member)
             response = csvexport.csv_response(table, name)
         else:
             response = jsonify(json_body())
-    except psycopg.errors.InvalidParameterValue:
-        if query.zone.is_utc:
-            raise
-        # zoneinfo knows the name but the warehouse's time-zone database does not
-        raise bad_request("invalid_parameter", "tz names a time zone the warehouse does not know.") from None
     return caching.cacheable(response, caching.etag(report, parameters, caching.noted_version()))
 
 

@@ -34,13 +34,16 @@ Table names come only from the whitelist ``MARTS``, never from a request.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones, reset_tzpath
 
-from api.errors import bad_request
+import psycopg
+
+from api.errors import ApiError, bad_request
 from api.params import DateRange
 
 UTC_NAME = "UTC"
@@ -171,6 +174,26 @@ class UtcWindow:
     high: datetime
     low_date: date
     high_date: date
+
+
+class ZoneUnknownToWarehouse(ApiError):
+    """The 400 of ``known_to_the_warehouse``."""
+
+    def __init__(self) -> None:
+        super().__init__(400, "invalid_parameter", "tz names a time zone the warehouse does not know.")
+
+
+@contextmanager
+def known_to_the_warehouse(zone: Zone) -> Iterator[None]:
+    """Around the statements of a zoned report: a zone this server's zoneinfo knows but the
+    warehouse's time-zone database does not (an older PostgreSQL, another tzdata release) is
+    a 400 naming ``tz``, as an unknown name is, not a 500."""
+    try:
+        yield
+    except psycopg.errors.InvalidParameterValue:
+        if zone.is_utc:
+            raise
+        raise ZoneUnknownToWarehouse() from None
 
 
 def parse_zone(value: str | None, name: str = "tz") -> Zone:

@@ -9,12 +9,15 @@ import uuid
 from datetime import date
 from decimal import Decimal
 from html import unescape
+from importlib import resources
+from pathlib import Path
+from zoneinfo import ZoneInfo, reset_tzpath
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from api import pagesections
+from api import pagesections, zones
 from api.params import DateRange
 from api.zones import Zone
 from tests.api import fixture_data as data
@@ -164,6 +167,30 @@ def test_an_unknown_zone_is_a_400_page(admin: FlaskClient, tz: str) -> None:
     html = response.get_data(as_text=True)
     assert "tz must be an IANA time-zone name" in html
     assert '<select id="tz" name="tz"' in html  # the form is there to fix it
+
+
+def test_a_zone_the_warehouse_does_not_know_is_a_400_page(
+    admin: FlaskClient, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # As the API's test (tests/api/test_zones.py): "Mars/Olympus", UTC's rules under a name
+    # only zoneinfo holds; a window too long to plan asks the warehouse for local days.
+    rules = tmp_path / "Mars" / "Olympus"
+    rules.parent.mkdir()
+    rules.write_bytes((resources.files("tzdata.zoneinfo") / "UTC").read_bytes())
+    monkeypatch.setattr(zones, "known_zones", lambda: frozenset({"Mars/Olympus"}))
+    reset_tzpath(to=[str(tmp_path)])
+    try:
+        long = {"start_date": "2000-01-01", "end_date": "2100-12-31", "tz": "Mars/Olympus"}
+        response = admin.get(page_path(), query_string=long)
+        assert response.status_code == 400
+        html = response.get_data(as_text=True)
+        assert "tz names a time zone the warehouse does not know." in html and 'id="range-error"' in html
+        response = admin.get(f"{page_path()}/export/sms-usage.csv", query_string=long)
+        assert response.status_code == 400 and response.mimetype == "text/html"
+        assert "tz names a time zone the warehouse does not know." in response.get_data(as_text=True)
+    finally:
+        reset_tzpath(to=[])
+        ZoneInfo.clear_cache(only_keys=["Mars/Olympus"])
 
 
 def test_an_empty_zone_means_utc_and_sign_in_keeps_the_zone(app: Flask, keys: dict[str, Key]) -> None:
