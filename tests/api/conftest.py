@@ -23,12 +23,15 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from importlib import resources
 from pathlib import Path
 from time import sleep
 from typing import Any
+from zoneinfo import ZoneInfo, reset_tzpath
 
 import psycopg
 import pytest
@@ -37,7 +40,7 @@ from flask.testing import FlaskClient
 from psycopg.conninfo import make_conninfo
 from werkzeug.test import TestResponse
 
-from api import create_app
+from api import create_app, zones
 from api.openapi import openapi_document
 from api.params import utc_today
 from tests.api import fixture_data, zone_data
@@ -283,3 +286,20 @@ def error_of(response: TestResponse) -> dict[str, Any]:
     assert set(payload["error"]) == {"status", "code", "message"}
     assert payload["error"]["status"] == response.status_code
     return payload["error"]
+
+
+@contextmanager
+def zone_only_zoneinfo_knows(monkeypatch: pytest.MonkeyPatch, folder: Path) -> Iterator[str]:
+    """A zone the API's rules hold and PostgreSQL's do not, as if the two time-zone databases
+    disagreed about a name: "Mars/Olympus", a copy of UTC's rules, the only name the API
+    accepts while the block runs."""
+    rules = folder / "Mars" / "Olympus"
+    rules.parent.mkdir()
+    rules.write_bytes((resources.files("tzdata.zoneinfo") / "UTC").read_bytes())
+    monkeypatch.setattr(zones, "known_zones", lambda: frozenset({"Mars/Olympus"}))
+    reset_tzpath(to=[str(folder)])
+    try:
+        yield "Mars/Olympus"
+    finally:
+        reset_tzpath(to=[])
+        ZoneInfo.clear_cache(only_keys=["Mars/Olympus"])

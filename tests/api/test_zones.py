@@ -11,7 +11,7 @@ from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, reset_tzpath
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -20,7 +20,16 @@ from api import buildlock, reports, zones
 from api.params import DateRange
 from api.zones import UTC_ZONE, Zone, known_zones, parse_zone, reading
 from tests.api import fixture_data as data
-from tests.api.conftest import BOTH, ApiClient, Key, Warehouse, body, create_key_with_cli, error_of
+from tests.api.conftest import (
+    BOTH,
+    ApiClient,
+    Key,
+    Warehouse,
+    body,
+    create_key_with_cli,
+    error_of,
+    zone_only_zoneinfo_knows,
+)
 from tests.api.zone_data import MAYA, MODEL, NUMBER, ODD_MODEL, ODD_NUMBER, TOTAL_WEIGHT, WZ
 
 D = Decimal
@@ -599,18 +608,11 @@ def test_zone_names() -> None:
 def test_a_zone_the_warehouse_does_not_know_is_a_400(
     api: ApiClient, keys: dict[str, Key], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    # A zone the API's rules hold and PostgreSQL's do not, as if the two time-zone
-    # databases disagreed about a name: "Mars/Olympus", a copy of UTC's rules. Whenever
-    # the warehouse is asked for a row's local day (here: every quarter hour of a window
-    # too long to plan) that is a 400; totals (the AI body, member usage) need only the
+    # Whenever the warehouse is asked for a row's local day (here: every quarter hour of a
+    # window too long to plan) that is a 400; totals (the AI body, member usage) need only the
     # window, from zoneinfo.
-    rules = tmp_path / "Mars" / "Olympus"
-    rules.parent.mkdir()
-    rules.write_bytes((resources.files("tzdata.zoneinfo") / "UTC").read_bytes())
-    monkeypatch.setattr(zones, "known_zones", lambda: frozenset({"Mars/Olympus"}))
-    reset_tzpath(to=[str(tmp_path)])
-    try:
-        long = {"start_date": "2000-01-01", "end_date": "2100-12-31", "tz": "Mars/Olympus"}
+    with zone_only_zoneinfo_knows(monkeypatch, tmp_path) as zone:
+        long = {"start_date": "2000-01-01", "end_date": "2100-12-31", "tz": zone}
         for path, query in (
             ("sms-usage", long),
             ("voice-usage", long),
@@ -620,9 +622,6 @@ def test_a_zone_the_warehouse_does_not_know_is_a_400(
             assert response.status_code == 400, response.get_data(as_text=True)
             assert error_of(response)["message"] == "tz names a time zone the warehouse does not know."
         assert api.get(f"{W1_REPORTS}/ai-usage", keys["admin"], long).status_code == 200
-    finally:
-        reset_tzpath(to=[])
-        ZoneInfo.clear_cache(only_keys=["Mars/Olympus"])
 
 
 def _plan_of(zone: str, start: str, end: str) -> list[tuple[str, str, str, Any, Any]] | None:

@@ -9,20 +9,18 @@ import uuid
 from datetime import date
 from decimal import Decimal
 from html import unescape
-from importlib import resources
 from pathlib import Path
-from zoneinfo import ZoneInfo, reset_tzpath
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from api import pagesections, zones
+from api import pagesections
 from api.params import DateRange
 from api.zones import Zone
 from tests.api import fixture_data as data
 from tests.api import zone_data
-from tests.api.conftest import Key
+from tests.api.conftest import Key, zone_only_zoneinfo_knows
 from tests.page.conftest import (
     API,
     REPORTS,
@@ -172,15 +170,9 @@ def test_an_unknown_zone_is_a_400_page(admin: FlaskClient, tz: str) -> None:
 def test_a_zone_the_warehouse_does_not_know_is_a_400_page(
     admin: FlaskClient, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    # As the API's test (tests/api/test_zones.py): "Mars/Olympus", UTC's rules under a name
-    # only zoneinfo holds; a window too long to plan asks the warehouse for local days.
-    rules = tmp_path / "Mars" / "Olympus"
-    rules.parent.mkdir()
-    rules.write_bytes((resources.files("tzdata.zoneinfo") / "UTC").read_bytes())
-    monkeypatch.setattr(zones, "known_zones", lambda: frozenset({"Mars/Olympus"}))
-    reset_tzpath(to=[str(tmp_path)])
-    try:
-        long = {"start_date": "2000-01-01", "end_date": "2100-12-31", "tz": "Mars/Olympus"}
+    # as the API (tests/api/test_zones.py): a window too long to plan asks the warehouse for local days
+    with zone_only_zoneinfo_knows(monkeypatch, tmp_path) as zone:
+        long = {"start_date": "2000-01-01", "end_date": "2100-12-31", "tz": zone}
         response = admin.get(page_path(), query_string=long)
         assert response.status_code == 400
         html = response.get_data(as_text=True)
@@ -188,9 +180,6 @@ def test_a_zone_the_warehouse_does_not_know_is_a_400_page(
         response = admin.get(f"{page_path()}/export/sms-usage.csv", query_string=long)
         assert response.status_code == 400 and response.mimetype == "text/html"
         assert "tz names a time zone the warehouse does not know." in response.get_data(as_text=True)
-    finally:
-        reset_tzpath(to=[])
-        ZoneInfo.clear_cache(only_keys=["Mars/Olympus"])
 
 
 def test_an_empty_zone_means_utc_and_sign_in_keeps_the_zone(app: Flask, keys: dict[str, Key]) -> None:
