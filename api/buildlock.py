@@ -10,19 +10,21 @@ from typing import Any
 # of the number: a test checks that the two agree).
 BUILD_LOCK_KEY = 7_305_118_042
 
-BUILD_RUNNING_SQL = """
-select exists (
+# Whether the lock is held, as an SQL expression (the key's two halves are constants, never
+# input), for a statement of its own or a column of a report's statement.
+BUILD_RUNNING = f"""exists (
     select 1
     from pg_locks
     where
         locktype = 'advisory'
         and database = (select oid from pg_database where datname = current_database())
-        and classid = %(high)s::oid
-        and objid = %(low)s::oid
+        and classid = {BUILD_LOCK_KEY >> 32}::oid
+        and objid = {BUILD_LOCK_KEY & 0xFFFFFFFF}::oid
         and objsubid = 1
         and granted
-) as running
-"""
+)"""
+
+BUILD_RUNNING_SQL = f"select {BUILD_RUNNING} as running"
 
 
 def build_running(database: Any) -> bool:
@@ -33,7 +35,5 @@ def build_running(database: Any) -> bool:
     one and not the other. While a build runs, zoned reports read the quarter
     hours alone: slower, and whole. (Checked before the statement: a build that
     starts after the check needs far longer than the statement to commit a mart.)"""
-    row = database.fetch_one(
-        BUILD_RUNNING_SQL, {"high": BUILD_LOCK_KEY >> 32, "low": BUILD_LOCK_KEY & 0xFFFFFFFF}
-    )
+    row = database.fetch_one(BUILD_RUNNING_SQL)
     return bool(row and row["running"])

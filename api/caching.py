@@ -18,7 +18,10 @@ Order of checks: the caller is authenticated and authorized first (401, 400,
 understood) is answered 304 without running the report. A 200's ``ETag`` is
 computed from the version its own statement read (``note_version``), so it
 always names exactly the body it comes with, even when a build finishes in
-between.
+between. While a build holds its lock (read by that same statement) a body may
+already count rows its version does not name, since each mart commits before
+``data_freshness``: then the tag is a hash of the body itself (``body_etag``)
+and nothing is answered 304.
 
 Every answer carries ``Cache-Control: private`` (a per-key answer: shared
 caches must not keep it; browsers and clients may, and revalidate with the
@@ -36,6 +39,7 @@ from typing import Any
 
 from flask import Response, g, request
 
+from api.buildlock import BUILD_RUNNING
 from api.db import get_db
 from api.jsonenc import timestamp_text
 
@@ -43,7 +47,7 @@ REPRESENTATION = "reports/1"
 CACHE_CONTROL = "private"
 VARY = "Authorization, Accept"
 
-DATA_VERSION_SQL = "select data_as_of, version_at from marts.data_freshness where freshness_id = 1"
+DATA_VERSION_SQL = f"select data_as_of, version_at, {BUILD_RUNNING} as building from marts.data_freshness where freshness_id = 1"
 _NOTED_VERSION = "_usage_reports_data_version"
 
 
@@ -53,18 +57,23 @@ class Version:
 
     data_as_of: datetime | None
     version_at: datetime | None
+    building: bool = False  # a build held its lock while the version was read
 
 
 def read_version() -> Version:
     row = get_db().fetch_one(DATA_VERSION_SQL)
-    return Version(None, None) if row is None else Version(row["data_as_of"], row["version_at"])
+    return (
+        Version(None, None) if row is None else Version(row["data_as_of"], row["version_at"], row["building"])
+    )
 
 
 def note_version(rows: Sequence[Mapping[str, Any]]) -> None:
     """Keep the version a report's statement read (its ``data_as_of`` and ``data_version``
     columns, equal on every row) for this request's ``ETag``."""
     row = rows[0] if rows else {}
-    setattr(g, _NOTED_VERSION, Version(row.get("data_as_of"), row.get("data_version")))
+    setattr(
+        g, _NOTED_VERSION, Version(row.get("data_as_of"), row.get("data_version"), bool(row.get("building")))
+    )
 
 
 def noted_version() -> Version:
@@ -83,6 +92,27 @@ def etag(report: str, parameters: Mapping[str, Any], version: Version) -> str:
         "version_at": None if version.version_at is None else timestamp_text(version.version_at),
     }
     digest = hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()
+    return f'"{digest[:32]}"'
+
+
+def body_etag(report: str, parameters: Mapping[str, Any], body: bytes) -> str:
+    """The tag of an answer made while a build runs: the build commits each mart before
+    ``data_freshness``, so for a moment a body may already count rows its version does not
+    name, and a version's tag would name two bodies. A hash of the bytes names only these
+    (and differs from every version's tag: another input)."""
+    digest = hashlib.sha256(
+        json.dumps(
+            {
+                "representation": REPRESENTATION,
+                "report": report,
+                "body": hashlib.sha256(body).hexdigest(),
+                "parameters": {
+                    name: None if value is None else str(value) for name, value in parameters.items()
+                },
+            },
+            sort_keys=True,
+        ).encode()
+    ).hexdigest()
     return f'"{digest[:32]}"'
 
 

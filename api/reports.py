@@ -46,7 +46,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from api import auth, caching, csvexport
-from api.buildlock import build_running
+from api.buildlock import BUILD_RUNNING, build_running
 from api.db import get_db
 from api.errors import ApiError
 from api.jsonenc import RawJSON, rounded, with_values
@@ -73,8 +73,11 @@ TOP_MODELS_LIMIT = 10
 DATA_AS_OF = "(select data_as_of from marts.data_freshness where freshness_id = 1)"
 # What the answer's ETag derives from (``api.caching``), read in the same statement.
 DATA_VERSION = "(select version_at from marts.data_freshness where freshness_id = 1)"
-# Every report statement's two freshness columns (``caching.note_version`` reads both).
-FRESHNESS = f"{DATA_AS_OF} as data_as_of,\n    {DATA_VERSION} as data_version"
+# Every report statement's freshness columns (``caching.note_version`` reads them): whether a
+# build runs while it reads decides how its ETag is made.
+FRESHNESS = (
+    f"{DATA_AS_OF} as data_as_of,\n    {DATA_VERSION} as data_version,\n    {BUILD_RUNNING} as building"
+)
 
 # Each report's range when ``start_date`` / ``end_date`` are not given (CONTRACT §4).
 AI_DEFAULT_RANGE = last_30_days
@@ -154,8 +157,9 @@ def _respond(
         "format": query.format,
     }
     if caching.is_conditional():
-        tag = caching.etag(report, parameters, caching.read_version())
-        if caching.matches(tag):
+        version = caching.read_version()
+        tag = caching.etag(report, parameters, version)
+        if not version.building and caching.matches(tag):
             return caching.not_modified(tag)
     with known_to_the_warehouse(query.zone):
         if query.format == CSV:
@@ -164,7 +168,10 @@ def _respond(
             response = csvexport.csv_response(table, name)
         else:
             response = jsonify(json_body())
-    return caching.cacheable(response, caching.etag(report, parameters, caching.noted_version()))
+    version = caching.noted_version()
+    if version.building:
+        return caching.cacheable(response, caching.body_etag(report, parameters, response.get_data()))
+    return caching.cacheable(response, caching.etag(report, parameters, version))
 
 
 def _lists_report(
