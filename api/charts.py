@@ -202,11 +202,17 @@ def series_by_bucket(
 # --- drawing --------------------------------------------------------------------
 
 
+# The finest step an axis takes: the finest unit any report has (a millionth of a credit), so
+# no two ticks read the same when labels show at most six decimals.
+MIN_STEP = 1e-6
+
+
 def nice_step(maximum: float, ticks: int = 4) -> float:
-    """A round step (1, 2, 2.5 or 5 times a power of ten) giving about ``ticks`` grid lines."""
+    """A round step (1, 2, 2.5 or 5 times a power of ten) giving about ``ticks`` grid lines,
+    never finer than ``MIN_STEP``."""
     if maximum <= 0:
         return 1.0
-    raw = maximum / ticks
+    raw = max(maximum / ticks, MIN_STEP)
     power = 10 ** math.floor(math.log10(raw))
     for multiple in (1, 2, 2.5, 5, 10):
         if raw <= multiple * power * (1 + 1e-9):

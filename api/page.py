@@ -45,12 +45,13 @@ from api.pageformat import (
 )
 from api.pageranges import (
     PAGE_PARAMETERS,
-    Ranges,
+    REPORT_DEFAULTS,
     form_dates,
     page_zone,
     quick_picks,
     range_args,
     resolve_ranges,
+    resolved_range,
     zone_choices,
 )
 from api.pagesections import (
@@ -63,7 +64,7 @@ from api.pagesections import (
     sms_section,
     voice_section,
 )
-from api.params import DateRange, parse_uuid, range_from, single_values
+from api.params import DateRange, parse_uuid, single_values
 from api.zones import UTC_ZONE, Zone
 
 bp = Blueprint(
@@ -291,7 +292,9 @@ def billing(workspace_id: str) -> Response:
     context["today"] = zone.today()
     context["picks"] = quick_picks(context["today"], given)
     try:
-        ranges = resolve_ranges(request.args, zone)
+        # a members:read-only key sees its own usage alone: only that range is resolved (and named)
+        shown = tuple(REPORT_DEFAULTS) if context["analytics"] else ("member",)
+        ranges = resolve_ranges(request.args, zone, shown)
     except ApiError as error:
         context["range_error"] = error.message
         context["given"] = form_dates(given)
@@ -307,14 +310,18 @@ def billing(workspace_id: str) -> Response:
 
 
 def _sections(
-    context: dict[str, Any], workspace: uuid.UUID, caller: auth.Caller, ranges: Ranges, zone: Zone
+    context: dict[str, Any],
+    workspace: uuid.UUID,
+    caller: auth.Caller,
+    ranges: dict[str, DateRange],
+    zone: Zone,
 ) -> None:
     if context["analytics"]:
-        context["ai"] = ai_section(workspace, ranges.ai, zone)
-        context["sms"] = sms_section(workspace, ranges.sms, zone)
-        context["phone"] = phone_section(workspace, ranges.phone, zone)
-        context["voice"] = voice_section(workspace, ranges.voice, zone)
-        context["team"] = members_section(workspace, ranges.member, zone, caller.has(auth.MEMBERS_READ))
+        context["ai"] = ai_section(workspace, ranges["ai"], zone)
+        context["sms"] = sms_section(workspace, ranges["sms"], zone)
+        context["phone"] = phone_section(workspace, ranges["phone"], zone)
+        context["voice"] = voice_section(workspace, ranges["voice"], zone)
+        context["team"] = members_section(workspace, ranges["member"], zone, caller.has(auth.MEMBERS_READ))
         context["data_as_of"] = oldest(
             context["ai"]["body"]["data_as_of"],
             context["sms"]["body"]["dataAsOf"],
@@ -323,7 +330,7 @@ def _sections(
             context["team"]["data_as_of"],
         )
     else:
-        context["own"] = own_section(workspace, caller.member_id, ranges.member, zone)
+        context["own"] = own_section(workspace, caller.member_id, ranges["member"], zone)
         context["data_as_of"] = context["own"]["body"]["dataAsOf"]
 
 
@@ -416,29 +423,29 @@ def _member_csv(
 
 @dataclass(frozen=True)
 class Export:
-    default: Any  # the report's default range, from today
+    report: str  # its key in pageranges.REPORT_DEFAULTS (its default range and name)
     lines: Any  # (workspace, dates, zone, caller) -> CsvTable
     scope: str | None  # None: the member's own usage (members:read or analytics:read)
 
 
 EXPORTS: dict[str, Export] = {
-    "ai-usage": Export(reports.AI_DEFAULT_RANGE, _ai_csv, auth.ANALYTICS_READ),
+    "ai-usage": Export("ai", _ai_csv, auth.ANALYTICS_READ),
     "sms-usage": Export(
-        reports.SMS_DEFAULT_RANGE,
+        "sms",
         _body_csv(reports.sms_usage_report, csvexport.sms_table),
         auth.ANALYTICS_READ,
     ),
     "phone-usage": Export(
-        reports.PHONE_DEFAULT_RANGE,
+        "phone",
         _body_csv(reports.phone_usage_report, csvexport.phone_table),
         auth.ANALYTICS_READ,
     ),
     "voice-usage": Export(
-        reports.VOICE_DEFAULT_RANGE,
+        "voice",
         _body_csv(reports.voice_usage_report, csvexport.voice_table),
         auth.ANALYTICS_READ,
     ),
-    "member-usage": Export(reports.MEMBER_DEFAULT_RANGE, _member_csv, None),
+    "member-usage": Export("member", _member_csv, None),
 }
 
 
@@ -485,7 +492,7 @@ def export(workspace_id: str, report: str) -> Response:
         raise PageError(403, "Download refused", f"This download needs a key with {needed}.")
     values = single_values(request.args, PAGE_PARAMETERS)
     zone = zones.parse_zone(values.get("tz"), "tz")
-    dates = range_from(values, found.default, zone.today())
+    dates = resolved_range(values, found.report, zone.today())
     with zones.known_to_the_warehouse(zone):  # an ApiError: the error page says what tz is
         table = found.lines(workspace, dates, zone, caller)
     member = caller.member_id if found.scope is None else None

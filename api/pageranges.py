@@ -4,7 +4,7 @@ report's range resolved exactly as its API endpoint resolves the same query."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -52,13 +52,14 @@ def form_dates(given: tuple[str | None, str | None]) -> tuple[str | None, str | 
     return real(given[0]), real(given[1])
 
 
-@dataclass(frozen=True)
-class Ranges:
-    ai: DateRange
-    sms: DateRange
-    phone: DateRange
-    voice: DateRange
-    member: DateRange
+# Each report the page shows: its name in messages, and its API default range.
+REPORT_DEFAULTS: dict[str, tuple[str, Callable[[date], DateRange]]] = {
+    "ai": ("AI", reports.AI_DEFAULT_RANGE),
+    "sms": ("SMS", reports.SMS_DEFAULT_RANGE),
+    "phone": ("phone", reports.PHONE_DEFAULT_RANGE),
+    "voice": ("voice", reports.VOICE_DEFAULT_RANGE),
+    "member": ("member", reports.MEMBER_DEFAULT_RANGE),
+}
 
 
 # What the page's address may hold: the API's range and zone (never ``format``).
@@ -71,25 +72,24 @@ def page_zone(args: Any) -> Zone:
     return zones.parse_zone(values.get("tz"), "tz")
 
 
-def resolve_ranges(args: Any, zone: Zone) -> Ranges:
-    """Each report's range exactly as its API endpoint resolves the same query (400 on bad input):
-    a missing bound is the report's default from today in ``zone``."""
+def resolve_ranges(
+    args: Any, zone: Zone, shown: Sequence[str] = tuple(REPORT_DEFAULTS)
+) -> dict[str, DateRange]:
+    """The range of each report ``shown`` (``REPORT_DEFAULTS``' keys) exactly as its API endpoint
+    resolves the same query (400 on bad input): a missing bound is the report's default from
+    today in ``zone``. Only the reports shown are resolved, so an error names one of them."""
     values = single_values(args, PAGE_PARAMETERS)
     today = zone.today()
+    return {report: resolved_range(values, report, today) for report in shown}
 
-    def resolved(report: str, default: Callable[[date], DateRange]) -> DateRange:
-        try:
-            return range_from(values, default, today)
-        except ApiError as error:
-            raise _default_named(error, values, report, default(today)) from None
 
-    return Ranges(
-        ai=resolved("AI", reports.AI_DEFAULT_RANGE),
-        sms=resolved("SMS", reports.SMS_DEFAULT_RANGE),
-        phone=resolved("phone", reports.PHONE_DEFAULT_RANGE),
-        voice=resolved("voice", reports.VOICE_DEFAULT_RANGE),
-        member=resolved("member", reports.MEMBER_DEFAULT_RANGE),
-    )
+def resolved_range(values: Mapping[str, str], report: str, today: date) -> DateRange:
+    """One report's range from the address's single ``values`` (see ``resolve_ranges``)."""
+    name, default = REPORT_DEFAULTS[report]
+    try:
+        return range_from(values, default, today)
+    except ApiError as error:
+        raise _default_named(error, values, name, default(today)) from None
 
 
 def _default_named(error: ApiError, values: Mapping[str, str], report: str, fallback: DateRange) -> ApiError:

@@ -13,7 +13,7 @@ from html import unescape
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, render_template_string
 from flask.testing import FlaskClient
 
 from api import charts, pageformat, pagesections
@@ -161,6 +161,10 @@ def test_a_members_only_key_sees_only_its_own_usage(app: Flask, keys: dict[str, 
         assert "Cleo Member" in html and "members:read</strong> only" in html
         if not query:  # the default explained for what this key sees, not for reports it cannot
             assert "your usage is shown for this month to date" in html and "SMS, phone and voice" not in html
+    # a range a default turns around names the member report, the only one this key sees
+    refused = client.get(page_path(), query_string={"end_date": "2020-01-05"})
+    assert refused.status_code == 400
+    assert "where the member report starts when From is empty" in refused.get_data(as_text=True)
 
 
 def test_an_admin_key_with_members_read_alone_is_a_member_view(app: Flask, keys: dict[str, Key]) -> None:
@@ -186,6 +190,9 @@ def test_an_analytics_key_without_members_read_sees_every_report_but_no_names(
     assert 'id="members-by-id"' in members
     # nor the roster: no member without usage in the range (Cleo), no head count
     assert data.CLEO not in members and "active member" not in members
+    empty = get_page(client, {"start_date": "2020-01-01", "end_date": "2020-01-31"})
+    empty = empty[empty.index('id="members"') :]
+    assert "No member usage in this range." in empty and "No members in this workspace" not in empty
     named = get_page(admin, query)
     credits = f"members[{data.ADA}].totalCredits"
     assert page_metrics(html)[credits] == page_metrics(named)[credits]
@@ -354,6 +361,14 @@ def test_an_axis_has_one_unit_from_its_top_tick() -> None:
     assert labels(12_500) == ["0", "5k", "10k", "15k"]
     assert labels(3_400_000) == ["0", "1M", "2M", "3M", "4M"]
     assert labels(1.5) == ["0", "0.5", "1.0", "1.5"]
+    assert labels(0.000001) == ["0", "0.000001"]  # no finer than a credit's last decimal: no repeated ticks
+
+
+def test_a_long_total_breaks_only_between_digit_groups(app: Flask) -> None:
+    template = '{% from "page/_macros.html" import stat with context %}{{ stat("Tokens", value, None) }}'
+    with app.test_request_context():
+        html = render_template_string(template, value=905_032_295_783)
+    assert "905,<wbr>032,<wbr>295,<wbr>783" in html and 'value="905032295783"' in html
 
 
 def test_many_series_fold_into_other() -> None:

@@ -259,6 +259,10 @@ def test_defaults_in_a_csv_download_are_the_api_defaults(
         assert response.status_code == 303
         assert response.headers["Location"] == f"{export_path(report)}?tz=Pacific/Kiritimati"
         assert admin.get(response.headers["Location"]).get_data() == expected
+    # a To alone before the default start: said as the page says it
+    refused = admin.get(export_path("sms-usage"), query_string={"end_date": "2020-01-05"})
+    assert refused.status_code == 400
+    assert "where the SMS report starts when From is empty" in refused.get_data(as_text=True)
 
 
 def test_a_members_only_session_downloads_only_its_own_usage(
