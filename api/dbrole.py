@@ -6,8 +6,10 @@ and the connected user may create roles, then grants it exactly this
 (``--sql-only`` prints the same script for a DBA, for a warehouse where the
 project's user may not create roles)::
 
-    -- once, by a user with CREATEROLE (a DBA on an existing warehouse):
-    create role usage_reports_api login password '...';
+    -- once, by a user with CREATEROLE (a DBA on an existing warehouse), then its
+    -- password from psql, which sends it hashed (never in clear to the server's log):
+    create role usage_reports_api login;
+    \\password usage_reports_api
 
     -- by the user that runs dbt (it owns the schemas and the tables):
     grant connect on database usage_reports to usage_reports_api;
@@ -50,6 +52,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
 from psycopg import Connection, sql
 
 from api import keystore
@@ -105,9 +108,13 @@ def _grant_groups(role: str, database: str) -> list[tuple[str, list[sql.Composed
 
 
 def grant_script(role: str, database: str, *, password_placeholder: bool = True) -> str:
-    """The SQL a DBA can run by hand (``--sql-only``)."""
+    """The SQL a DBA can run by hand (``--sql-only``), in psql. With ``password_placeholder``
+    (``API_PGPASSWORD`` is set) the role's password is set with psql's ``\\password``, which
+    hashes it first: a ``password '...'`` clause would reach the server's log in clear."""
     identifier = sql.Identifier(role).as_string()
-    create = f"create role {identifier} login" + (" password '<password>'" if password_placeholder else "")
+    create = f"create role {identifier} login;" + (
+        f"\n\\password {identifier}" if password_placeholder else ""
+    )
     setup = [statement.rstrip() + ";" for statement in keystore.KEY_TABLE_DDL]
     grants = [
         statement.as_string() + ";" for _, group in _grant_groups(role, database) for statement in group
@@ -115,7 +122,7 @@ def grant_script(role: str, database: str, *, password_placeholder: bool = True)
     return "\n".join(
         [
             "-- 1. as a user with CREATEROLE:",
-            create + ";",
+            create,
             "-- 2. as the user that runs dbt, after the first dbt build:",
             *(" ".join(line.split()) for line in setup),
             *grants,
@@ -141,6 +148,25 @@ def _hashed(conn: Connection[Any], role: str, password: str) -> str:
     return conn.pgconn.encrypt_password(password.encode(), role.encode()).decode("ascii")
 
 
+def _set_password(conn: Connection[Any], role: str, password: str, me: str) -> str:
+    """Set an existing role's password (``API_PGPASSWORD``), or say why not: only a superuser,
+    or since PostgreSQL 16 a role with CREATEROLE and the ADMIN option on ``role``, may. The
+    grants go on either way; the API cannot log in until the password is set."""
+    try:
+        conn.execute(
+            sql.SQL("alter role {} password {}").format(
+                sql.Identifier(role), sql.Literal(_hashed(conn, role, password))
+            )
+        )
+    except psycopg.errors.InsufficientPrivilege:
+        return (
+            f"warning: API_PGPASSWORD is set but {me} may not change the password of {role} (a superuser, or a "
+            f"role with CREATEROLE and the ADMIN option on it, may): ask a DBA to set it with psql's "
+            f"`\\password {role}`, which sends it hashed"
+        )
+    return f"set the password of {role}"
+
+
 def grant_api_role(conn: Connection[Any], role: str, *, password: str | None = None) -> list[str]:
     """Create the role if missing (and allowed), then grant it what the API needs. Idempotent."""
     report: list[str] = []
@@ -154,7 +180,7 @@ def grant_api_role(conn: Connection[Any], role: str, *, password: str | None = N
         if not me["may_create_roles"]:
             raise RoleSetupError(
                 f"role {role} does not exist and {me['name']} may not create roles; ask a DBA to run "
-                f"`create role {role} login password '...'` (see --sql-only), then run this again."
+                f"`create role {role} login;` and psql's `\\password {role}` (see --sql-only), then run this again."
             )
         statement = sql.SQL("create role {} login").format(sql.Identifier(role))
         if password:
@@ -166,13 +192,8 @@ def grant_api_role(conn: Connection[Any], role: str, *, password: str | None = N
     else:
         if not existing["rolcanlogin"]:
             report.append(f"warning: role {role} exists but cannot log in")
-        if password and me["may_create_roles"]:
-            conn.execute(
-                sql.SQL("alter role {} password {}").format(
-                    sql.Identifier(role), sql.Literal(_hashed(conn, role, password))
-                )
-            )
-            report.append(f"set the password of {role}")
+        if password:
+            report.append(_set_password(conn, role, password, me["name"]))
 
     keystore.ensure_key_table(conn)
     missing: list[str] = []

@@ -310,3 +310,41 @@ def test_the_password_reaches_the_server_hashed(warehouse: Warehouse, tmp_path: 
             if conn.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone():
                 conn.execute(sql.SQL("drop owned by {}").format(sql.Identifier(role)))
                 conn.execute(sql.SQL("drop role {}").format(sql.Identifier(role)))
+
+
+def test_the_dba_script_sets_the_password_with_psqls_password_command(app: Flask) -> None:
+    # psql's \\password hashes it before sending; a password '...' clause would be logged in clear
+    unreachable = create_app({"ADMIN_CONNINFO": "host=/nonexistent dbname=usage_reports"})
+    result = unreachable.test_cli_runner().invoke(
+        args=["db", "grant-api-role", "--role", "reporting_api", "--sql-only"],
+        env={"API_PGPASSWORD": PASSWORD},
+    )
+    assert result.exit_code == 0, result.output
+    assert 'create role "reporting_api" login;\n\\password "reporting_api"\n' in result.stdout
+    assert "password '" not in result.stdout and PASSWORD not in result.stdout
+
+
+def test_a_password_it_may_not_set_is_a_warning_not_a_silence(warehouse: Warehouse) -> None:
+    # the project's user without the right to change another role's password (no CREATEROLE;
+    # since PostgreSQL 16 also a CREATEROLE role without the ADMIN option on that role)
+    plain, target = f"{ROLE}_plain", f"{ROLE}_target"
+    with warehouse.connect() as conn:
+        for name in (plain, target):
+            conn.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("create role {} login").format(sql.Identifier(plain)))
+        conn.execute(sql.SQL("create role {} login").format(sql.Identifier(target)))
+    try:
+        as_plain = make_conninfo(warehouse.conninfo, user=plain)
+        with psycopg.connect(as_plain, autocommit=True, row_factory=dict_row) as conn:
+            said = dbrole._set_password(conn, target, PASSWORD, plain)
+        assert said.startswith(f"warning: API_PGPASSWORD is set but {plain} may not change the password")
+        assert f"\\password {target}" in said
+        with warehouse.connect() as conn:
+            stored = conn.execute(
+                "select rolpassword from pg_authid where rolname = %s", (target,)
+            ).fetchone()
+        assert stored == (None,)
+    finally:
+        with warehouse.connect() as conn:
+            for name in (plain, target):
+                conn.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(name)))
