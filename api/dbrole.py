@@ -19,6 +19,8 @@ project's user may not create roles)::
     grant usage on schema marts to usage_reports_api;
     grant select on all tables in schema marts to usage_reports_api;
     alter default privileges in schema marts grant select on tables to usage_reports_api;
+    -- ... but not the quarantine (raw row ids of every workspace; it serves none)
+    revoke select on marts.quarantined_rows from usage_reports_api;
 
     -- the three live staging views authorization reads, and no other staging view
     grant usage on schema staging to usage_reports_api;
@@ -79,6 +81,11 @@ def _grant_groups(role: str, database: str) -> list[tuple[str, list[sql.Composed
                     grantee
                 ),
             ],
+        ),
+        # in schema marts but not served: raw row ids of every workspace (the build revokes it too)
+        (
+            "marts.quarantined_rows",
+            [sql.SQL("revoke select on marts.quarantined_rows from {}").format(grantee)],
         ),
         ("staging", [sql.SQL("grant usage on schema staging to {}").format(grantee)]),
     ]

@@ -44,6 +44,21 @@
 {%- endmacro %}
 
 {#-
+    Post-hook for a relation in a schema the API reads that it does not serve
+    (marts.quarantined_rows: raw row ids of every workspace): take back the
+    select the schema's default privileges gave the role when it was created.
+-#}
+{% macro revoke_api_read() -%}
+    {%- set roles = api_read_roles() if execute else [] -%}
+    {%- if roles | length > 0 -%}
+        revoke select on {{ this }} from
+        {%- for role in roles %} {{ role }}{{ "," if not loop.last }}{% endfor %}
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
     on-run-end: usage on the schemas those relations are in. A build that
     creates a schema (a new warehouse, or one whose schema was dropped)
     would otherwise leave the role select on tables in a schema it may not

@@ -2,7 +2,8 @@
     analyst can see what was quarantined and fix it at the source. A view:
     always current. Rows without an id never reach staging (copies are
     merged by id), so they are read from raw here, each on its own. -#}
-{{ config(materialized='view') }}
+{#- not the API's to read (macros/grant_api_read.sql): it serves no quarantine -#}
+{{ config(materialized='view', post_hook="{{ revoke_api_read() }}") }}
 
 with ai_events as (
     select
