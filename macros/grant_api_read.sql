@@ -34,13 +34,7 @@
     relation in, so a rebuild never takes the API's access away.
 -#}
 {% macro grant_api_read() -%}
-    {%- set roles = api_read_roles() if execute else [] -%}
-    {%- if roles | length > 0 -%}
-        grant select on {{ this }} to
-        {%- for role in roles %} {{ role }}{{ "," if not loop.last }}{% endfor %}
-    {%- else -%}
-        select 1
-    {%- endif -%}
+    {{ api_read_privilege('grant', 'to') }}
 {%- endmacro %}
 
 {#-
@@ -49,9 +43,13 @@
     select the schema's default privileges gave the role when it was created.
 -#}
 {% macro revoke_api_read() -%}
+    {{ api_read_privilege('revoke', 'from') }}
+{%- endmacro %}
+
+{% macro api_read_privilege(verb, preposition) -%}
     {%- set roles = api_read_roles() if execute else [] -%}
     {%- if roles | length > 0 -%}
-        revoke select on {{ this }} from
+        {{ verb }} select on {{ this }} {{ preposition }}
         {%- for role in roles %} {{ role }}{{ "," if not loop.last }}{% endfor %}
     {%- else -%}
         select 1
