@@ -80,6 +80,9 @@ class Database:
         self._connect_timeout = max(1, math.ceil(timeout))
         self._pool: ConnectionPool | None = None
         self._lock = threading.Lock()
+        # pooled connections this process's requests hold now (``_checkout``, ``release``)
+        self._count_lock = threading.Lock()
+        self._checked_out = 0
         self._key_table_ready = False
         self._api_tables_ready = False
 
@@ -127,13 +130,25 @@ class Database:
         for a while after the server is back; a connection of the request's own fails at
         once while the server is down (503) and works as soon as it is up, while the pool
         recovers behind it. A gunicorn sync worker serves one request at a time, so a
-        healthy pool always has a connection ready."""
+        healthy pool always has a connection ready.
+
+        When every connection the pool may hold is in use by this process's other requests
+        (threaded servers), nothing is wrong: the request waits its turn for the pool's whole
+        timeout, so a burst never opens more connections than ``POOL_MAX_SIZE``."""
+        pool = self.pool()
+        with self._count_lock:
+            busy = self._checked_out >= self._max_size
         try:
-            return self.pool().getconn(timeout=min(READY_SECONDS, self._timeout)), True
+            conn = pool.getconn(timeout=self._timeout if busy else min(READY_SECONDS, self._timeout))
         except PoolTimeout:
+            if busy:
+                raise
             return psycopg.connect(
                 self._conninfo, connect_timeout=self._connect_timeout, **self._kwargs
             ), False
+        with self._count_lock:
+            self._checked_out += 1
+        return conn, True
 
     def release(self) -> None:
         """Give the request's connection (if it took one) back to the pool, or close it."""
@@ -144,6 +159,8 @@ class Database:
         if unpooled:
             conn.close()
         elif self._pool is not None:
+            with self._count_lock:
+                self._checked_out -= 1
             self._pool.putconn(conn)
 
     def ensure_key_table(self, conn: Connection[Any]) -> None:

@@ -4,6 +4,7 @@ nothing about their cause, and are logged."""
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
 import pytest
@@ -50,6 +51,37 @@ def test_an_unreachable_database_is_a_503_at_once(warehouse: Warehouse, keys: di
     assert error_of(response)["code"] == "service_unavailable"
     assert response.headers["Retry-After"] == "5"
     assert "does_not_exist" not in response.get_data(as_text=True)
+
+
+def test_a_busy_pool_makes_a_request_wait_its_turn(warehouse: Warehouse) -> None:
+    # Every pooled connection in use by this process's other requests (a threaded server): a
+    # request waits for one, as the pool's timeout allows, and opens none of its own, so a
+    # burst never holds more than POOL_MAX_SIZE connections per process.
+    app = create_app(
+        {"DATABASE_CONNINFO": warehouse.conninfo, "POOL_MAX_SIZE": 1, "POOL_TIMEOUT_SECONDS": 10.0}
+    )
+    database = app.extensions["usage_reports_db"]
+    backends: list[int] = []
+
+    def request() -> None:
+        with app.test_request_context():
+            with database.connection() as conn:
+                backends.append(conn.execute("select pg_backend_pid() as pid").fetchone()["pid"])
+            database.release()
+
+    try:
+        with app.test_request_context():
+            with database.connection() as held:  # the pool's only connection, held by a request
+                first = held.execute("select pg_backend_pid() as pid").fetchone()["pid"]
+                waiting = threading.Thread(target=request)
+                waiting.start()
+                waiting.join(timeout=1.0)
+                assert waiting.is_alive()  # still waiting: no connection of its own after 50 ms
+            database.release()
+        waiting.join(timeout=10)
+        assert backends == [first]  # then served with the pooled one
+    finally:
+        database.close()
 
 
 def _backend_pid(app: Flask) -> int:
