@@ -39,7 +39,12 @@ MAX_SERIES = 8
 MIN_SLOTS = 14
 
 # Distinguishable, colour-blind-aware hues (after Okabe-Ito and Tableau 10), then grey for "Other".
-PALETTE = ("#2f6fd6", "#e08a00", "#1a9e77", "#8a5cd0", "#d1495b", "#1b9fc2", "#7a9c1a", "#c2569b")
+# Every colour at least 3:1 against the white plot (WCAG 1.4.11); stacked parts are also
+# parted by a white line, so neighbours need not differ by contrast alone.
+# Up to this many bars a chart parts the stacked parts of each (thinner bars would turn white).
+PARTED_BARS = 93
+
+PALETTE = ("#2f6fd6", "#b86e00", "#1a9e77", "#8a5cd0", "#d1495b", "#1a86a3", "#5f7a14", "#c2569b")
 OTHER_COLOR = "#8a94a6"
 
 Number = Decimal | int
@@ -277,7 +282,7 @@ def render_svg(chart: Chart, range_text: str = "") -> Markup:
         return PLOT_HEIGHT - value / top_value * PLOT_HEIGHT
 
     out: list[str] = [
-        f'<svg class="chart-svg" role="img" aria-labelledby="{title_id} {desc_id}" '
+        f'<svg class="chart-svg" role="img" aria-labelledby="{title_id}" aria-describedby="{desc_id}" '
         f'width="100%" height="{HEIGHT}" xmlns="http://www.w3.org/2000/svg">',
         f'<title id="{title_id}">{escape(chart.title)}</title>',
         f'<desc id="{desc_id}">{escape(describe(chart, range_text))}</desc>',
@@ -295,6 +300,12 @@ def render_svg(chart: Chart, range_text: str = "") -> Markup:
         f'viewBox="{_num(-inset_units)} 0 {_num(width_units)} {PLOT_HEIGHT}" preserveAspectRatio="none">'
     )
     gap = 0.18 if count > 1 else 0.35
+    # stacked parts of bars wide enough for it are parted by a thin white line
+    parted = (
+        ' stroke="#fff" stroke-width="1" vector-effect="non-scaling-stroke"'
+        if (len(chart.series) > 1 and count <= PARTED_BARS)
+        else ""
+    )
     for index, bucket in enumerate(chart.buckets):
         base = 0.0
         for series in chart.series:
@@ -308,7 +319,7 @@ def render_svg(chart: Chart, range_text: str = "") -> Markup:
             )
             out.append(
                 f'<rect x="{_num(index + gap / 2)}" width="{_num(1 - gap)}" y="{_num(y_top)}" '
-                f'height="{_num(max(y_bottom - y_top, 0.5))}" fill="{series.color}">'
+                f'height="{_num(max(y_bottom - y_top, 0.5))}" fill="{series.color}"{parted}>'
                 f"<title>{escape(tooltip)}</title></rect>"
             )
     out.append("</svg>")

@@ -285,7 +285,10 @@ def billing(workspace_id: str) -> Response:
         zone = page_zone(request.args)
     except ApiError as error:
         context.update(
-            range_error=error.message, given=form_dates(given), picks=quick_picks(UTC_ZONE.today(), given)
+            range_error=error.message,
+            error_field="tz",
+            given=form_dates(given),
+            picks=quick_picks(UTC_ZONE.today(), given),
         )
         return _html(render_template("page/billing.html", **context), error.status)
     context["zone"] = g.page_zone = zone
@@ -297,6 +300,7 @@ def billing(workspace_id: str) -> Response:
         ranges = resolve_ranges(request.args, zone, shown)
     except ApiError as error:
         context["range_error"] = error.message
+        context["error_field"] = "dates"
         context["given"] = form_dates(given)
         return _html(render_template("page/billing.html", **context), error.status)
 
@@ -305,6 +309,7 @@ def billing(workspace_id: str) -> Response:
             _sections(context, workspace, caller, ranges, zone)
     except zones.ZoneUnknownToWarehouse as error:  # as an unknown name: said in the range form
         context["range_error"] = error.message
+        context["error_field"] = "tz"
         return _html(render_template("page/billing.html", **context), error.status)
     return _html(render_template("page/billing.html", **context))
 

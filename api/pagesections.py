@@ -109,10 +109,10 @@ left join staging.stg_product__roles as roles
 where members.member_id = %(member_id)s
 """
 
-SMS_COLORS = {"Inbound": "#1b9fc2", "Outbound": "#2f6fd6"}
+SMS_COLORS = {"Inbound": "#1a86a3", "Outbound": "#2f6fd6"}
 PHONE_COLOR = "#1a9e77"
 STT_COLOR = "#8a5cd0"
-TTS_COLOR = "#e08a00"
+TTS_COLOR = "#b86e00"
 
 
 def ai_section(workspace: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -> dict[str, Any]:

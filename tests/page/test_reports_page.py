@@ -251,6 +251,16 @@ def test_a_refused_range_keeps_its_real_dates_in_the_form(admin: FlaskClient) ->
     assert 'name="start_date" value="2024-03-01"' in html and 'name="end_date" value=""' in html
     footer = html[html.index('class="site-footer"') :]
     assert "UTC" not in footer and "tz=" not in footer  # no numbers shown, so no zone claimed for them
+    # the field in error is marked and tied to the message: the zone here, the dates below
+    assert re.search(
+        r'<select id="tz" name="tz" aria-describedby="tz-help range-error"\s+aria-invalid="true"', html
+    )
+    assert 'name="start_date" value="2024-03-01"\n             aria-describedby="range-help">' in html
+    assert "<title>Error: Detailed reports" in html
+    inverted = admin.get(page_path(), query_string={"start_date": "2024-04-01", "end_date": "2024-03-01"})
+    html = inverted.get_data(as_text=True)
+    assert html.count('aria-describedby="range-help range-error" aria-invalid="true"') == 2
+    assert 'aria-describedby="tz-help"' in html
 
 
 def test_a_range_turned_around_by_a_default_says_which_field_to_fill(admin: FlaskClient) -> None:
@@ -306,7 +316,8 @@ def test_the_page_is_semantic_and_self_contained(admin: FlaskClient) -> None:
     for control in ("start_date", "end_date", "tz"):
         assert f'<label for="{control}">' in html
     assert re.search(
-        r'<svg class="chart-svg" role="img" aria-labelledby="ai-chart-title ai-chart-desc"', html
+        r'<svg class="chart-svg" role="img" aria-labelledby="ai-chart-title" aria-describedby="ai-chart-desc"',
+        html,
     )
     assert '<title id="ai-chart-title">AI credits per day by provider</title>' in html
     # nothing from elsewhere: no absolute URL in any src, href or action, and a policy that forbids it
@@ -369,6 +380,19 @@ def test_a_long_total_breaks_only_between_digit_groups(app: Flask) -> None:
     with app.test_request_context():
         html = render_template_string(template, value=905_032_295_783)
     assert "905,<wbr>032,<wbr>295,<wbr>783" in html and 'value="905032295783"' in html
+
+
+def test_every_chart_colour_stands_out_from_the_white_plot() -> None:
+    # WCAG 1.4.11: graphical objects at least 3:1 against what surrounds them
+    def luminance(colour: str) -> float:
+        channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    colours = {*charts.PALETTE, charts.OTHER_COLOR, *pagesections.SMS_COLORS.values()}
+    colours |= {pagesections.PHONE_COLOR, pagesections.STT_COLOR, pagesections.TTS_COLOR}
+    for colour in colours:
+        assert 1.05 / (luminance(colour) + 0.05) >= 3, colour
 
 
 def test_many_series_fold_into_other() -> None:
