@@ -80,9 +80,9 @@ class Database:
         self._connect_timeout = max(1, math.ceil(timeout))
         self._pool: ConnectionPool | None = None
         self._lock = threading.Lock()
-        # pooled connections this process's requests hold now (``_checkout``, ``release``)
+        # connections (pooled or their own) this process's requests hold now (``_checkout``)
         self._count_lock = threading.Lock()
-        self._checked_out = 0
+        self._held = 0
         self._key_table_ready = False
         self._api_tables_ready = False
 
@@ -132,23 +132,29 @@ class Database:
         recovers behind it. A gunicorn sync worker serves one request at a time, so a
         healthy pool always has a connection ready.
 
-        When every connection the pool may hold is in use by this process's other requests
-        (threaded servers), nothing is wrong: the request waits its turn for the pool's whole
-        timeout, so a burst never opens more connections than ``POOL_MAX_SIZE``."""
+        Every connection a request holds, the pool's or its own, takes one of ``POOL_MAX_SIZE``
+        places, reserved before it is asked for: when all are taken (a threaded server's
+        burst) a request waits its turn for a pooled one, for the pool's whole timeout, so a
+        process's requests never use more than ``POOL_MAX_SIZE`` connections at once."""
         pool = self.pool()
         with self._count_lock:
-            busy = self._checked_out >= self._max_size
+            busy = self._held >= self._max_size
+            self._held += 1
         try:
-            conn = pool.getconn(timeout=self._timeout if busy else min(READY_SECONDS, self._timeout))
-        except PoolTimeout:
-            if busy:
-                raise
-            return psycopg.connect(
-                self._conninfo, connect_timeout=self._connect_timeout, **self._kwargs
-            ), False
-        with self._count_lock:
-            self._checked_out += 1
-        return conn, True
+            try:
+                return pool.getconn(
+                    timeout=self._timeout if busy else min(READY_SECONDS, self._timeout)
+                ), True
+            except PoolTimeout:
+                if busy:
+                    raise
+                return psycopg.connect(
+                    self._conninfo, connect_timeout=self._connect_timeout, **self._kwargs
+                ), False
+        except BaseException:
+            with self._count_lock:
+                self._held -= 1
+            raise
 
     def release(self) -> None:
         """Give the request's connection (if it took one) back to the pool, or close it."""
@@ -156,11 +162,11 @@ class Database:
         unpooled = g.pop(_REQUEST_UNPOOLED, False)
         if conn is None:
             return
+        with self._count_lock:
+            self._held -= 1
         if unpooled:
             conn.close()
         elif self._pool is not None:
-            with self._count_lock:
-                self._checked_out -= 1
             self._pool.putconn(conn)
 
     def ensure_key_table(self, conn: Connection[Any]) -> None:

@@ -84,6 +84,44 @@ def test_a_busy_pool_makes_a_request_wait_its_turn(warehouse: Warehouse) -> None
         database.close()
 
 
+def test_a_burst_never_uses_more_connections_than_the_pool_may_hold(warehouse: Warehouse) -> None:
+    # 16 requests at once on a threaded server, each holding its connection a moment: a pool
+    # that starts with one connection grows, some requests connect themselves meanwhile, and
+    # at no moment do the process's requests hold more than POOL_MAX_SIZE (4) connections.
+    app = create_app(
+        {"DATABASE_CONNINFO": warehouse.conninfo, "POOL_MAX_SIZE": 4, "POOL_TIMEOUT_SECONDS": 30.0}
+    )
+    database = app.extensions["usage_reports_db"]
+    lock = threading.Lock()
+    holding: list[int] = [0]
+    peak: list[int] = [0]
+    served: list[int] = []
+
+    def request() -> None:
+        with app.test_request_context():
+            with database.connection() as conn:
+                conn.execute("select 1")
+                with lock:
+                    holding[0] += 1
+                    peak[0] = max(peak[0], holding[0])
+                time.sleep(0.3)
+                with lock:
+                    holding[0] -= 1
+                served.append(1)
+            database.release()
+
+    try:
+        threads = [threading.Thread(target=request) for _ in range(16)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert len(served) == 16
+        assert peak[0] <= 4, peak[0]
+    finally:
+        database.close()
+
+
 def _backend_pid(app: Flask) -> int:
     """The backend of the connection the app's pool hands out next (the request's own)."""
     with app.app_context():
