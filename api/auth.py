@@ -32,7 +32,7 @@ from typing import Any
 from flask import request
 from psycopg import Connection
 
-from api import keystore
+from api import buildlock, keystore
 from api.db import get_db
 from api.errors import ApiError
 
@@ -104,6 +104,7 @@ def caller_for_key(conn: Connection[Any], key: dict[str, Any] | None) -> Caller:
     """
     if key is None:
         raise _unauthorized("invalid_api_key", "This API key is not known.")
+    buildlock.note_running(bool(key["build_running"]))  # (the request's first statement read it)
     if key["is_revoked"]:
         raise _unauthorized("revoked_api_key", "This API key has been revoked.")
     if key["is_expired"]:

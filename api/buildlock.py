@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import g
+
 # The advisory lock `make build` (scripts/build.py) holds for a whole dbt build (its own copy
 # of the number: a test checks that the two agree).
 BUILD_LOCK_KEY = 7_305_118_042
@@ -37,3 +39,21 @@ def build_running(database: Any) -> bool:
     starts after the check needs far longer than the statement to commit a mart.)"""
     row = database.fetch_one(BUILD_RUNNING_SQL)
     return bool(row and row["running"])
+
+
+_NOTED = "_usage_reports_build_running"
+
+
+def note_running(running: bool) -> None:
+    """Keep what the request's first statement (the key check, ``keystore.KEY_LOOKUP_SQL``)
+    read of the lock, so the request asks no more: ``running_at_start``."""
+    setattr(g, _NOTED, running)
+
+
+def running_at_start(database: Any) -> bool:
+    """Whether a build held the lock when the request began: as its key check read it, or
+    asked now when nothing was noted. A report statement also reads the lock, but only as
+    it ends (an uncorrelated sub-select runs when its first row is made), so a build that
+    finishes during a long statement is seen by this check only."""
+    noted = g.get(_NOTED)
+    return build_running(database) if noted is None else bool(noted)

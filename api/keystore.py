@@ -27,6 +27,8 @@ from typing import Any
 
 from psycopg import Connection, errors
 
+from api import buildlock
+
 KNOWN_SCOPES = ("analytics:read", "members:read")
 TOKEN_PREFIX = "urk_"
 TOKEN_PATTERN = re.compile(r"urk_[A-Za-z0-9_-]{43}", re.ASCII)
@@ -308,7 +310,8 @@ select
     member.workspace_id as member_workspace_id,
     member.is_deleted as member_is_deleted,
     member.has_role as member_has_role,
-    member.role_scopes as member_role_scopes
+    member.role_scopes as member_role_scopes,
+    {build_running} as build_running
 from api.api_keys
 left join (
     {member_access}
@@ -320,6 +323,7 @@ where api_keys.{column} = %(key)s
 def _key_lookup_sql(column: str) -> str:
     member = f"(select keyed.member_id from api.api_keys as keyed where keyed.{column} = %(key)s)"
     return KEY_LOOKUP_SQL.format(
+        build_running=buildlock.BUILD_RUNNING,
         resolution=LAST_USED_RESOLUTION_SECONDS,
         member_access=MEMBER_ACCESS_SQL.replace("%(member_id)s", member).strip(),
         column=column,

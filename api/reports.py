@@ -46,7 +46,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from api import auth, caching, csvexport
-from api.buildlock import BUILD_RUNNING, build_running
+from api.buildlock import BUILD_RUNNING, running_at_start
 from api.db import get_db
 from api.errors import ApiError
 from api.jsonenc import RawJSON, rounded, with_values
@@ -132,7 +132,7 @@ def statement_reading(
 ) -> tuple[bool, dict[str, Any]]:
     """Whether a report's statement (the API's or the page's) may take whole UTC dates from the
     daily marts (``api.zones.reading``; not while a build runs), and its parameters."""
-    mixed = zone.is_utc or not build_running(get_db())
+    mixed = zone.is_utc or not running_at_start(get_db())
     read = reading(dates, zone, by_day, mixed)
     return read.planned, {"workspace_id": workspace_id, **read.params}
 
@@ -156,7 +156,8 @@ def _respond(
         "tz": query.zone.name,
         "format": query.format,
     }
-    if caching.is_conditional():
+    building = running_at_start(get_db())
+    if caching.is_conditional() and not building:
         version = caching.read_version()
         tag = caching.etag(report, parameters, version)
         if not version.building and caching.matches(tag):
@@ -169,8 +170,12 @@ def _respond(
         else:
             response = jsonify(json_body())
     version = caching.noted_version()
-    if version.building:
-        return caching.cacheable(response, caching.body_etag(report, parameters, response.get_data()))
+    if building or version.building:
+        # a build ran while the statement did (seen as the request began, or as it ended)
+        tag = caching.body_etag(report, parameters, response.get_data())
+        if caching.matches(tag):
+            return caching.not_modified(tag)
+        return caching.cacheable(response, tag)
     return caching.cacheable(response, caching.etag(report, parameters, version))
 
 

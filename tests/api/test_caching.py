@@ -171,7 +171,7 @@ def test_while_a_build_runs_a_tag_names_only_its_own_body(
 ) -> None:
     # A build commits each mart before data_freshness: for a moment a body may count rows its
     # version does not name. Meanwhile a tag is made from the body's bytes (never a version's,
-    # which would name two bodies), and no If-None-Match is answered 304.
+    # which would name two bodies): a version's tag gets the body, its own tag a 304.
     before = api.get(url(path), keys["admin"], MARCH)
     tag = before.headers["ETag"]
     with build_lock_held(warehouse):
@@ -180,8 +180,33 @@ def test_while_a_build_runs_a_tag_names_only_its_own_body(
         body_tag = during.headers["ETag"]
         assert STRONG_TAG.fullmatch(body_tag) and body_tag != tag
         again = conditional(api, keys["admin"], path, body_tag)
-        assert again.status_code == 200 and again.headers["ETag"] == body_tag  # the same bytes, the same tag
+        assert again.status_code == 304 and again.headers["ETag"] == body_tag  # the same bytes, the same tag
     assert conditional(api, keys["admin"], path, tag).status_code == 304  # the build is over
+
+
+def test_a_build_that_ends_while_the_report_runs_still_gets_a_body_tag(
+    app: Flask, api: ApiClient, keys: dict[str, Key], warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The lock is held when the request's key is checked and let go just before the report's
+    # statement: that statement reads the lock as it ends (free), but the build may have
+    # committed marts before data_freshness meanwhile, so the tag must not be a version's.
+    tag = etag_of(api, keys["admin"], "ai-usage")
+    database = app.extensions["usage_reports_db"]
+    with warehouse.connect() as lock:
+        lock.execute("select pg_advisory_lock(%s)", (buildlock.BUILD_LOCK_KEY,))
+        held = [True]
+        report = database.fetch_all
+
+        def release_first(query: str, params: Any = None) -> Any:
+            if held[0] and "marts." in query:
+                lock.execute("select pg_advisory_unlock(%s)", (buildlock.BUILD_LOCK_KEY,))
+                held[0] = False
+            return report(query, params)
+
+        monkeypatch.setattr(database, "fetch_all", release_first)
+        response = conditional(api, keys["admin"], "ai-usage", tag)
+    assert not held[0]  # the statement ran after the build let go
+    assert response.status_code == 200 and response.headers["ETag"] != tag
 
 
 def test_the_tag_is_a_function_of_its_inputs() -> None:

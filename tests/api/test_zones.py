@@ -455,7 +455,7 @@ def test_split_daily_rows_answer_as_the_quarter_hours_do(
         for extra in ({}, {"format": "csv"})
     ]  # fmt: skip
     split = [api.get(url, key, query).get_data() for url, key, query in asks]
-    monkeypatch.setattr(reports, "build_running", lambda _database: True)
+    monkeypatch.setattr(reports, "running_at_start", lambda _database: True)
     quarter_hours = [api.get(url, key, query).get_data() for url, key, query in asks]
     for ask, planned, every_quarter_hour in zip(asks, split, quarter_hours, strict=True):
         assert planned == every_quarter_hour, ask
