@@ -77,7 +77,8 @@ lint: setup ## sqlfluff (models, tests), ruff and mypy (api, scripts)
 	$(BIN)/mypy
 
 test-dbt: setup ## dbt build with every data and unit test on the fixture data, then the manifest rules
-	PGDATABASE=$(TEST_DATABASE) $(WAREHOUSE) $(BIN)/python scripts/fresh_database.py
+	WAREHOUSE_DATABASE="$${PGDATABASE:-usage_reports}" PGDATABASE=$(TEST_DATABASE) $(WAREHOUSE) \
+		$(BIN)/python scripts/fresh_database.py
 	PGDATABASE=$(TEST_DATABASE) $(DBT) run-operation create_raw_tables
 	PGDATABASE=$(TEST_DATABASE) $(WAREHOUSE) $(BIN)/python scripts/load_fixture.py tests/fixtures/raw_base.sql
 	PGDATABASE=$(TEST_DATABASE) $(DBT) build --full-refresh

@@ -15,8 +15,11 @@ PROTECTED = {"", "postgres", "template0", "template1", "usage_reports"}
 
 
 def recreate_database(name: str) -> None:
-    """Drop (ending its sessions) and create `name` on the server the PG* variables name."""
-    if name in PROTECTED:
+    """Drop (ending its sessions) and create `name` on the server the PG* variables name.
+    Never one of ``PROTECTED``, nor the warehouse ``WAREHOUSE_DATABASE`` names (`make
+    test-dbt` passes the PGDATABASE it was given: on an existing warehouse, `make test
+    TEST_DATABASE=<the warehouse>` is refused)."""
+    if name in PROTECTED or name == os.environ.get("WAREHOUSE_DATABASE"):
         raise ValueError(f"refusing to recreate database {name!r}")
     with psycopg.connect(dbname="postgres", autocommit=True) as conn:
         conn.execute(

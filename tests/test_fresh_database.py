@@ -17,6 +17,13 @@ def test_the_warehouse_and_the_servers_own_databases_are_never_recreated(name: s
         recreate_database(name)
 
 
+def test_the_warehouse_make_was_given_is_never_recreated(monkeypatch: pytest.MonkeyPatch) -> None:
+    # on an existing warehouse: PGDATABASE=analytics make test TEST_DATABASE=analytics
+    monkeypatch.setenv("WAREHOUSE_DATABASE", "analytics_test_guard")
+    with pytest.raises(ValueError, match="refusing to recreate"):
+        recreate_database("analytics_test_guard")
+
+
 def test_a_name_that_needs_quoting_is_one_database() -> None:
     name = 'usage_reports_test_"odd"; name'
     try:
