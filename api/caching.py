@@ -18,10 +18,11 @@ Order of checks: the caller is authenticated and authorized first (401, 400,
 understood) is answered 304 without running the report. A 200's ``ETag`` is
 computed from the version its own statement read (``note_version``), so it
 always names exactly the body it comes with, even when a build finishes in
-between. While a build holds its lock (read by that same statement) a body may
-already count rows its version does not name, since each mart commits before
-``data_freshness``: then the tag is a hash of the body itself (``body_etag``)
-and nothing is answered 304.
+between. While a build holds its lock (read by the key check as the request
+begins, and by the report's statement as it ends) a body may already count rows
+its version does not name, since each mart commits before ``data_freshness``:
+then the tag is a hash of the body itself (``body_etag``), and only a tag of the
+same bytes is answered 304.
 
 Every answer carries ``Cache-Control: private`` (a per-key answer: shared
 caches must not keep it; browsers and clients may, and revalidate with the
@@ -84,15 +85,12 @@ def etag(report: str, parameters: Mapping[str, Any], version: Version) -> str:
     """A strong, quoted entity tag for this report, these parameters and this version.
     The parameters are the parsed ones (ids as UUIDs), so spellings of one request
     (an upper-case id in the path) share a tag."""
-    described = {
-        "representation": REPRESENTATION,
-        "report": report,
-        "parameters": {name: None if value is None else str(value) for name, value in parameters.items()},
-        "data_as_of": None if version.data_as_of is None else timestamp_text(version.data_as_of),
-        "version_at": None if version.version_at is None else timestamp_text(version.version_at),
-    }
-    digest = hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()
-    return f'"{digest[:32]}"'
+    return _tag(
+        report,
+        parameters,
+        data_as_of=None if version.data_as_of is None else timestamp_text(version.data_as_of),
+        version_at=None if version.version_at is None else timestamp_text(version.version_at),
+    )
 
 
 def body_etag(report: str, parameters: Mapping[str, Any], body: bytes) -> str:
@@ -100,19 +98,18 @@ def body_etag(report: str, parameters: Mapping[str, Any], body: bytes) -> str:
     ``data_freshness``, so for a moment a body may already count rows its version does not
     name, and a version's tag would name two bodies. A hash of the bytes names only these
     (and differs from every version's tag: another input)."""
-    digest = hashlib.sha256(
-        json.dumps(
-            {
-                "representation": REPRESENTATION,
-                "report": report,
-                "body": hashlib.sha256(body).hexdigest(),
-                "parameters": {
-                    name: None if value is None else str(value) for name, value in parameters.items()
-                },
-            },
-            sort_keys=True,
-        ).encode()
-    ).hexdigest()
+    return _tag(report, parameters, body=hashlib.sha256(body).hexdigest())
+
+
+def _tag(report: str, parameters: Mapping[str, Any], **inputs: str | None) -> str:
+    """A strong, quoted tag: a hash of the representation, the report, its parameters and ``inputs``."""
+    described = {
+        "representation": REPRESENTATION,
+        "report": report,
+        "parameters": {name: None if value is None else str(value) for name, value in parameters.items()},
+        **inputs,
+    }
+    digest = hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()
     return f'"{digest[:32]}"'
 
 

@@ -26,7 +26,7 @@ local midnight with the running totals the quarter-hourly marts keep, one
 quarter hour per daily row (``rows_by_day``). Either way the sums are
 exactly those of the quarter hours. While a build runs (it commits a
 quarter-hourly mart before its daily sums) zoned statements read the quarter
-hours alone (``api.buildlock.build_running``).
+hours alone (``api.buildlock.running_at_start``).
 
 Table names come only from the whitelist ``MARTS``, never from a request.
 """
