@@ -764,7 +764,7 @@ def compare_marts() -> Json:
     with connect() as conn:
         for mart in report_marts(conn):
             columns = mart_columns(conn, mart)
-            report_columns = [column for column in columns if column != "last_loaded_at"]
+            report_columns = [column for column in columns if not column.endswith("last_loaded_at")]
             marts[mart] = {
                 "rows_incremental": conn.execute(f"select count(*) from bench_snapshot.{mart}").fetchone()[0],  # type: ignore[index]
                 "rows_full_refresh": conn.execute(f"select count(*) from marts.{mart}").fetchone()[0],  # type: ignore[index]

@@ -1,6 +1,8 @@
 {#- A member's activity per 15 minutes (UTC): chats they own (by creation day),
     messages they sent, and the AI usage of the workspace's events whose chat
-    they own (by the event's day). Agent-only chats belong to no member. -#}
+    they own (by the event's day). Agent-only chats belong to no member.
+    Each of its three staging models has its own watermark (the
+    <source>_last_loaded_at columns; see changed_days). -#}
 {{ config(indexes=[{'columns': ['last_loaded_at']}]) }}
 
 with
@@ -21,14 +23,18 @@ chats as not materialized (
 ),
 
 rebuilt_days as (
-    {{ changed_days(ref('stg_product__chats')) }}
+    {{ changed_days(ref('stg_product__chats'), {'column': 'chats_last_loaded_at'}) }}
     union
-    {{ changed_days(ref('stg_product__messages')) }}
+    {{ changed_days(ref('stg_product__messages'), {'column': 'messages_last_loaded_at'}) }}
     union
-    {{ changed_days(ref('stg_product__ai_usage_events')) }}
+    {{ changed_days(ref('stg_product__ai_usage_events'), {'column': 'ai_events_last_loaded_at'}) }}
     union
     -- a chat that lands (or changes owner) after its AI events moves their usage
-    {{ changed_days_of_chat_events(ref('stg_product__ai_usage_events'), ref('stg_product__chats')) }}
+    {{
+        changed_days_of_chat_events(
+            ref('stg_product__ai_usage_events'), ref('stg_product__chats'), {'column': 'chats_last_loaded_at'}
+        )
+    }}
 ),
 
 messages as (
@@ -70,7 +76,7 @@ owned_chats_created as (
         created_date as usage_date,
         created_quarter_hour as usage_quarter_hour,
         count(*) as chats_created,
-        max(last_loaded_at) as last_loaded_at
+        max(last_loaded_at) as chats_last_loaded_at
     from chats
     where
         is_valid
@@ -85,7 +91,7 @@ messages_sent as (
         created_date as usage_date,
         created_quarter_hour as usage_quarter_hour,
         count(*) as messages_sent,
-        max(last_loaded_at) as last_loaded_at
+        max(last_loaded_at) as messages_last_loaded_at
     from messages
     group by workspace_id, sender_member_id, created_date, created_quarter_hour
 ),
@@ -101,7 +107,8 @@ attributed_ai_usage as (
         sum(ai_events.prompt_tokens) as prompt_tokens,
         sum(ai_events.completion_tokens) as completion_tokens,
         sum(ai_events.total_tokens) as total_tokens,
-        greatest(max(ai_events.last_loaded_at), max(chats.last_loaded_at)) as last_loaded_at
+        max(chats.last_loaded_at) as chats_last_loaded_at,
+        max(ai_events.last_loaded_at) as ai_events_last_loaded_at
     from ai_events
     inner join chats
         on
@@ -123,7 +130,9 @@ activity as (
         0 as prompt_tokens,
         0 as completion_tokens,
         0 as total_tokens,
-        last_loaded_at
+        chats_last_loaded_at,
+        cast(null as timestamp with time zone) as messages_last_loaded_at,
+        cast(null as timestamp with time zone) as ai_events_last_loaded_at
     from owned_chats_created
     union all
     select
@@ -138,7 +147,9 @@ activity as (
         0 as prompt_tokens,
         0 as completion_tokens,
         0 as total_tokens,
-        last_loaded_at
+        cast(null as timestamp with time zone) as chats_last_loaded_at,
+        messages_last_loaded_at,
+        cast(null as timestamp with time zone) as ai_events_last_loaded_at
     from messages_sent
     union all
     select
@@ -153,7 +164,9 @@ activity as (
         prompt_tokens,
         completion_tokens,
         total_tokens,
-        last_loaded_at
+        chats_last_loaded_at,
+        cast(null as timestamp with time zone) as messages_last_loaded_at,
+        ai_events_last_loaded_at
     from attributed_ai_usage
 ),
 
@@ -170,7 +183,12 @@ quarter_hourly as (
         cast(sum(prompt_tokens) as bigint) as prompt_tokens,
         cast(sum(completion_tokens) as bigint) as completion_tokens,
         cast(sum(total_tokens) as bigint) as total_tokens,
-        max(last_loaded_at) as last_loaded_at
+        greatest(
+            max(chats_last_loaded_at), max(messages_last_loaded_at), max(ai_events_last_loaded_at)
+        ) as last_loaded_at,
+        max(chats_last_loaded_at) as chats_last_loaded_at,
+        max(messages_last_loaded_at) as messages_last_loaded_at,
+        max(ai_events_last_loaded_at) as ai_events_last_loaded_at
     from activity
     group by workspace_id, member_id, usage_date, usage_quarter_hour
 ),

@@ -3,9 +3,9 @@
 with
 
 rebuilt_days as (
-    {{ changed_days(ref('stg_product__stt_events')) }}
+    {{ changed_days(ref('stg_product__stt_events'), {'where': "kind = 'stt'"}) }}
     union
-    {{ changed_days(ref('stg_product__tts_events')) }}
+    {{ changed_days(ref('stg_product__tts_events'), {'where': "kind = 'tts'"}) }}
 ),
 
 stt_events as (

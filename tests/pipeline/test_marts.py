@@ -242,6 +242,63 @@ def test_late_rows_incremental_equals_full_refresh(warehouse: str) -> None:
     ]
 
 
+def test_a_quiet_table_s_late_row_reaches_every_mart_that_reads_it(warehouse: str) -> None:
+    # Member usage reads chats, messages and AI events; voice reads STT and TTS. An AI event and
+    # an STT event land (10 minutes ago) and are built. Then a message and a TTS event land stamped hours
+    # earlier (a loader that lagged past the lookback). Their tables had no landing for weeks,
+    # so staging takes both (each table's watermark is its own newest landing less the
+    # lookback); so must the marts that read them, although the newest landing those marts
+    # built from (the AI and STT events) is later than the late rows' stamps.
+    chat = "c0000000-0000-4000-8000-000000000001"  # W1's, owned by M1
+    with connect(warehouse) as conn:
+        conn.execute(
+            """insert into raw.ai_usage_events (event_id, workspace_id, chat_id, source, provider, model,
+                    model_type, prompt_tokens, completion_tokens, cached_tokens, audio_input_tokens,
+                    audio_output_tokens, credits, recorded_at, _loaded_at)
+               values ('e2100000-0000-4000-8000-000000000001', %s, %s, 'chat_message', 'openai', 'gpt-4o',
+                    'chat', 10, 5, 0, 0, 0, 1.000000, '2026-05-20 10:00:00+00', now() - interval '10 minutes')""",
+            (W1, chat),
+        )
+        conn.execute(
+            """insert into raw.stt_events (event_id, workspace_id, call_id, provider, model, duration_seconds,
+                    recorded_at, _loaded_at)
+               values ('e2100000-0000-4000-8000-000000000002', %s, null, 'deepgram', 'nova-2', 1.5,
+                    '2026-05-20 10:00:00+00', now() - interval '10 minutes')""",
+            (W1,),
+        )
+    dbt(warehouse, "build")
+    with connect(warehouse) as conn:
+        conn.execute(
+            """insert into raw.messages (message_id, workspace_id, chat_id, sender_member_id, role, channel,
+                    created_at, _loaded_at)
+               values ('e2100000-0000-4000-8000-000000000003', %s, %s, %s, 'user', 'web',
+                    '2026-05-21 10:00:00+00', now() - interval '3 hours')""",
+            (W1, chat, M1),
+        )
+        conn.execute(
+            """insert into raw.tts_events (event_id, workspace_id, call_id, provider, model, characters,
+                    recorded_at, _loaded_at)
+               values ('e2100000-0000-4000-8000-000000000004', %s, null, 'elevenlabs', 'eleven_turbo_v2', 42,
+                    '2026-05-21 10:00:00+00', now() - interval '2 hours')""",
+            (W1,),
+        )
+    dbt(warehouse, "build")  # the reconciliation tests pass: marts agree with staging
+    assert one(
+        warehouse,
+        "select messages_sent from marts.member_usage_daily where member_id = %s and usage_date = '2026-05-21'",
+        M1,
+    ) == (1,)
+    assert one(
+        warehouse,
+        """select kind, provider, characters, event_count from marts.voice_usage_daily
+           where workspace_id = %s and usage_date = '2026-05-21'""",
+        W1,
+    ) == ("tts", "elevenlabs", 42, 1)
+    incremental = snapshot(warehouse)
+    dbt(warehouse, "build", "--full-refresh")
+    assert snapshot(warehouse) == incremental
+
+
 def test_a_late_copy_that_takes_activity_away_moves_data_as_of(warehouse: str) -> None:
     # An SMS of W7 lands and is built; a second copy with an unknown direction lands later and
     # removes it from the marts. No mart row is left to carry that landing, yet the reports
@@ -295,10 +352,30 @@ def test_the_version_settles_on_data_as_of(warehouse: str) -> None:
     # Once a build has started after data_as_of plus the lookback, no late commit can change the
     # marts without moving data_as_of, and the version stops moving with every build.
     lookback = ("--vars", "{incremental_lookback_minutes: 0}")
+    freshness = "select data_as_of, version_at, refreshed_at from marts.data_freshness"
     dbt(warehouse, "build", *lookback)  # finishes after data_as_of (+ 0 minutes)
     dbt(warehouse, "build", *lookback)  # starts after that: settled
-    (data_as_of, version_at) = one(warehouse, "select data_as_of, version_at from marts.data_freshness")
-    assert version_at == data_as_of
+    (data_as_of, version_at, refreshed_at) = one(warehouse, freshness)
+    assert version_at == max(data_as_of, refreshed_at)
+    dbt(warehouse, "build", *lookback)
+    assert one(warehouse, freshness) == (data_as_of, version_at, refreshed_at)
+
+
+def test_a_full_refresh_moves_the_settled_version(warehouse: str) -> None:
+    # A full refresh takes rows the incremental builds skipped (stamped more than the lookback
+    # before they landed) without moving data_as_of: the version, and every ETag, must move
+    # with it, and not settle back to where it was.
+    lookback = ("--vars", "{incremental_lookback_minutes: 0}")
+    freshness = "select data_as_of, version_at, refreshed_at, built_at from marts.data_freshness"
+    dbt(warehouse, "build", *lookback)
+    data_as_of, settled, _, _ = one(warehouse, freshness)
+    dbt(warehouse, "build", "--full-refresh", *lookback)
+    after = one(warehouse, freshness)
+    assert after[0] == data_as_of
+    assert after[1] == after[2] == after[3] > settled
+    dbt(warehouse, "build", *lookback)
+    dbt(warehouse, "build", *lookback)
+    assert one(warehouse, freshness)[:3] == after[:3]
 
 
 def test_a_row_stamped_in_the_future_does_not_hide_later_rows(warehouse: str) -> None:
