@@ -24,7 +24,8 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
-from werkzeug.exceptions import HTTPException
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response  # what views return: Flask's own or a redirect
 
 from api import auth, csvexport, keystore, reports, websession, zones
@@ -339,20 +340,44 @@ def _sections(
         context["data_as_of"] = context["own"]["body"]["dataAsOf"]
 
 
+def _posted_form() -> ImmutableMultiDict[str, str]:
+    """The sign-in or sign-out form. A body over ``MAX_CONTENT_LENGTH`` is a 413 however it
+    is framed: Werkzeug refuses a longer ``Content-Length`` but stops reading a chunked body
+    at the limit without a word, so one byte past it is looked for. A body the server
+    cannot decode (gunicorn's errors for a broken chunk, raised while the form is read)
+    is a 400, not a 500."""
+    try:
+        form = request.form
+        if (
+            request.content_length is None
+            and request.environ.get("wsgi.input_terminated")  # a read past the end cannot block
+            and request.environ["wsgi.input"].read(1)
+        ):
+            raise RequestEntityTooLarge()
+    except HTTPException:
+        raise
+    except Exception as error:  # whatever the server raises for a body it cannot decode
+        raise PageError(
+            400, "Form not readable", "The server could not read this form's body. Send the form again."
+        ) from error
+    return form
+
+
 @bp.post("/w/<workspace_id>/settings/billing")
 def sign_in(workspace_id: str) -> Response:
     workspace = _workspace(workspace_id)
     if (moved := _canonical(workspace_id, workspace, "page.sign_in")) is not None:
         return moved
+    form = _posted_form()
     session = websession.read_session(workspace)
-    if not websession.csrf_ok(session, request.form.get("csrf_token")):
+    if not websession.csrf_ok(session, form.get("csrf_token")):
         return sign_in_page(
             workspace,
             None,
             status=400,
             error="This sign-in form had expired (or cookies are blocked for this site). Paste the key again.",
         )
-    token = request.form.get("api_key", "").strip()
+    token = form.get("api_key", "").strip()
     if not token:
         return sign_in_page(workspace, session, status=400, error="Paste an API key to sign in.")
     if not keystore.TOKEN_PATTERN.fullmatch(token):
@@ -379,12 +404,9 @@ def sign_out(workspace_id: str) -> Response:
     workspace = _workspace(workspace_id)
     if (moved := _canonical(workspace_id, workspace, "page.sign_out")) is not None:
         return moved
+    form = _posted_form()
     session = websession.read_session(workspace)
-    if (
-        session is not None
-        and session.signed_in
-        and not websession.csrf_ok(session, request.form.get("csrf_token"))
-    ):
+    if session is not None and session.signed_in and not websession.csrf_ok(session, form.get("csrf_token")):
         raise PageError(
             403,
             "Sign-out refused",

@@ -15,7 +15,8 @@ key by its public id (``key_...``), never the key itself.
   when the request came over HTTPS, scoped to the workspace's page path, and
   expiring at the earlier of the key's ``expires_at`` and
   ``SESSION_HOURS`` after sign-in (the expiry is inside the signed value too,
-  so a replayed cookie is refused server-side as well).
+  so a replayed cookie is refused server-side as well: a 401 that says the
+  session has ended, for up to ``SESSION_HOURS`` more, then no session at all).
 * **CSRF.** Besides ``SameSite=Strict``, every form that changes state (sign-in,
   sign-out) carries a per-session token that must match the cookie's. A first
   visit gets an anonymous session holding only that token, so the sign-in form
@@ -146,12 +147,15 @@ def cookie_path(workspace_id: uuid.UUID) -> str:
 
 
 def read_session(workspace_id: uuid.UUID) -> PageSession | None:
-    """The request's session for this workspace, or None (absent, forged, stale or another workspace's)."""
+    """The request's session for this workspace, or None (absent, forged, stale or another
+    workspace's). A signed-in session past its expiry is still returned, for up to
+    ``SESSION_HOURS`` more (``caller_for_session`` refuses it, so the page can say it
+    ended); an anonymous one lives ``SESSION_HOURS``."""
     raw = request.cookies.get(COOKIE_NAME)
     if not raw or len(raw) > 4096:
         return None
     try:
-        payload = _serializer().loads(raw, max_age=SESSION_HOURS * 3600)
+        payload, signed_at = _serializer().loads(raw, max_age=2 * SESSION_HOURS * 3600, return_timestamp=True)
     except BadSignature:  # includes SignatureExpired
         return None
     if not isinstance(payload, dict) or payload.get("w") != str(workspace_id):
@@ -162,13 +166,12 @@ def read_session(workspace_id: uuid.UUID) -> PageSession | None:
     key_id = payload.get("k")
     expires = payload.get("e")
     if key_id is None:
+        if datetime.now(UTC) - signed_at > timedelta(hours=SESSION_HOURS):
+            return None
         return PageSession(str(workspace_id), csrf_token, signed_out=payload.get("o") == 1)
     if not isinstance(key_id, str) or not isinstance(expires, int):
         return None
-    expires_at = datetime.fromtimestamp(expires, UTC)
-    if expires_at <= datetime.now(UTC):
-        return None
-    return PageSession(str(workspace_id), csrf_token, key_id, expires_at)
+    return PageSession(str(workspace_id), csrf_token, key_id, datetime.fromtimestamp(expires, UTC))
 
 
 def anonymous_session(workspace_id: uuid.UUID, signed_out: bool = False) -> PageSession:
@@ -253,7 +256,15 @@ def _session_digest(session: PageSession) -> bytes:
 
 def caller_for_session(session: PageSession) -> auth.Caller:
     """Every page view: the session's key, checked live by the same 401 rules, unless the
-    session was signed out (its cookie may have been copied before)."""
+    session expired (a replayed cookie) or was signed out (its cookie may have been copied
+    before)."""
+    if session.expires_at is not None and session.expires_at <= datetime.now(UTC):
+        raise ApiError(
+            401,
+            "session_expired",
+            f"This session expired (a session lasts {SESSION_HOURS} hours, or until its key expires)."
+            " Sign in again with an API key.",
+        )
     database = get_db()
     with database.connection() as conn:
         database.ensure_api_tables(conn)

@@ -126,6 +126,7 @@ def test_under_gunicorn(warehouse: Warehouse, keys: dict[str, Key]) -> None:
         assert status == 200
         assert [member["memberId"] for member in json.loads(raw)][:2] == [data.ADA, data.ADA_TWIN]
         _assert_gunicorn_errors_are_api_errors(port)
+        _assert_page_forms_are_read_whole_or_refused(port)
     finally:
         process.terminate()
         output, _ = process.communicate(timeout=TIMEOUT)
@@ -166,3 +167,28 @@ def _assert_gunicorn_errors_are_api_errors(port: int) -> None:
         error = json.loads(body)["error"]
         assert (error["status"], error["code"]) == (status, code)
         assert b"Q" not in body
+
+
+def _chunked_post(path: str, chunks: bytes) -> bytes:
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    ).encode() + chunks
+
+
+def _assert_page_forms_are_read_whole_or_refused(port: int) -> None:
+    """The page's forms under gunicorn: a chunked body gunicorn cannot decode is a 400, and
+    one over the 16 kB limit a 413, like a Content-Length over it (Werkzeug alone would
+    stop reading at the limit and go on with what it read)."""
+    page = f"/w/{data.W1}/settings/billing"
+    body = b"csrf_token=x&pad=" + b"a" * 20_000
+    too_long = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+    for path in (page, page + "/sign-out"):
+        for chunks, status in (
+            (b"ZZZ\r\nabc\r\n0\r\n\r\n", 400),  # not a chunk size
+            (b"3\r\nabcXX0\r\n\r\n", 400),  # no line end after the chunk
+            (too_long, 413),
+        ):
+            answered, headers, answer = _raw_exchange(port, _chunked_post(path, chunks))
+            assert answered == status, (path, chunks[:20], answer[:300])
+            assert headers["content-type"].startswith("text/html")

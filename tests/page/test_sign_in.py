@@ -10,7 +10,7 @@ from email.utils import parsedate_to_datetime
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from itsdangerous import URLSafeTimedSerializer
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from api import websession
 from tests.api import fixture_data as data
@@ -216,6 +216,41 @@ def test_an_expired_key_ends_the_session(app: Flask, warehouse: Warehouse) -> No
     response = client.get(page_path())
     assert response.status_code == 401
     assert "This API key has expired." in response.get_data(as_text=True)
+
+
+def replayed_cookie(key: Key, expires_at: datetime, signed_at: datetime) -> str:
+    """A session cookie for ``key`` as sign-in would have written it at ``signed_at``."""
+
+    class SignedThen(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(signed_at.timestamp())
+
+    serializer = URLSafeTimedSerializer(SECRET, salt=websession._SALT, signer=SignedThen)
+    return serializer.dumps({"w": W1, "c": "token", "k": key.key_id, "e": int(expires_at.timestamp())})
+
+
+def test_a_session_replayed_after_it_expired_is_told_so(app: Flask) -> None:
+    # A browser drops the cookie when it expires; a client that keeps sending it is told the
+    # session ended (401, the sign-in form), on the page and on a download, whatever the key.
+    key = create_key_with_cli(app, W1, data.ADA, "Replayed", BOTH)
+    now = datetime.now(UTC)
+    client = app.test_client()
+    cookie = replayed_cookie(key, now - timedelta(minutes=1), now - timedelta(hours=2))
+    client.set_cookie(websession.COOKIE_NAME, cookie, path=page_path())
+    response = client.get(page_path())
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("FormBased")
+    html = response.get_data(as_text=True)
+    assert "Your session has ended. This session expired" in html and 'name="api_key"' in html
+    client.set_cookie(websession.COOKIE_NAME, cookie, path=page_path())
+    assert client.get(page_path() + "/export/ai-usage.csv").status_code == 401
+    # a day after sign-in the cookie is not a session any more: the plain form
+    client.set_cookie(
+        websession.COOKIE_NAME,
+        replayed_cookie(key, now - timedelta(hours=12), now - timedelta(hours=24, minutes=1)),
+        path=page_path(),
+    )
+    assert client.get(page_path()).status_code == 200
 
 
 def test_a_deleted_member_loses_the_session(app: Flask, warehouse: Warehouse) -> None:
