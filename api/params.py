@@ -85,6 +85,16 @@ def range_from(values: Mapping[str, str], default: Callable[[date], DateRange], 
     start = parse_date(values["start_date"], "start_date") if "start_date" in values else fallback.start
     end = parse_date(values["end_date"], "end_date") if "end_date" in values else fallback.end
     if start > end:
+        if "start_date" not in values:
+            raise bad_request(
+                "invalid_parameter",
+                f"end_date is before this report's default start_date ({start.isoformat()}); give start_date too.",
+            )
+        if "end_date" not in values:
+            raise bad_request(
+                "invalid_parameter",
+                f"start_date is after this report's default end_date ({end.isoformat()}); give end_date too.",
+            )
         raise bad_request("invalid_parameter", "start_date must not be after end_date.")
     return DateRange(start, end)
 

@@ -18,10 +18,12 @@ from tests.api.conftest import ApiClient, Key, body
 
 OPENAPI = "/api/v2/openapi.json"
 # What a schema-valid request may still be refused for (see the schemathesis run).
-POSITIVE_REFUSALS = {
+POSITIVE_REFUSALS = (
     "start_date must not be after end_date.",
+    "end_date is before this report's default start_date (",
+    "start_date is after this report's default end_date (",
     "tz must be an IANA time-zone name such as UTC, Europe/Berlin or America/Los_Angeles.",
-}
+)
 WORKSPACE_PATHS = [
     "/api/v2/w/{workspace_id}/reports/ai-usage",
     "/api/v2/w/{workspace_id}/reports/sms-usage",
@@ -101,7 +103,7 @@ def _fuzz(strategy: Any, mode: GenerationMode, seen: Counter[tuple[str, int]]) -
         response = case.call_and_validate(excluded_checks=[positive_data_acceptance])
         assert response.status_code < 500
         if mode is GenerationMode.POSITIVE and response.status_code == 400:
-            assert response.json()["error"]["message"] in POSITIVE_REFUSALS
+            assert response.json()["error"]["message"].startswith(POSITIVE_REFUSALS)
         seen[(mode.value, response.status_code)] += 1
 
     run()

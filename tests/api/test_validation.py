@@ -3,6 +3,8 @@ unknown paths and methods get the JSON error body, and nothing is a 500."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from tests.api import fixture_data as data
@@ -96,8 +98,24 @@ def test_start_after_end_is_400(api: ApiClient, keys: dict[str, Key], path: str)
     assert_400(response, "start_date")
 
 
-def test_a_start_after_the_default_end_is_400(api: ApiClient, keys: dict[str, Key]) -> None:
-    assert_400(api.get(f"{W1}/reports/ai-usage", keys["admin"], {"start_date": "9999-12-31"}), "start_date")
+def test_a_start_after_the_default_end_is_400(api: ApiClient, keys: dict[str, Key], today: date) -> None:
+    response = api.get(f"{W1}/reports/ai-usage", keys["admin"], {"start_date": "9999-12-31"})
+    assert_400(response, "start_date")
+    assert response.json["error"]["message"] == (  # type: ignore[index]
+        f"start_date is after this report's default end_date ({today.isoformat()}); give end_date too."
+    )
+
+
+def test_an_end_before_the_default_start_names_the_default(
+    api: ApiClient, keys: dict[str, Key], today: date
+) -> None:
+    # the client sent no start_date: the message says which one the report took
+    response = api.get(f"{W1}/reports/sms-usage", keys["admin"], {"end_date": "2024-03-04"})
+    assert_400(response, "end_date")
+    assert response.json["error"]["message"] == (  # type: ignore[index]
+        f"end_date is before this report's default start_date ({today.replace(day=1).isoformat()});"
+        " give start_date too."
+    )
 
 
 def test_one_end_of_the_range_may_be_given(api: ApiClient, keys: dict[str, Key]) -> None:
