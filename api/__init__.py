@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Flask, Response
 
-from api import cli, db, errors, members, openapi, page, reports
+from api import cli, db, errors, members, openapi, page, reports, websession
 from api.config import config_from_env
 from api.jsonenc import ExactJSONProvider
 
@@ -34,6 +34,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = 16 * 1024
     if config:
         app.config.from_mapping(config)
+    websession.check_given_secret(app)  # a short SECRET_KEY stops start-up, not every page view
 
     db.init_app(app)
     errors.register_error_handlers(app)

@@ -80,7 +80,7 @@ def bearer_token() -> str:
     if scheme.lower() != "bearer" or not keystore.TOKEN_PATTERN.fullmatch(token):
         raise _unauthorized(
             "invalid_api_key",
-            "The Authorization header must be 'Bearer <key>' with a key made by 'flask keys create'.",
+            "The Authorization header must be 'Bearer <key>' with a key made by 'flask --app api keys create'.",
         )
     return token
 

@@ -2,8 +2,9 @@
 
 gunicorn answers some requests itself, before the app sees them: a request
 line or header fields over its limits (414, 431), bytes that are not HTTP
-(400), an unsupported transfer coding (501). Its stock answer is an HTML page
-that echoes the offending request line. This worker answers them like every
+(400), an unsupported transfer coding (501), and a request still unread when
+the worker's ``timeout`` ends it (a client that stalls: 408 here, a 500 in
+gunicorn). Its stock answer is an HTML page that echoes the offending request line. This worker answers them like every
 other API error (CONTRACT §5): ``{"error": {"status", "code", "message"}}``
 with a fixed message that repeats nothing the client sent, and the headers every
 answer carries (``Date``; ``Cache-Control: no-store`` and ``nosniff`` as the app's errors).
@@ -11,8 +12,10 @@ answer carries (``Date``; ``Cache-Control: no-store`` and ``nosniff`` as the app
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
+from typing import Any
 
 from gunicorn import util
 from gunicorn.workers.sync import SyncWorker as GunicornSyncWorker
@@ -22,6 +25,7 @@ from gunicorn.workers.sync import SyncWorker as GunicornSyncWorker
 _ANSWERS = {
     400: ("Bad Request", "bad_request", "The request is not valid HTTP."),
     403: ("Forbidden", "forbidden", "This request is forbidden."),
+    408: ("Request Timeout", "request_timeout", "The request was not received in time."),
     414: ("URI Too Long", "uri_too_long", "The request line is too long."),
     417: ("Expectation Failed", "expectation_failed", "The expectation in this request cannot be met."),
     431: (
@@ -59,3 +63,14 @@ class SyncWorker(GunicornSyncWorker):
     def init_process(self) -> None:
         util.write_error = write_error  # this worker process only
         super().init_process()
+
+    def handle_error(self, req: Any, client: socket.socket, addr: Any, exc: BaseException) -> None:
+        """The worker's ``timeout`` ends a worker with ``SystemExit`` (gunicorn's abort signal).
+        Before a request was read, that is a client that stalled (a request line or header
+        never finished): 408, not gunicorn's 500. Once a request was read, the app was slow: 500."""
+        if req is None and isinstance(exc, SystemExit):
+            self.log.warning("a request was not received within the worker timeout: 408")
+            with contextlib.suppress(OSError):  # the client may have gone
+                write_error(client, 408, "", "")
+            return
+        super().handle_error(req, client, addr, exc)

@@ -116,23 +116,35 @@ def _stored_secret(path: Path) -> str | None:
     return stored if len(stored) >= MIN_SECRET_LENGTH else None
 
 
-def secret_key(app: Flask) -> str:
-    """The app's ``SECRET_KEY``: its config, else the environment, else the instance file.
+def check_given_secret(app: Flask) -> None:
+    """At start-up: a ``SECRET_KEY`` given (the app's config or the environment) that is
+    shorter than ``MIN_SECRET_LENGTH`` stops the app from starting (gunicorn, the operator
+    commands) with the reason, rather than failing every page view later. Reads no file."""
+    given = str(app.config.get("SECRET_KEY") or os.environ.get("SECRET_KEY", "").strip())
+    if given:
+        _long_enough(given)
 
-    Looked up on first use (not in ``create_app``), so the operator commands
-    and the API alone never write to the instance folder. A ``SECRET_KEY`` shorter than
-    ``MIN_SECRET_LENGTH`` is refused (a page view fails and the log says why).
-    """
-    if not app.config.get("SECRET_KEY"):
-        from_env = os.environ.get("SECRET_KEY", "").strip()
-        app.config["SECRET_KEY"] = from_env or load_or_create_secret(Path(app.instance_path) / _SECRET_FILE)
-    secret = str(app.config["SECRET_KEY"])
+
+def _long_enough(secret: str) -> str:
     if len(secret) < MIN_SECRET_LENGTH:
         raise ValueError(
             f"SECRET_KEY holds {len(secret)} characters, fewer than {MIN_SECRET_LENGTH}: page sessions "
             "signed with it could be forged. Set a longer one, or unset it to use instance/secret_key."
         )
     return secret
+
+
+def secret_key(app: Flask) -> str:
+    """The app's ``SECRET_KEY``: its config, else the environment, else the instance file.
+
+    Looked up on first use (not in ``create_app``), so the operator commands
+    and the API alone never write to the instance folder. A ``SECRET_KEY`` shorter than
+    ``MIN_SECRET_LENGTH`` is refused (``create_app`` already refuses one it is given).
+    """
+    if not app.config.get("SECRET_KEY"):
+        from_env = os.environ.get("SECRET_KEY", "").strip()
+        app.config["SECRET_KEY"] = from_env or load_or_create_secret(Path(app.instance_path) / _SECRET_FILE)
+    return _long_enough(str(app.config["SECRET_KEY"]))
 
 
 def _serializer() -> URLSafeTimedSerializer:

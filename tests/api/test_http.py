@@ -96,6 +96,11 @@ def test_concurrent_requests_share_the_pool(server: str, keys: dict[str, Key]) -
     assert results == [200] * 40
 
 
+# gunicorn's worker timeout in test_under_gunicorn (30 s in make serve): short, so a stalled
+# request meets it quickly; long enough for every other request there
+WORKER_TIMEOUT = 6
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -109,7 +114,7 @@ def test_under_gunicorn(warehouse: Warehouse, keys: dict[str, Key]) -> None:
     }
     process = subprocess.Popen(
         [str(PROJECT_ROOT / ".venv" / "bin" / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2",
-         "--access-logfile", "-", "api:create_app()"],
+         "--timeout", str(WORKER_TIMEOUT), "--access-logfile", "-", "api:create_app()"],
         cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     try:
@@ -127,6 +132,7 @@ def test_under_gunicorn(warehouse: Warehouse, keys: dict[str, Key]) -> None:
         assert [member["memberId"] for member in json.loads(raw)][:2] == [data.ADA, data.ADA_TWIN]
         _assert_gunicorn_errors_are_api_errors(port)
         _assert_page_forms_are_read_whole_or_refused(port)
+        _assert_a_stalled_request_is_a_408(port)
     finally:
         process.terminate()
         output, _ = process.communicate(timeout=TIMEOUT)
@@ -192,3 +198,18 @@ def _assert_page_forms_are_read_whole_or_refused(port: int) -> None:
             answered, headers, answer = _raw_exchange(port, _chunked_post(path, chunks))
             assert answered == status, (path, chunks[:20], answer[:300])
             assert headers["content-type"].startswith("text/html")
+
+
+def _assert_a_stalled_request_is_a_408(port: int) -> None:
+    """A request line and header that never end: the worker's timeout ends the wait with a
+    408 in the API's shape (gunicorn's own answer is a 500, as if the app had failed)."""
+    started = time.monotonic()
+    answered, headers, body = _raw_exchange(port, b"GET /api/v2/openapi.json HTTP/1.1\r\nHost: x\r\n")
+    assert answered == 408, body
+    assert time.monotonic() - started >= WORKER_TIMEOUT - 1
+    assert headers["content-type"] == "application/json" and headers["cache-control"] == "no-store"
+    assert json.loads(body)["error"] == {
+        "status": 408,
+        "code": "request_timeout",
+        "message": "The request was not received in time.",
+    }

@@ -434,10 +434,12 @@ def test_secret_key_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_pa
     monkeypatch.setenv("SECRET_KEY", "from-the-environment-" + "x" * 16)
     app = create_app()
     assert websession.secret_key(app) == "from-the-environment-" + "x" * 16
-    monkeypatch.setenv("SECRET_KEY", "too-short")
-    with pytest.raises(ValueError, match="fewer than 32"):
-        websession.secret_key(create_app())
+    monkeypatch.setenv("SECRET_KEY", "too-short")  # refused at start-up, not by every page view
+    with pytest.raises(ValueError, match="SECRET_KEY holds 9 characters, fewer than 32"):
+        create_app()
     monkeypatch.delenv("SECRET_KEY")
+    with pytest.raises(ValueError, match="fewer than 32"):
+        create_app({"SECRET_KEY": "short"})
     other = create_app()
     other.instance_path = str(tmp_path)
     made = websession.secret_key(other)
