@@ -340,16 +340,22 @@ def _sections(
         context["data_as_of"] = context["own"]["body"]["dataAsOf"]
 
 
+# The bodies Werkzeug parses as a form; any other body is left unread (and the form is empty).
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 def _posted_form() -> ImmutableMultiDict[str, str]:
     """The sign-in or sign-out form. A body over ``MAX_CONTENT_LENGTH`` is a 413 however it
-    is framed: Werkzeug refuses a longer ``Content-Length`` but stops reading a chunked body
-    at the limit without a word, so one byte past it is looked for. A body the server
+    is framed: Werkzeug refuses a longer ``Content-Length`` but stops reading a chunked form
+    at the limit without a word, so one byte past it is looked for (after a form only: any
+    other body was not read, and looking would wait for it). A body the server
     cannot decode (gunicorn's errors for a broken chunk, raised while the form is read)
     is a 400, not a 500."""
     try:
         form = request.form
         if (
             request.content_length is None
+            and request.mimetype in _FORM_TYPES  # a body Werkzeug read to its end (or to the limit)
             and request.environ.get("wsgi.input_terminated")  # a read past the end cannot block
             and request.environ["wsgi.input"].read(1)
         ):

@@ -16,7 +16,7 @@ key by its public id (``key_...``), never the key itself.
   expiring at the earlier of the key's ``expires_at`` and
   ``SESSION_HOURS`` after sign-in (the expiry is inside the signed value too,
   so a replayed cookie is refused server-side as well: a 401 that says the
-  session has ended, for up to ``SESSION_HOURS`` more, then no session at all).
+  session has ended, until twice ``SESSION_HOURS`` after sign-in, then no session at all).
 * **CSRF.** Besides ``SameSite=Strict``, every form that changes state (sign-in,
   sign-out) carries a per-session token that must match the cookie's. A first
   visit gets an anonymous session holding only that token, so the sign-in form
@@ -160,8 +160,8 @@ def cookie_path(workspace_id: uuid.UUID) -> str:
 
 def read_session(workspace_id: uuid.UUID) -> PageSession | None:
     """The request's session for this workspace, or None (absent, forged, stale or another
-    workspace's). A signed-in session past its expiry is still returned, for up to
-    ``SESSION_HOURS`` more (``caller_for_session`` refuses it, so the page can say it
+    workspace's). A signed-in session past its expiry is still returned until twice
+    ``SESSION_HOURS`` after sign-in (``caller_for_session`` refuses it, so the page can say it
     ended); an anonymous one lives ``SESSION_HOURS``."""
     raw = request.cookies.get(COOKIE_NAME)
     if not raw or len(raw) > 4096:
