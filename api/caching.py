@@ -4,10 +4,14 @@ A report's answer depends only on what it was asked (report, workspace, member,
 range, zone, format) and on the marts, and the marts change only in a build.
 Most changes move ``data_as_of``, but not all: a row whose loader committed
 late (stamped before ``data_as_of``, read by the next build's lookback) changes
-reports without moving it. So the ``ETag`` is a hash of those parameters,
-``data_as_of`` and ``version_at`` (``marts.data_freshness``: ``data_as_of`` once
-no late row can still arrive, else the time of the build), plus
-``REPRESENTATION``, bumped whenever a body's shape changes. It is strong: the
+reports without moving it; nor does a full refresh, which takes rows the
+incremental builds skipped (stamped more than the lookback before they landed)
+but replaces each mart's table, and so its OID. So the ``ETag`` is a hash of
+those parameters, ``data_as_of``, ``version_at`` (``marts.data_freshness``:
+``data_as_of`` once no late row can still arrive, else the time of the
+build) and the OIDs of the mart tables (``MART_TABLE_IDS``, read live: a full
+refresh of one mart, or one killed before ``data_freshness``, moves them at
+once), plus ``REPRESENTATION``, bumped whenever a body's shape changes. It is strong: the
 bytes are the same for the same inputs (JSON and CSV are different
 representations, hence the format in it).
 
@@ -43,38 +47,52 @@ from flask import Response, g, request
 from api.buildlock import BUILD_RUNNING
 from api.db import get_db
 from api.jsonenc import timestamp_text
+from api.zones import MARTS
 
 REPRESENTATION = "reports/1"
 CACHE_CONTROL = "private"
 VARY = "Authorization, Accept"
 
-DATA_VERSION_SQL = f"select data_as_of, version_at, {BUILD_RUNNING} as building from marts.data_freshness where freshness_id = 1"
+# The OIDs of the report marts' tables, as one text (an SQL expression; ``to_regclass`` runs
+# on every execution, so a prepared statement sees a table replaced since it was planned).
+MART_TABLES = tuple(
+    f"marts.{mart}_{grain}" for mart in sorted(MARTS) for grain in ("daily", "quarter_hourly")
+)
+MART_TABLE_IDS = "concat_ws(',', " + ", ".join(f"to_regclass('{table}')::oid" for table in MART_TABLES) + ")"
+
+DATA_VERSION_SQL = (
+    f"select data_as_of, version_at, {MART_TABLE_IDS} as mart_tables, {BUILD_RUNNING} as building"
+    " from marts.data_freshness where freshness_id = 1"
+)
 _NOTED_VERSION = "_usage_reports_data_version"
 
 
 @dataclass(frozen=True)
 class Version:
-    """What of the marts a report's answer depends on: ``data_freshness``'s two times."""
+    """What of the marts a report's answer depends on: ``data_freshness``'s two times and
+    which tables the marts are."""
 
     data_as_of: datetime | None
     version_at: datetime | None
+    tables: str | None = None
     building: bool = False  # a build held its lock while the version was read
 
 
 def read_version() -> Version:
     row = get_db().fetch_one(DATA_VERSION_SQL)
-    return (
-        Version(None, None) if row is None else Version(row["data_as_of"], row["version_at"], row["building"])
-    )
+    if row is None:
+        return Version(None, None)
+    return Version(row["data_as_of"], row["version_at"], row["mart_tables"], row["building"])
 
 
 def note_version(rows: Sequence[Mapping[str, Any]]) -> None:
-    """Keep the version a report's statement read (its ``data_as_of`` and ``data_version``
-    columns, equal on every row) for this request's ``ETag``."""
+    """Keep the version a report's statement read (its ``data_as_of``, ``data_version`` and
+    ``mart_tables`` columns, equal on every row) for this request's ``ETag``."""
     row = rows[0] if rows else {}
-    setattr(
-        g, _NOTED_VERSION, Version(row.get("data_as_of"), row.get("data_version"), bool(row.get("building")))
+    version = Version(
+        row.get("data_as_of"), row.get("data_version"), row.get("mart_tables"), bool(row.get("building"))
     )
+    setattr(g, _NOTED_VERSION, version)
 
 
 def noted_version() -> Version:
@@ -90,6 +108,7 @@ def etag(report: str, parameters: Mapping[str, Any], version: Version) -> str:
         parameters,
         data_as_of=None if version.data_as_of is None else timestamp_text(version.data_as_of),
         version_at=None if version.version_at is None else timestamp_text(version.version_at),
+        tables=version.tables,
     )
 
 

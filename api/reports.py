@@ -76,7 +76,8 @@ DATA_VERSION = "(select version_at from marts.data_freshness where freshness_id 
 # Every report statement's freshness columns (``caching.note_version`` reads them): whether a
 # build runs while it reads decides how its ETag is made.
 FRESHNESS = (
-    f"{DATA_AS_OF} as data_as_of,\n    {DATA_VERSION} as data_version,\n    {BUILD_RUNNING} as building"
+    f"{DATA_AS_OF} as data_as_of,\n    {DATA_VERSION} as data_version,\n"
+    f"    {caching.MART_TABLE_IDS} as mart_tables,\n    {BUILD_RUNNING} as building"
 )
 
 # Each report's range when ``start_date`` / ``end_date`` are not given (CONTRACT §4).

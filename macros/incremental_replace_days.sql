@@ -29,25 +29,19 @@
 
 {#-
     The UTC days an incremental build must rebuild for one staging model:
-    every day between the earliest and latest copy of each id that has a copy
-    newer than what the mart last saw from that staging model (minus the
-    lookback in `incremental_lookback_minutes`), so a re-delivered row that
-    moved to another day clears the day it left. On a full build: no days.
-
-    A mart fed by several staging models takes each one's watermark from the
-    rows it built from that model alone (`source_landing`, see
-    `build_watermark`): a single watermark would be the busiest model's, and
-    rows that a quieter staging model took (its own newest landing being older)
-    would be skipped here, leaving the mart behind its staging tables.
+    every day between the earliest and latest copy of each id that the staging
+    model took since this mart was last built (`staged_since_mart_build`), so
+    a re-delivered row that moved to another day clears the day it left. On a
+    full build: no days (unused).
 -#}
-{% macro changed_days(staging_relation, source_landing=none) -%}
+{% macro changed_days(staging_relation) -%}
     {%- if is_incremental() -%}
     select distinct changed_day.day_value as rebuilt_date
     from {{ staging_relation }} as changed
     cross join lateral (
         {{ usage_reports.days_between('changed.earliest_copy_date', 'changed.latest_copy_date') }}
     ) as changed_day (day_value)
-    where changed.last_loaded_at > ({{ usage_reports.build_watermark(source_landing) }})
+    where {{ usage_reports.staged_since_mart_build(staging_relation, 'changed') }}
         and changed.earliest_copy_date is not null
     {%- else -%}
     {{ usage_reports.no_rebuilt_days() }}
@@ -55,15 +49,14 @@
 {%- endmacro %}
 
 {#- The days of the events of every chat that changed (landed late, changed
-    owner): their usage moves to another member. `source_landing`: the chats'
-    own, as in `changed_days`. -#}
-{% macro changed_days_of_chat_events(events_relation, chats_relation, source_landing=none) -%}
+    owner): their usage moves to another member. -#}
+{% macro changed_days_of_chat_events(events_relation, chats_relation) -%}
     {%- if is_incremental() -%}
     select distinct chat_events.usage_date as rebuilt_date
     from {{ events_relation }} as chat_events
     inner join {{ chats_relation }} as changed_chats
         on chat_events.chat_id = changed_chats.chat_id
-    where changed_chats.last_loaded_at > ({{ usage_reports.build_watermark(source_landing) }})
+    where {{ usage_reports.staged_since_mart_build(chats_relation, 'changed_chats') }}
         and chat_events.usage_date is not null
     {%- else -%}
     {{ usage_reports.no_rebuilt_days() }}
@@ -87,49 +80,28 @@
 {%- endmacro %}
 
 {#- The newest raw landing the current table was built from, less the
-    lookback, as a timestamp literal. It is read when the model is compiled
-    (a query of its own), not left as a subquery: with a literal the planner
-    sees how few rows are newer and walks the _loaded_at / last_loaded_at
-    indexes instead of scanning the table. The landings a table holds are
-    never later than the build that stored them (`seen_landing`), so a row
-    stamped in the future (a loader's clock ahead) cannot push the watermark
-    past rows that land after that build. (The cap at now only matters for a
-    table built before landings were capped: run --full-refresh once.)
+    lookback, as a timestamp literal: a staging table's watermark (the raw rows
+    it merges are those that landed after it). It is read when the model is
+    compiled (a query of its own), not left as a subquery: with a literal the
+    planner sees how few rows are newer and walks the _loaded_at /
+    last_loaded_at indexes instead of scanning the table. The landings a table
+    holds are never later than the build that stored them (`seen_landing`), so
+    a row stamped in the future (a loader's clock ahead) cannot push the
+    watermark past rows that land after that build. (The cap at now only
+    matters for a table built before landings were capped: run --full-refresh
+    once.) -#}
+{% macro build_watermark() -%}
+    {{ usage_reports.watermark_literal("select max(last_loaded_at) from " ~ this) }}
+{%- endmacro %}
 
-    `source_landing` (a mart fed by several staging models): the newest
-    landing of one of them, either
-    * `{'where': "kind = 'stt'"}`: last_loaded_at of the rows that condition
-      picks (rows built from that model alone), or
-    * `{'column': 'messages_last_loaded_at'}`: a column holding that model's
-      newest landing behind each row (null where it added nothing). Its
-      maximum is found without an index of its own: no row's value exceeds
-      its last_loaded_at, so the row with the newest last_loaded_at among
-      those that have a value bounds the answer from below, and only rows
-      with last_loaded_at at or above that bound can hold a larger value. -#}
-{% macro build_watermark(source_landing=none) -%}
+{#- `newest_sql` (a query for one timestamp, null when there is none), capped at
+    now, less the lookback, as a literal read at compile time (see above). -#}
+{% macro watermark_literal(newest_sql) -%}
     {%- set lookback = var("incremental_lookback_minutes") | int -%}
-    {%- set source_landing = source_landing or {} -%}
-    {%- set column = source_landing.get("column") -%}
-    {%- if column -%}
-        {%- set newest -%}
-            select max({{ column }}) from {{ this }}
-            where last_loaded_at >= (
-                select {{ column }} from {{ this }}
-                where {{ column }} is not null
-                order by last_loaded_at desc
-                limit 1
-            )
-        {%- endset -%}
-    {%- else -%}
-        {%- set newest -%}
-            select max(last_loaded_at) from {{ this }}
-            {%- if source_landing.get("where") %} where {{ source_landing["where"] }}{% endif %}
-        {%- endset -%}
-    {%- endif -%}
     {%- if execute -%}
         {#- as text with its UTC offset, so no session time zone can shift it -#}
         {%- set found = run_query(
-            "select cast(least(coalesce((" ~ newest ~ "), cast('1900-01-01 00:00:00+00' as timestamp with time zone)), "
+            "select cast(least(coalesce((" ~ newest_sql ~ "), cast('1900-01-01 00:00:00+00' as timestamp with time zone)), "
             ~ dbt.current_timestamp() ~ ")"
             ~ " - interval '" ~ lookback ~ " minutes' as " ~ dbt.type_string() ~ ")"
         ) -%}

@@ -9,10 +9,7 @@
     it up (the lookback) changes reports without moving data_as_of. Such rows
     can arrive until data_as_of plus the lookback; until a build has started
     after that (this one, if the previous build finished after it),
-    version_at is this build's time, afterwards data_as_of itself, or the
-    last full refresh (refreshed_at) if that came later: a full refresh
-    takes rows incremental builds did not (stamped more than the lookback
-    before they landed), so the reports it changes get new ETags for good.
+    version_at is this build's time, afterwards data_as_of itself.
     Built after every mart (the refs below), so it never runs ahead of them. -#}
 {{ config(materialized='table') }}
 -- depends_on: {{ ref('ai_usage_daily') }}, {{ ref('message_counts_daily') }}, {{ ref('sms_usage_daily') }}
@@ -38,16 +35,6 @@ previous_build as (
     {{ previous_build_time() }}
 ),
 
--- this build's time when it refreshes in full, or when no earlier row says when that was
-refreshed as (
-    select
-        {% if flags.FULL_REFRESH -%}
-            {{ dbt.current_timestamp() }}
-        {%- else -%}
-            coalesce((select previous_build.refreshed_at from previous_build), {{ dbt.current_timestamp() }})
-        {%- endif %} as refreshed_at
-),
-
 newest as (
     select max(last_loaded_at) as data_as_of from landings
 ),
@@ -60,13 +47,11 @@ final as (
             when
                 (select previous_build.built_at from previous_build)
                 >= newest.data_as_of + interval '{{ var("incremental_lookback_minutes") | int }} minutes'
-                then greatest(newest.data_as_of, refreshed.refreshed_at)
+                then newest.data_as_of
             else {{ dbt.current_timestamp() }}
         end as version_at,
-        {{ dbt.current_timestamp() }} as built_at,
-        refreshed.refreshed_at
+        {{ dbt.current_timestamp() }} as built_at
     from newest
-    cross join refreshed
 )
 
 select * from final

@@ -3,18 +3,14 @@
 with
 
 rebuilt_days as (
-    {{ changed_days(ref('stg_product__chats'), {'column': 'chats_last_loaded_at'}) }}
+    {{ changed_days(ref('stg_product__chats')) }}
     union
-    {{ changed_days(ref('stg_product__messages'), {'column': 'messages_last_loaded_at'}) }}
+    {{ changed_days(ref('stg_product__messages')) }}
     union
-    {{ changed_days(ref('stg_product__ai_usage_events'), {'column': 'ai_events_last_loaded_at'}) }}
+    {{ changed_days(ref('stg_product__ai_usage_events')) }}
     union
     -- a chat that lands (or changes owner) after its AI events moves their usage
-    {{
-        changed_days_of_chat_events(
-            ref('stg_product__ai_usage_events'), ref('stg_product__chats'), {'column': 'chats_last_loaded_at'}
-        )
-    }}
+    {{ changed_days_of_chat_events(ref('stg_product__ai_usage_events'), ref('stg_product__chats')) }}
 ),
 
 quarter_hours as (
@@ -35,10 +31,7 @@ daily as (
         cast(sum(prompt_tokens) as bigint) as prompt_tokens,
         cast(sum(completion_tokens) as bigint) as completion_tokens,
         cast(sum(total_tokens) as bigint) as total_tokens,
-        max(last_loaded_at) as last_loaded_at,
-        max(chats_last_loaded_at) as chats_last_loaded_at,
-        max(messages_last_loaded_at) as messages_last_loaded_at,
-        max(ai_events_last_loaded_at) as ai_events_last_loaded_at
+        max(last_loaded_at) as last_loaded_at
     from quarter_hours
     group by workspace_id, member_id, usage_date
 )

@@ -1,8 +1,6 @@
 {#- A member's activity per 15 minutes (UTC): chats they own (by creation day),
     messages they sent, and the AI usage of the workspace's events whose chat
-    they own (by the event's day). Agent-only chats belong to no member.
-    Each of its three staging models has its own watermark (the
-    <source>_last_loaded_at columns; see changed_days). -#}
+    they own (by the event's day). Agent-only chats belong to no member. -#}
 {{ config(indexes=[{'columns': ['last_loaded_at']}]) }}
 
 with
@@ -23,18 +21,14 @@ chats as not materialized (
 ),
 
 rebuilt_days as (
-    {{ changed_days(ref('stg_product__chats'), {'column': 'chats_last_loaded_at'}) }}
+    {{ changed_days(ref('stg_product__chats')) }}
     union
-    {{ changed_days(ref('stg_product__messages'), {'column': 'messages_last_loaded_at'}) }}
+    {{ changed_days(ref('stg_product__messages')) }}
     union
-    {{ changed_days(ref('stg_product__ai_usage_events'), {'column': 'ai_events_last_loaded_at'}) }}
+    {{ changed_days(ref('stg_product__ai_usage_events')) }}
     union
     -- a chat that lands (or changes owner) after its AI events moves their usage
-    {{
-        changed_days_of_chat_events(
-            ref('stg_product__ai_usage_events'), ref('stg_product__chats'), {'column': 'chats_last_loaded_at'}
-        )
-    }}
+    {{ changed_days_of_chat_events(ref('stg_product__ai_usage_events'), ref('stg_product__chats')) }}
 ),
 
 messages as (
@@ -76,7 +70,7 @@ owned_chats_created as (
         created_date as usage_date,
         created_quarter_hour as usage_quarter_hour,
         count(*) as chats_created,
-        max(last_loaded_at) as chats_last_loaded_at
+        max(last_loaded_at) as last_loaded_at
     from chats
     where
         is_valid
@@ -91,7 +85,7 @@ messages_sent as (
         created_date as usage_date,
         created_quarter_hour as usage_quarter_hour,
         count(*) as messages_sent,
-        max(last_loaded_at) as messages_last_loaded_at
+        max(last_loaded_at) as last_loaded_at
     from messages
     group by workspace_id, sender_member_id, created_date, created_quarter_hour
 ),
@@ -107,8 +101,7 @@ attributed_ai_usage as (
         sum(ai_events.prompt_tokens) as prompt_tokens,
         sum(ai_events.completion_tokens) as completion_tokens,
         sum(ai_events.total_tokens) as total_tokens,
-        max(chats.last_loaded_at) as chats_last_loaded_at,
-        max(ai_events.last_loaded_at) as ai_events_last_loaded_at
+        greatest(max(ai_events.last_loaded_at), max(chats.last_loaded_at)) as last_loaded_at
     from ai_events
     inner join chats
         on
@@ -130,9 +123,7 @@ activity as (
         0 as prompt_tokens,
         0 as completion_tokens,
         0 as total_tokens,
-        chats_last_loaded_at,
-        cast(null as timestamp with time zone) as messages_last_loaded_at,
-        cast(null as timestamp with time zone) as ai_events_last_loaded_at
+        last_loaded_at
     from owned_chats_created
     union all
     select
@@ -147,9 +138,7 @@ activity as (
         0 as prompt_tokens,
         0 as completion_tokens,
         0 as total_tokens,
-        cast(null as timestamp with time zone) as chats_last_loaded_at,
-        messages_last_loaded_at,
-        cast(null as timestamp with time zone) as ai_events_last_loaded_at
+        last_loaded_at
     from messages_sent
     union all
     select
@@ -164,9 +153,7 @@ activity as (
         prompt_tokens,
         completion_tokens,
         total_tokens,
-        chats_last_loaded_at,
-        cast(null as timestamp with time zone) as messages_last_loaded_at,
-        ai_events_last_loaded_at
+        last_loaded_at
     from attributed_ai_usage
 ),
 
@@ -183,12 +170,7 @@ quarter_hourly as (
         cast(sum(prompt_tokens) as bigint) as prompt_tokens,
         cast(sum(completion_tokens) as bigint) as completion_tokens,
         cast(sum(total_tokens) as bigint) as total_tokens,
-        greatest(
-            max(chats_last_loaded_at), max(messages_last_loaded_at), max(ai_events_last_loaded_at)
-        ) as last_loaded_at,
-        max(chats_last_loaded_at) as chats_last_loaded_at,
-        max(messages_last_loaded_at) as messages_last_loaded_at,
-        max(ai_events_last_loaded_at) as ai_events_last_loaded_at
+        max(last_loaded_at) as last_loaded_at
     from activity
     group by workspace_id, member_id, usage_date, usage_quarter_hour
 ),

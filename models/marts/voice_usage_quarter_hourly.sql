@@ -3,9 +3,9 @@
 with
 
 rebuilt_days as (
-    {{ changed_days(ref('stg_product__stt_events'), {'where': "kind = 'stt'"}) }}
+    {{ changed_days(ref('stg_product__stt_events')) }}
     union
-    {{ changed_days(ref('stg_product__tts_events'), {'where': "kind = 'tts'"}) }}
+    {{ changed_days(ref('stg_product__tts_events')) }}
 ),
 
 stt_events as (

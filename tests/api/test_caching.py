@@ -154,6 +154,26 @@ def test_the_tag_changes_when_the_marts_do(
             assert conditional(api, keys["admin"], path, response.headers["ETag"]).status_code == 304
 
 
+def test_the_tag_changes_when_a_full_refresh_replaces_a_mart(
+    api: ApiClient, keys: dict[str, Key], warehouse: Warehouse
+) -> None:
+    # A full refresh can change reports without moving data_as_of or version_at (it takes rows
+    # the incremental builds skipped), and one that is --select'ed or killed never reaches
+    # data_freshness; it replaces the mart's table, and the tags follow the tables.
+    before = {path: etag_of(api, keys["admin"], path) for path in REPORTS}
+    freshness = "select data_as_of, version_at from marts.data_freshness"
+    with warehouse.connect() as conn:
+        was = conn.execute(freshness).fetchone()
+    warehouse.dbt("run", "--full-refresh", "--select", "ai_usage_daily")
+    with warehouse.connect() as conn:
+        assert conn.execute(freshness).fetchone() == was
+    for path, tag in before.items():
+        response = conditional(api, keys["admin"], path, tag)
+        assert response.status_code == 200, path
+        assert response.headers["ETag"] != tag
+        assert conditional(api, keys["admin"], path, response.headers["ETag"]).status_code == 304
+
+
 @contextmanager
 def build_lock_held(warehouse: Warehouse) -> Iterator[None]:
     """What make build holds for a whole build (scripts/build.py)."""

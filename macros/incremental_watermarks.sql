@@ -1,0 +1,82 @@
+{#-
+    How far each incremental mart has read each staging model it is built from.
+
+    A staging table merges the raw rows that landed after its own newest
+    landing, less the lookback (`build_watermark`). A mart must then read
+    exactly the staging rows taken since the mart was last built. Its own rows
+    cannot say how far that is: a mart fed by several staging models (voice:
+    STT and TTS; member usage: chats, messages, AI events) holds the busiest
+    one's newest landing, so rows a quieter one took late would be skipped;
+    and rows that never reach a mart (invalid ones, AI events without a chat,
+    messages no member sent) would hold its watermark back, so every build
+    would re-read them.
+
+    So every build of an incremental mart records, in the same transaction as
+    its rows, the newest landing each of its staging models holds
+    (`record_mart_watermarks`, a post-hook), in
+    build_state.incremental_watermarks; the next build reads what landed after
+    that, less the lookback (`staged_since_mart_build`): the very rows the
+    staging table took meanwhile, since its own watermark was computed from the
+    same newest landing. A build killed before a mart commits records nothing,
+    so the next one reads from the last record that did.
+-#}
+
+{#- on-run-start: the table of records, made once. -#}
+{% macro create_mart_watermarks() -%}
+    create schema if not exists build_state;
+    create table if not exists build_state.incremental_watermarks (
+        mart text not null,
+        staging_model text not null,
+        newest_landing timestamp with time zone,
+        recorded_at timestamp with time zone not null,
+        primary key (mart, staging_model)
+    );
+    comment on table build_state.incremental_watermarks is
+        'Per incremental mart and staging model it reads: the newest landing that staging model held when the mart was last built (macros/incremental_watermarks.sql).'
+{%- endmacro %}
+
+{#- A filter on rows of `staging_relation` (alias `alias`): those its staging
+    table took since the current mart was last built. Before any record (the
+    first build after an upgrade), the mart's own newest landing, as it was
+    read before records were kept. -#}
+{% macro staged_since_mart_build(staging_relation, alias) -%}
+    {%- set recorded -%}
+        select coalesce(
+            (
+                select newest_landing from build_state.incremental_watermarks
+                where mart = {{ dbt.string_literal(this.identifier) }}
+                    and staging_model = {{ dbt.string_literal(staging_relation.identifier) }}
+            ),
+            (select max(last_loaded_at) from {{ this }})
+        )
+    {%- endset -%}
+    {{ alias }}.last_loaded_at > ({{ usage_reports.watermark_literal(recorded) }})
+{%- endmacro %}
+
+{#- Post-hook of the incremental marts (dbt_project.yml): record the newest
+    landing of every staging model the mart depends on, inside the mart's own
+    transaction. Other materializations record nothing. -#}
+{% macro record_mart_watermarks() -%}
+    {%- if execute and config.get("materialized") == "incremental" -%}
+        {%- set staged = [] -%}
+        {%- for node_id in model.depends_on.nodes -%}
+            {%- set node = graph.nodes.get(node_id) -%}
+            {%- if node is not none and node.name.startswith("stg_") -%}
+                {%- do staged.append(node) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- if staged -%}
+        insert into build_state.incremental_watermarks (mart, staging_model, newest_landing, recorded_at)
+        {% for node in staged -%}
+        select
+            {{ dbt.string_literal(this.identifier) }},
+            {{ dbt.string_literal(node.alias or node.name) }},
+            (select max(last_loaded_at) from {{ adapter.quote(node.schema) }}.{{ adapter.quote(node.alias or node.name) }}),
+            {{ dbt.current_timestamp() }}
+        {% if not loop.last %}union all{% endif %}
+        {% endfor -%}
+        on conflict (mart, staging_model) do update
+        set newest_landing = excluded.newest_landing, recorded_at = excluded.recorded_at
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
