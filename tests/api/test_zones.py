@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 
-from api import buildlock, reports, zones
+from api import buildlock, caching, reports, zones
 from api.params import DateRange
 from api.zones import UTC_ZONE, Zone, known_zones, parse_zone, reading
 from tests.api import fixture_data as data
@@ -696,14 +696,14 @@ def test_while_a_build_runs_zoned_reports_read_the_quarter_hours_alone(
         return [api.get(f"{ZONED}/{path}", zkey, asked).get_data() for path, asked in asks]
 
     free = answers()
-    assert any("_daily" in statement for statement in statements)
+    assert any("_daily" in statement.replace(caching.MART_TABLE_IDS, "") for statement in statements)
     statements.clear()
     with warehouse.connect() as lock:
         lock.execute("select pg_advisory_lock(%s)", (buildlock.BUILD_LOCK_KEY,))
         building = answers()
         lock.execute("select pg_advisory_unlock(%s)", (buildlock.BUILD_LOCK_KEY,))
     reports = [
-        statement
+        statement.replace(caching.MART_TABLE_IDS, "")  # names every mart (for the ETag), reads none
         for statement in statements
         if "marts." in statement and statement != buildlock.BUILD_RUNNING_SQL
     ]
