@@ -53,12 +53,17 @@ REPRESENTATION = "reports/1"
 CACHE_CONTROL = "private"
 VARY = "Authorization, Accept"
 
-# The OIDs of the report marts' tables, as one text (an SQL expression; ``to_regclass`` runs
-# on every execution, so a prepared statement sees a table replaced since it was planned).
+# The OIDs of the report marts' tables, as one text ('-' for a missing one): a scalar
+# sub-select, so it runs once per statement (not once per row), and on every execution
+# (``to_regclass``), so a prepared statement sees a table replaced since it was planned.
 MART_TABLES = tuple(
     f"marts.{mart}_{grain}" for mart in sorted(MARTS) for grain in ("daily", "quarter_hourly")
 )
-MART_TABLE_IDS = "concat_ws(',', " + ", ".join(f"to_regclass('{table}')::oid" for table in MART_TABLES) + ")"
+MART_TABLE_IDS = (
+    "(select concat_ws(',', "
+    + ", ".join(f"coalesce(to_regclass('{table}')::oid::text, '-')" for table in MART_TABLES)
+    + "))"
+)
 
 DATA_VERSION_SQL = (
     f"select data_as_of, version_at, {MART_TABLE_IDS} as mart_tables, {BUILD_RUNNING} as building"

@@ -18,7 +18,11 @@
     that, less the lookback (`staged_since_mart_build`): the very rows the
     staging table took meanwhile, since its own watermark was computed from the
     same newest landing. A build killed before a mart commits records nothing,
-    so the next one reads from the last record that did.
+    so the next one reads from the last record that did. A daily mart sums its
+    quarter-hourly twin, so it records no more than its twin has read. Without
+    a record (the first build after an upgrade, or build_state dropped), or
+    with an empty one (the staging table was empty), a build reads the whole
+    staging table once: exact, at the cost of a full build.
 -#}
 
 {#- on-run-start: the table of records, made once. -#}
@@ -36,33 +40,30 @@
 {%- endmacro %}
 
 {#- A filter on rows of `staging_relation` (alias `alias`): those its staging
-    table took since the current mart was last built. Before any record (the
-    first build after an upgrade), the mart's own newest landing, as it was
-    read before records were kept. -#}
+    table took since the current mart was last built (all of them without a
+    record, or with an empty one: the watermark_literal's floor). -#}
 {% macro staged_since_mart_build(staging_relation, alias) -%}
     {%- set recorded -%}
-        select coalesce(
-            (
-                select newest_landing from build_state.incremental_watermarks
-                where mart = {{ dbt.string_literal(this.identifier) }}
-                    and staging_model = {{ dbt.string_literal(staging_relation.identifier) }}
-            ),
-            (select max(last_loaded_at) from {{ this }})
-        )
+        select newest_landing from build_state.incremental_watermarks
+        where mart = {{ dbt.string_literal(this.identifier) }}
+            and staging_model = {{ dbt.string_literal(staging_relation.identifier) }}
     {%- endset -%}
     {{ alias }}.last_loaded_at > ({{ usage_reports.watermark_literal(recorded) }})
 {%- endmacro %}
 
 {#- Post-hook of the incremental marts (dbt_project.yml): record the newest
     landing of every staging model the mart depends on, inside the mart's own
-    transaction. Other materializations record nothing. -#}
+    transaction; a mart built from another (a daily mart from its
+    quarter-hourly twin) records no more than that one's record (none: the
+    floor). Other materializations record nothing. -#}
 {% macro record_mart_watermarks() -%}
     {%- if execute and config.get("materialized") == "incremental" -%}
         {%- set staged = [] -%}
+        {%- set read_marts = [] -%}
         {%- for node_id in model.depends_on.nodes -%}
             {%- set node = graph.nodes.get(node_id) -%}
-            {%- if node is not none and node.name.startswith("stg_") -%}
-                {%- do staged.append(node) -%}
+            {%- if node is not none and node.resource_type == "model" -%}
+                {%- do (staged if node.name.startswith("stg_") else read_marts).append(node) -%}
             {%- endif -%}
         {%- endfor -%}
         {%- if staged -%}
@@ -71,7 +72,19 @@
         select
             {{ dbt.string_literal(this.identifier) }},
             {{ dbt.string_literal(node.alias or node.name) }},
-            (select max(last_loaded_at) from {{ adapter.quote(node.schema) }}.{{ adapter.quote(node.alias or node.name) }}),
+            least(
+                (select max(last_loaded_at) from {{ adapter.quote(node.schema) }}.{{ adapter.quote(node.alias or node.name) }})
+                {%- for read in read_marts %},
+                coalesce(
+                    (
+                        select newest_landing from build_state.incremental_watermarks
+                        where mart = {{ dbt.string_literal(read.alias or read.name) }}
+                            and staging_model = {{ dbt.string_literal(node.alias or node.name) }}
+                    ),
+                    cast('1900-01-01 00:00:00+00' as timestamp with time zone)
+                )
+                {%- endfor %}
+            ),
             {{ dbt.current_timestamp() }}
         {% if not loop.last %}union all{% endif %}
         {% endfor -%}

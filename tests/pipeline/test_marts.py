@@ -734,3 +734,34 @@ def test_ties_rank_the_same_under_any_session_time_zone(
     for build in (("build", "--full-refresh"), ("build",)):
         dbt(warehouse, *build)
         assert one(warehouse, seconds, w12) == (4200,), build
+
+
+def test_a_daily_mart_built_without_its_quarter_hours_reads_no_further_than_they_did(
+    warehouse: str,
+) -> None:
+    # A daily mart sums its quarter-hourly twin. Built alone (a --select), it must not record
+    # that it read staging rows its twin has not taken yet, or it would never rebuild their days
+    # once the twin does. (No lookback: the two rows land 1 s apart, and the first is below the
+    # watermark the second would give. Last in the module: its landings are the newest.)
+    insert = """insert into raw.ai_usage_events (event_id, workspace_id, chat_id, source, provider, model,
+                    model_type, prompt_tokens, completion_tokens, cached_tokens, audio_input_tokens,
+                    audio_output_tokens, credits, recorded_at, _loaded_at)
+                values (%s, %s, null, 'realtime', 'openai', 'gpt-4o', 'realtime', 1, 1, 0, 0, 0, 5.000000,
+                    %s, now() - %s::interval)"""
+    with connect(warehouse) as conn:
+        conn.execute(
+            insert, ("e2100000-0000-4000-8000-000000000006", W1, "2026-05-24 10:00:00+00", "0 seconds")
+        )
+        conn.execute(
+            insert, ("e2100000-0000-4000-8000-000000000007", W1, "2026-05-25 10:00:00+00", "-1 seconds")
+        )
+    no_lookback = ("--vars", "{incremental_lookback_minutes: 0}")
+    dbt(warehouse, "run", "--select", "stg_product__ai_usage_events", "ai_usage_daily", *no_lookback)
+    dbt(warehouse, "build", *no_lookback)  # the reconciliation tests pass: daily = its quarter hours
+    dbt(warehouse, "build", *no_lookback)
+    assert rows(
+        warehouse,
+        """select usage_date::text, credits from marts.ai_usage_daily
+           where workspace_id = %s and usage_date in ('2026-05-24', '2026-05-25') order by 1""",
+        W1,
+    ) == [("2026-05-24", Decimal("5.000000")), ("2026-05-25", Decimal("5.000000"))]
