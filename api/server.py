@@ -4,8 +4,8 @@ gunicorn answers some requests itself, before the app sees them: a request
 line or header fields over its limits (414, 431), bytes that are not HTTP
 (400), an unsupported transfer coding (501), and a request still unread when
 the worker's ``timeout`` ends it (a client that stalls: 408 here, a 500 in
-gunicorn). Its stock answer is an HTML page that echoes the offending request line. This worker answers them like every
-other API error (CONTRACT §5): ``{"error": {"status", "code", "message"}}``
+gunicorn). Its stock answer is an HTML page that echoes the offending request
+line. This worker answers them like every other API error (CONTRACT §5): ``{"error": {"status", "code", "message"}}``
 with a fixed message that repeats nothing the client sent, and the headers every
 answer carries (``Date``; ``Cache-Control: no-store`` and ``nosniff`` as the app's errors).
 """

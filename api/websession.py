@@ -120,9 +120,13 @@ def check_given_secret(app: Flask) -> None:
     """At start-up: a ``SECRET_KEY`` given (the app's config or the environment) that is
     shorter than ``MIN_SECRET_LENGTH`` stops the app from starting (gunicorn, the operator
     commands) with the reason, rather than failing every page view later. Reads no file."""
-    given = str(app.config.get("SECRET_KEY") or os.environ.get("SECRET_KEY", "").strip())
-    if given:
+    if given := _given_secret(app):
         _long_enough(given)
+
+
+def _given_secret(app: Flask) -> str:
+    """``SECRET_KEY`` from the app's config, else the environment; empty when neither sets one."""
+    return str(app.config.get("SECRET_KEY") or os.environ.get("SECRET_KEY", "").strip())
 
 
 def _long_enough(secret: str) -> str:
@@ -142,8 +146,9 @@ def secret_key(app: Flask) -> str:
     ``MIN_SECRET_LENGTH`` is refused (``create_app`` already refuses one it is given).
     """
     if not app.config.get("SECRET_KEY"):
-        from_env = os.environ.get("SECRET_KEY", "").strip()
-        app.config["SECRET_KEY"] = from_env or load_or_create_secret(Path(app.instance_path) / _SECRET_FILE)
+        app.config["SECRET_KEY"] = _given_secret(app) or load_or_create_secret(
+            Path(app.instance_path) / _SECRET_FILE
+        )
     return _long_enough(str(app.config["SECRET_KEY"]))
 
 

@@ -101,14 +101,19 @@
     {%- if execute -%}
         {#- as text with its UTC offset, so no session time zone can shift it -#}
         {%- set found = run_query(
-            "select cast(least(coalesce((" ~ newest_sql ~ "), cast('1900-01-01 00:00:00+00' as timestamp with time zone)), "
+            "select cast(least(coalesce((" ~ newest_sql ~ "), " ~ usage_reports.landing_floor() ~ "), "
             ~ dbt.current_timestamp() ~ ")"
             ~ " - interval '" ~ lookback ~ " minutes' as " ~ dbt.type_string() ~ ")"
         ) -%}
         cast('{{ found.columns[0].values()[0] }}' as timestamp with time zone)
     {%- else -%}
-        cast('1900-01-01 00:00:00+00' as timestamp with time zone)
+        {{ usage_reports.landing_floor() }}
     {%- endif -%}
+{%- endmacro %}
+
+{#- Before every landing: the watermark of a table that holds none (read all of it). -#}
+{% macro landing_floor() -%}
+    cast('1900-01-01 00:00:00+00' as timestamp with time zone)
 {%- endmacro %}
 
 {#- The model's final select. Incremental: the rebuilt rows, in the existing

@@ -43,12 +43,14 @@
     table took since the current mart was last built (all of them without a
     record, or with an empty one: the watermark_literal's floor). -#}
 {% macro staged_since_mart_build(staging_relation, alias) -%}
-    {%- set recorded -%}
-        select newest_landing from build_state.incremental_watermarks
-        where mart = {{ dbt.string_literal(this.identifier) }}
-            and staging_model = {{ dbt.string_literal(staging_relation.identifier) }}
-    {%- endset -%}
+    {%- set recorded = usage_reports.recorded_landing(this.identifier, staging_relation.identifier) -%}
     {{ alias }}.last_loaded_at > ({{ usage_reports.watermark_literal(recorded) }})
+{%- endmacro %}
+
+{#- A query for what `mart` recorded of `staging_model` (no row: no record). -#}
+{% macro recorded_landing(mart, staging_model) -%}
+    select newest_landing from build_state.incremental_watermarks
+    where mart = {{ dbt.string_literal(mart) }} and staging_model = {{ dbt.string_literal(staging_model) }}
 {%- endmacro %}
 
 {#- Post-hook of the incremental marts (dbt_project.yml): record the newest
@@ -69,19 +71,16 @@
         {%- if staged -%}
         insert into build_state.incremental_watermarks (mart, staging_model, newest_landing, recorded_at)
         {% for node in staged -%}
+        {%- set staging_model = node.alias or node.name -%}
         select
             {{ dbt.string_literal(this.identifier) }},
-            {{ dbt.string_literal(node.alias or node.name) }},
+            {{ dbt.string_literal(staging_model) }},
             least(
-                (select max(last_loaded_at) from {{ adapter.quote(node.schema) }}.{{ adapter.quote(node.alias or node.name) }})
+                (select max(last_loaded_at) from {{ adapter.quote(node.schema) }}.{{ adapter.quote(staging_model) }})
                 {%- for read in read_marts %},
                 coalesce(
-                    (
-                        select newest_landing from build_state.incremental_watermarks
-                        where mart = {{ dbt.string_literal(read.alias or read.name) }}
-                            and staging_model = {{ dbt.string_literal(node.alias or node.name) }}
-                    ),
-                    cast('1900-01-01 00:00:00+00' as timestamp with time zone)
+                    ({{ usage_reports.recorded_landing(read.alias or read.name, staging_model) }}),
+                    {{ usage_reports.landing_floor() }}
                 )
                 {%- endfor %}
             ),
