@@ -3,8 +3,8 @@
 gunicorn answers some requests itself, before the app sees them: a request
 line or header fields over its limits (414, 431), bytes that are not HTTP
 (400), an unsupported transfer coding (501), and a request still unread when
-the worker's ``timeout`` ends it (a client that stalls: 408 here, a 500 in
-gunicorn). Its stock answer is an HTML page that echoes the offending request
+the worker's ``timeout`` ends it (a client that stalls in its head or its body:
+408 here, a 500 in gunicorn). Its stock answer is an HTML page that echoes the offending request
 line. This worker answers them like every other API error (CONTRACT §5): ``{"error": {"status", "code", "message"}}``
 with a fixed message that repeats nothing the client sent, and the headers every
 answer carries (``Date``; ``Cache-Control: no-store`` and ``nosniff`` as the app's errors).
@@ -64,11 +64,32 @@ class SyncWorker(GunicornSyncWorker):
         util.write_error = write_error  # this worker process only
         super().init_process()
 
+    # set while the app waits for the client's body (a page form), so a timeout then is the client's
+    _reading_body = False
+
+    def handle_request(self, listener: Any, req: Any, client: socket.socket, addr: Any) -> None:
+        """gunicorn's, with every read of the request body flagged (``_reading_body``)."""
+        self._reading_body = False
+        read_reader = getattr(req.body, "_read_reader", None)
+        if read_reader is None:  # not the gunicorn this was written for: no flag, a stalled body is a 500
+            super().handle_request(listener, req, client, addr)
+            return
+
+        def flagged(size: int) -> bytes:
+            self._reading_body = True
+            data = read_reader(size)  # an exception leaves the flag up for handle_error
+            self._reading_body = False
+            return data
+
+        req.body._read_reader = flagged
+        super().handle_request(listener, req, client, addr)
+
     def handle_error(self, req: Any, client: socket.socket, addr: Any, exc: BaseException) -> None:
         """The worker's ``timeout`` ends a worker with ``SystemExit`` (gunicorn's abort signal).
-        Before a request was read, that is a client that stalled (a request line or header
-        never finished): 408, not gunicorn's 500. Once a request was read, the app was slow: 500."""
-        if req is None and isinstance(exc, SystemExit):
+        While the request's head or body was still being read, that is a client that stalled
+        (a request line or header that never finished, a form shorter than its
+        Content-Length): 408, not gunicorn's 500. Otherwise the app was slow: 500."""
+        if isinstance(exc, SystemExit) and (req is None or self._reading_body):
             self.log.warning("a request was not received within the worker timeout: 408")
             with contextlib.suppress(OSError):  # the client may have gone
                 write_error(client, 408, "", "")
