@@ -344,8 +344,25 @@ def _sections(
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
+# What a browser's Fetch Metadata says of a request from another site (or another origin of this one).
+_FOREIGN_SITES = ("cross-site", "same-site")
+
+
+def _refuse_foreign_form() -> None:
+    """A form posted from another site is a 403, refused before it is read and with no cookie
+    written. The browser sends no session cookie with it (``SameSite=Lax``), so answered like
+    a cookie-less visit it would replace the visitor's session cookie: any site could sign
+    the visitor out. Browsers without ``Sec-Fetch-Site`` fall back on the form's CSRF token."""
+    if request.headers.get("Sec-Fetch-Site") in _FOREIGN_SITES:
+        raise PageError(
+            403,
+            "Form from another site",
+            "This form was sent from another site. Use the form on the reports page itself.",
+        )
+
+
 def _posted_form() -> ImmutableMultiDict[str, str]:
-    """The sign-in or sign-out form. A body over ``MAX_CONTENT_LENGTH`` is a 413 however it
+    """The sign-in or sign-out form (after ``_refuse_foreign_form``). A body over ``MAX_CONTENT_LENGTH`` is a 413 however it
     is framed: Werkzeug refuses a longer ``Content-Length`` but stops reading a chunked form
     at the limit without a word, so one byte past it is looked for (after a form only: any
     other body was not read, and looking would wait for it). A body the server
@@ -374,6 +391,7 @@ def sign_in(workspace_id: str) -> Response:
     workspace = _workspace(workspace_id)
     if (moved := _canonical(workspace_id, workspace, "page.sign_in")) is not None:
         return moved
+    _refuse_foreign_form()
     form = _posted_form()
     session = websession.read_session(workspace)
     if not websession.csrf_ok(session, form.get("csrf_token")):
@@ -410,6 +428,7 @@ def sign_out(workspace_id: str) -> Response:
     workspace = _workspace(workspace_id)
     if (moved := _canonical(workspace_id, workspace, "page.sign_out")) is not None:
         return moved
+    _refuse_foreign_form()
     form = _posted_form()
     session = websession.read_session(workspace)
     if session is not None and session.signed_in and not websession.csrf_ok(session, form.get("csrf_token")):
@@ -424,7 +443,7 @@ def sign_out(workspace_id: str) -> Response:
         websession.end_session(session)
         # no key any more: an anonymous session that has the sign-in form say so
         websession.write_session(response, websession.anonymous_session(workspace, signed_out=True))
-    else:
+    elif websession.COOKIE_NAME in request.cookies:  # one that is not a session (any more): drop it
         websession.clear_session(response, workspace)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -11,16 +11,20 @@ key by its public id (``key_...``), never the key itself.
   holds: a revocation, an expiry, a deleted member or a role change takes
   effect on the next page view, as it does for the API.
 * **Cookie.** ``usage_reports_session``, signed with ``SECRET_KEY``
-  (itsdangerous, timestamped), ``HttpOnly``, ``SameSite=Strict``, ``Secure``
+  (itsdangerous, timestamped), ``HttpOnly``, ``SameSite=Lax``, ``Secure``
   when the request came over HTTPS, scoped to the workspace's page path, and
   expiring at the earlier of the key's ``expires_at`` and
   ``SESSION_HOURS`` after sign-in (the expiry is inside the signed value too,
   so a replayed cookie is refused server-side as well: a 401 that says the
   session has ended, until twice ``SESSION_HOURS`` after sign-in, then no session at all).
-* **CSRF.** Besides ``SameSite=Strict``, every form that changes state (sign-in,
-  sign-out) carries a per-session token that must match the cookie's. A first
-  visit gets an anonymous session holding only that token, so the sign-in form
-  is protected too (login CSRF).
+* **CSRF.** ``SameSite=Lax`` keeps the cookie off forms posted from other
+  sites while a link from elsewhere (a shared view in an e-mail) still opens the
+  page signed in (``Strict`` would arrive without the cookie and sign the
+  visitor out). A form the browser marks as posted from another site
+  (``Sec-Fetch-Site``) is refused before anything is read or written, and every
+  form that changes state (sign-in, sign-out) carries a per-session token that
+  must match the cookie's. A first visit gets an anonymous session holding only
+  that token, so the sign-in form is protected too (login CSRF).
 * **The secret.** ``SECRET_KEY`` from the app's config or the environment;
   otherwise a random one made once and kept in ``instance/secret_key`` (mode
   0600, git-ignored), so every gunicorn worker signs with the same key and
@@ -217,7 +221,7 @@ def write_session(response: Response, session: PageSession) -> None:
         path=cookie_path(uuid.UUID(session.workspace_id)),
         secure=request.is_secure,
         httponly=True,
-        samesite="Strict",
+        samesite="Lax",
     )
 
 
@@ -227,7 +231,7 @@ def clear_session(response: Response, workspace_id: uuid.UUID) -> None:
         path=cookie_path(workspace_id),
         secure=request.is_secure,
         httponly=True,
-        samesite="Strict",
+        samesite="Lax",
     )
 
 

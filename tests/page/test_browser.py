@@ -8,7 +8,8 @@ API's JSON for the same range and ``tz`` fetched over the same HTTP server, down
 the page's cookies and compares it with the API's, checks that nothing is loaded from anywhere
 else and that nothing
 overflows a 375 px wide screen, signs out, signs in with a members-only key and checks that
-no workspace-wide report is there. Screenshots at 375 and 1440 px wide go to screenshots/
+no workspace-wide report is there. A view opened from another site keeps the session, and a
+sign-out form posted from there is refused. Screenshots at 375 and 1440 px wide go to screenshots/
 (git-ignored).
 
 Chromium missing is a failure, not a skip: ``make test`` installs it first
@@ -352,3 +353,52 @@ def test_back_shows_the_range_of_the_view_and_a_renamed_zone_reads_as_today(
         # the form says what the reports under it show, not what was typed before leaving
         shown = {name: tab.locator(f"#{name}").input_value() for name in march}
         assert shown == march
+
+
+POST_FROM_HERE = """
+([action, token]) => {
+  const form = document.createElement('form');
+  form.method = 'post';
+  form.action = action;
+  const field = document.createElement('input');
+  field.name = 'csrf_token';
+  field.value = token;
+  form.append(field);
+  document.body.append(form);
+  form.submit();
+}
+"""
+
+
+def test_a_link_from_another_site_keeps_the_session_and_its_forms_are_refused(
+    playwright: Any, server: str, keys: dict[str, Key]
+) -> None:
+    """A shared view opened from another site (here localhost, a different site from 127.0.0.1
+    on the same server) arrives with the session cookie (SameSite=Lax) and shows the reports;
+    a sign-out form that site posts is refused and leaves the session as it was."""
+    elsewhere = server.replace("127.0.0.1", "localhost")
+    view = f"{server}{page_path()}?start_date=2024-03-01&end_date=2024-03-31&tz=UTC"
+    with chromium(playwright, "UTC") as context:
+        tab = context.new_page()
+        tab.goto(f"{server}{page_path()}")
+        tab.fill("#api_key", keys["admin"].token)
+        tab.get_by_role("button", name="Sign in").click()
+        tab.wait_for_selector("#ai")
+        token = tab.locator("input[name=csrf_token]").first.input_value()
+
+        tab.goto(f"{elsewhere}/api/v2/openapi.json")
+        with tab.expect_navigation():
+            tab.evaluate("url => { location.href = url }", view)
+        tab.wait_for_selector("#ai")
+        assert tab.locator("#api_key").count() == 0
+        assert_numbers_equal_the_api(tab, server, keys["admin"])
+
+        tab.goto(f"{elsewhere}/api/v2/openapi.json")
+        with tab.expect_navigation() as posted:
+            tab.evaluate(POST_FROM_HERE, [f"{server}{page_path()}/sign-out", token])
+        assert posted.value is not None and posted.value.status == 403
+        assert "Form from another site" in tab.locator("body").inner_text()
+
+        tab.goto(view)
+        tab.wait_for_selector("#ai")
+        assert tab.locator("#api_key").count() == 0

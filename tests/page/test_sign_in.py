@@ -62,7 +62,7 @@ def test_signed_out_the_page_is_a_sign_in_form(client: FlaskClient) -> None:
     # an anonymous session holds only the CSRF token of the form
     attributes = cookie_attributes(session_cookie_header(response))
     assert attributes["path"] == page_path()
-    assert "httponly" in attributes and attributes["samesite"] == "Strict"
+    assert "httponly" in attributes and attributes["samesite"] == "Lax"
     assert "secure" not in attributes  # plain HTTP
     assert "expires" not in attributes  # a browser-session cookie until sign-in
     assert response.headers["Cache-Control"] == "no-store"
@@ -85,7 +85,7 @@ def test_sign_in_sets_a_signed_session_cookie(app: Flask, keys: dict[str, Key]) 
     header = session_cookie_header(response)
     attributes = cookie_attributes(header)
     assert "httponly" in attributes
-    assert attributes["samesite"] == "Strict"
+    assert attributes["samesite"] == "Lax"  # a link from elsewhere opens the page signed in
     assert attributes["path"] == page_path()
     assert "secure" not in attributes
     expires = parsedate_to_datetime(attributes["expires"])
@@ -185,7 +185,7 @@ def test_sign_in_needs_the_forms_csrf_token(client: FlaskClient, keys: dict[str,
 
 
 def test_sign_in_without_any_cookie_is_refused(app: Flask, keys: dict[str, Key]) -> None:
-    # a cross-site form post (login CSRF) carries no cookie: SameSite=Strict, and no token match
+    # a cross-site form post (login CSRF) carries no cookie (SameSite=Lax): no token match
     response = app.test_client().post(page_path(), data={"api_key": keys["admin"].token, "csrf_token": "x"})
     assert response.status_code == 400
 
@@ -306,6 +306,36 @@ def test_sign_out_needs_the_pages_csrf_token(app: Flask, keys: dict[str, Key]) -
         assert response.status_code == 403
         assert "Sign-out refused" in response.get_data(as_text=True)
     assert is_signed_in(client)
+
+
+def test_a_form_from_another_site_is_refused_and_writes_no_cookie(app: Flask, keys: dict[str, Key]) -> None:
+    """A browser sends no session cookie with a form another site posts (SameSite=Lax). Answered
+    like a cookie-less visit, the response's cookie would replace the visitor's session, so
+    any site could sign a visitor out: such a form (Sec-Fetch-Site) is refused untouched."""
+    client = signed_in_client(app, keys["admin"])
+    token = csrf_token(client.get(page_path()).get_data(as_text=True))
+    for site in ("cross-site", "same-site"):
+        for path, form in (
+            (f"{page_path()}/sign-out", {"csrf_token": token}),
+            (page_path(), {"csrf_token": token, "api_key": keys["member"].token}),
+        ):
+            for sender in (client, app.test_client()):  # with the cookie, and as a browser sends it
+                response = sender.post(path, data=form, headers={"Sec-Fetch-Site": site})
+                assert response.status_code == 403, (site, path)
+                assert "Form from another site" in response.get_data(as_text=True)
+                assert response.headers.getlist("Set-Cookie") == []
+    assert is_signed_in(client)
+    # the page's own forms: same-origin (or no header, an older browser)
+    response = client.post(
+        f"{page_path()}/sign-out", data={"csrf_token": token}, headers={"Sec-Fetch-Site": "same-origin"}
+    )
+    assert response.status_code == 303 and not is_signed_in(client)
+
+
+def test_sign_out_without_a_cookie_writes_none(app: Flask) -> None:
+    response = app.test_client().post(f"{page_path()}/sign-out", data={"csrf_token": "x"})
+    assert response.status_code == 303
+    assert response.headers.getlist("Set-Cookie") == []
 
 
 def test_sign_out_clears_the_session(app: Flask, keys: dict[str, Key]) -> None:
