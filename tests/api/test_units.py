@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 
-from api import keystore
+from api import config, keystore
 from api.errors import ApiError
 from api.jsonenc import decimal_literal, encode, rounded, timestamp_text
 from api.params import current_month, last_30_days, month_to_date, parse_date, parse_uuid
+from tests.api.conftest import PROJECT_ROOT
 
 
 @pytest.mark.parametrize(
@@ -133,3 +139,28 @@ def test_tokens_have_256_random_bits_and_a_prefix() -> None:
         assert len(token) == len("urk_") + 43  # 43 base64url characters carry 256 bits
     assert len(keystore.token_digest(next(iter(tokens)))) == 32
     assert keystore.new_key_id().startswith("key_")
+
+
+def test_dbt_and_the_api_default_to_the_same_user_and_database() -> None:
+    """With PGHOST set and PGUSER/PGDATABASE unset, dbt (profiles.example.yml) and the API
+    (and its operator commands) connect as the same user to the same database."""
+    profile = (PROJECT_ROOT / "profiles.example.yml").read_text()
+    dbt_defaults = dict(re.findall(r"env_var\('(PGUSER|PGDATABASE)', '([^']+)'\)", profile))
+    for as_api_role in (True, False):
+        params = conninfo_to_dict(
+            config.conninfo_from_env({"PGHOST": "db.internal"}, as_api_role=as_api_role)
+        )
+        assert (params["user"], params["dbname"]) == (dbt_defaults["PGUSER"], dbt_defaults["PGDATABASE"])
+        assert params["host"] == "db.internal"
+    # and every make target (scripts/pgenv.py: the build lock, psql, the flask commands)
+    printed = subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / "scripts" / "pgenv.py"), "--print-env"],
+        env={"PATH": os.environ["PATH"], "PGHOST": "db.internal"},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert f"PGUSER={dbt_defaults['PGUSER']}" in printed
+    assert f"PGDATABASE={dbt_defaults['PGDATABASE']}" in printed
+    api_role = config.conninfo_from_env({"PGHOST": "db", "API_PGUSER": "reader"}, as_api_role=True)
+    assert conninfo_to_dict(api_role)["user"] == "reader"
