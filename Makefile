@@ -25,7 +25,7 @@ export HOST PORT
 WAREHOUSE := $(BIN)/python scripts/pgenv.py --
 DBT := $(WAREHOUSE) $(BIN)/dbt
 
-.PHONY: help setup raw demo demo-data demo-key build serve api-role test lint test-dbt test-python bench docs db-stop clean
+.PHONY: help setup raw replace-raw-ok demo demo-data demo-key build serve api-role test lint test-dbt test-python bench docs db-stop clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -45,8 +45,16 @@ setup: $(VENV)/.installed .dbt/profiles.yml ## create .venv with the pinned pack
 raw: setup ## create schema raw and its tables if missing (dbt run-operation, idempotent)
 	$(DBT) run-operation create_raw_tables
 
-demo-data: raw ## load the deterministic demo dataset into raw (replaces what is there)
+demo-data: replace-raw-ok raw ## load the deterministic demo dataset into raw (replaces what is there)
 	$(WAREHOUSE) $(BIN)/python scripts/generate_demo_data.py --replace --seed 42 --invalid-rows
+
+# On a warehouse PGHOST names, demo-data (and demo) would empty its raw tables: only when asked.
+replace-raw-ok:
+	@if [ -n "$(PGHOST)" ] && [ "$(REPLACE_RAW)" != yes ]; then \
+		echo "PGHOST is set: demo-data would replace every row of schema raw in database" \
+			"$${PGDATABASE:-usage_reports} on $(PGHOST). To do that, run it again with REPLACE_RAW=yes." >&2; \
+		exit 2; \
+	fi
 
 build: setup ## the scheduled refresh: dbt build (incremental), one at a time
 	$(WAREHOUSE) $(BIN)/python scripts/build.py $(DBT_ARGS)

@@ -3,10 +3,14 @@ benchmark drop and recreate, on the real server the PG* variables name."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+
 import psycopg
 import pytest
 from psycopg import sql
 
+from tests.api.conftest import PROJECT_ROOT
 from tests.warehouse import recreate_database
 
 
@@ -35,3 +39,25 @@ def test_a_name_that_needs_quoting_is_one_database() -> None:
     finally:
         with psycopg.connect(dbname="postgres", autocommit=True) as conn:
             conn.execute(sql.SQL("drop database if exists {}").format(sql.Identifier(name)))
+
+
+def test_demo_data_leaves_a_warehouse_pghost_names_alone_unless_asked() -> None:
+    # make demo / make demo-data empty schema raw: on a server PGHOST names (someone's real
+    # events) they stop before anything runs, unless REPLACE_RAW=yes
+    env = {"PATH": os.environ["PATH"], "PGHOST": "/nonexistent-socket-dir", "PGDATABASE": "analytics"}
+    for target in ("demo-data", "demo"):
+        done = subprocess.run(["make", target], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
+        assert done.returncode == 2
+        assert "would replace every row of schema raw in database analytics on /nonexistent-socket-dir" in (
+            done.stderr
+        )
+        assert "REPLACE_RAW=yes" in done.stderr
+        assert "dbt" not in done.stdout  # refused before `make raw`
+    planned = subprocess.run(
+        ["make", "-n", "demo-data", "REPLACE_RAW=yes"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert planned.returncode == 0 and "generate_demo_data.py --replace" in planned.stdout
