@@ -106,12 +106,18 @@ def main(argv: list[str]) -> int:
         say(f"cannot connect to the warehouse: {' '.join(str(error).split())}")
         return 1
     with conn:
-        if not acquire(conn, wait_seconds):
+        try:
+            if not acquire(conn, wait_seconds):
+                say(
+                    f"another build still holds the lock after {wait_seconds:.0f}s; not starting (exit {EX_TEMPFAIL})"
+                )
+                return EX_TEMPFAIL
+            found = conn.execute(RAW_TABLES_SQL).fetchone()
+        except psycopg.Error as error:  # e.g. no USAGE on schema raw for this user
             say(
-                f"another build still holds the lock after {wait_seconds:.0f}s; not starting (exit {EX_TEMPFAIL})"
+                f"the warehouse refused the build's checks as user {conn.info.user}: {' '.join(str(error).split())}"
             )
-            return EX_TEMPFAIL
-        found = conn.execute(RAW_TABLES_SQL).fetchone()
+            return 1
         if found is None or not found[0]:
             say(f"no raw tables in database {conn.info.dbname}: run make raw, then load them")
             return 1

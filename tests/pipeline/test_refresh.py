@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from psycopg import sql
 
 from tests.warehouse import PROJECT_ROOT, connect, database_env, dbt, fresh_warehouse, load_fixture
 
@@ -178,6 +179,23 @@ def test_a_warehouse_it_cannot_reach_or_without_raw_tables_is_one_line(warehouse
     _, stderr = unreachable.communicate(timeout=60)
     assert unreachable.returncode == 1
     assert "cannot connect to the warehouse" in stderr and "Traceback" not in stderr
+    assert len(stderr.strip().splitlines()) == 1
+    # a user the warehouse lets in but not into schema raw: one line, no traceback
+    outsider = f"{warehouse}_outsider"[:63]
+    with connect(warehouse) as conn:
+        conn.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(outsider)))  # a crashed run's
+        conn.execute(sql.SQL("create role {} login").format(sql.Identifier(outsider)))
+    try:
+        refused = start_build(warehouse, PGUSER=outsider)
+        _, stderr = refused.communicate(timeout=60)
+    finally:
+        with connect(warehouse) as conn:
+            conn.execute(sql.SQL("drop role {}").format(sql.Identifier(outsider)))
+    assert refused.returncode == 1 and "Traceback" not in stderr, stderr
+    assert (
+        f"the warehouse refused the build's checks as user {outsider}: permission denied for schema raw"
+        in stderr
+    )
     assert len(stderr.strip().splitlines()) == 1
     with connect(warehouse) as conn:
         conn.execute("drop schema raw cascade")
