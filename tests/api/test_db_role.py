@@ -295,6 +295,39 @@ def test_a_build_grants_to_a_role_whatever_its_name(warehouse: Warehouse, api_ro
             conn.execute(sql.SQL("drop role {}").format(sql.Identifier(odd)))
 
 
+def test_reader_roles_read_staging_and_marts_across_rebuilds(warehouse: Warehouse) -> None:
+    """Analysts' roles (var reader_roles, or USAGE_REPORTS_READER_ROLES) read every relation in
+    staging and marts, the quarantine too, after a build and after later builds replace them;
+    never raw or api. A name that is no role is a warning, not a failed build."""
+    reader = "usage_reports_reader_test"
+    with warehouse.connect() as conn:
+        conn.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(reader)))
+        conn.execute(sql.SQL("create role {}").format(sql.Identifier(reader)))
+    checks = (
+        "select has_table_privilege(%(role)s, 'marts.ai_usage_daily', 'select'),"
+        " has_table_privilege(%(role)s, 'marts.quarantined_rows', 'select'),"
+        " has_table_privilege(%(role)s, 'marts.data_freshness', 'select'),"
+        " has_table_privilege(%(role)s, 'staging.stg_product__sms_messages', 'select'),"
+        " has_table_privilege(%(role)s, 'staging.scopes', 'select'),"
+        " has_schema_privilege(%(role)s, 'marts', 'usage') and has_schema_privilege(%(role)s, 'staging', 'usage'),"
+        " has_schema_privilege(%(role)s, 'raw', 'usage'), has_table_privilege(%(role)s, 'api.api_keys', 'select')"
+    )
+    try:
+        warehouse.dbt(
+            "run", "--select", "data_freshness", "--vars", f"{{reader_roles: [{reader}, no_such_role_here]}}"
+        )
+        with warehouse.connect() as conn:
+            assert conn.execute(checks, {"role": reader}).fetchone() == (True,) * 6 + (False, False)
+        # later builds swap in new relations (a table and a view here): readable at once
+        warehouse.dbt("run", "--select", "data_freshness", "quarantined_rows")
+        with warehouse.connect() as conn:
+            assert conn.execute(checks, {"role": reader}).fetchone() == (True,) * 6 + (False, False)
+    finally:
+        with warehouse.connect() as conn:
+            conn.execute(sql.SQL("drop owned by {}").format(sql.Identifier(reader)))
+            conn.execute(sql.SQL("drop role {}").format(sql.Identifier(reader)))
+
+
 def test_the_password_reaches_the_server_hashed(warehouse: Warehouse, tmp_path: Any) -> None:
     # what the client sends, traced by libpq itself: a clear-text password in a statement
     # would be in the server's log whenever it logs DDL (and make serve runs this on every start)
