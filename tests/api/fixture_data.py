@@ -129,7 +129,8 @@ def rows(today: date) -> dict[str, list[tuple[Any, ...]]]:
             (_id("d0000000", 1), W1, C1, ADA, "user", "web", "2024-03-03T10:00:01+00:00", BASE_LOADED),
             (_id("d0000000", 1), W1, C1, ADA, "user", "web", "2024-03-03T10:00:01+00:00", LATER_LOADED),
             (_id("d0000000", 2), W1, C1, None, "assistant", "web", "2024-03-03T10:00:05+00:00", BASE_LOADED),
-            (_id("d0000000", 3), W1, C1, ADA, "user", "sms", "2024-03-05T08:00:00+00:00", BASE_LOADED),
+            # a member's message of another role than user: still theirs (any role counts)
+            (_id("d0000000", 3), W1, C1, ADA, "tool", "sms", "2024-03-05T08:00:00+00:00", BASE_LOADED),
             (_id("d0000000", 4), W1, C3, BEN, "user", "web", "2024-03-03T09:00:01+00:00", BASE_LOADED),
             (_id("d0000000", 5), W1, C4, None, "system", "api", "2024-03-04T12:00:00+00:00", BASE_LOADED),
             (_id("d0000000", 6), W1, C1, ADA, "user", "web", "2024-04-01T00:00:00+00:00", BASE_LOADED),
@@ -173,12 +174,23 @@ def rows(today: date) -> dict[str, list[tuple[Any, ...]]]:
              1, 1, 0, 0, 0, Decimal("0.020000"), _at(today - timedelta(days=30)), recent),
             (_id("e0000000", 13), W1, None, "realtime", "openai", "gpt-4o", "chat",
              1, 1, 0, 0, 0, Decimal("0.040000"), _at(today - timedelta(days=31), 12), recent),
-            # W2: thirteen models on a day W1 also has usage; m12 and m13 tie at 12 credits
+            # W2: thirteen models on a day W1 also has usage; m12 and m13 tie at 12 credits. m01's
+            # chat id is W1's C1 (Ada's): a chat of another workspace, so it is nobody's usage
             *[
-                (_id("e2000000", k), W2, None, "chat_message", "openai", f"m{k:02d}", "chat",
+                (_id("e2000000", k), W2, C1 if k == 1 else None, "chat_message", "openai", f"m{k:02d}", "chat",
                  k, 0, 0, 0, 0, Decimal(min(k, 12)), "2024-03-03T15:00:00+00:00", BASE_LOADED)
                 for k in range(1, 14)
             ],
+            # W2 again: realtime outspends chat on 2024-03-05 (by_type is by credits, not by name);
+            # on 2024-03-06 they tie (then by name)
+            (_id("e3000000", 1), W2, None, "realtime", "openai", "gpt-4o-realtime", "realtime",
+             0, 0, 0, 40, 60, Decimal("0.500000"), "2024-03-05T12:00:00+00:00", BASE_LOADED),
+            (_id("e3000000", 2), W2, None, "chat_message", "openai", "gpt-4o", "chat",
+             7, 3, 0, 0, 0, Decimal("0.200000"), "2024-03-05T13:00:00+00:00", BASE_LOADED),
+            (_id("e3000000", 3), W2, None, "realtime", "openai", "gpt-4o-realtime", "realtime",
+             0, 0, 0, 1, 1, Decimal("0.300000"), "2024-03-06T12:00:00+00:00", BASE_LOADED),
+            (_id("e3000000", 4), W2, None, "chat_message", "anthropic", "claude-sonnet", "chat",
+             1, 1, 0, 0, 0, Decimal("0.300000"), "2024-03-06T13:00:00+00:00", BASE_LOADED),
         ],
         "sms_messages": [
             # sms_id, workspace_id, direction, workspace_number, remote_number, body, carrier_segments,

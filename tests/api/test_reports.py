@@ -213,6 +213,29 @@ def test_ai_top_models_holds_at_most_ten(api: ApiClient, keys: dict[str, Key]) -
     ]
 
 
+def test_ai_lists_are_ordered_by_credits_then_by_name(api: ApiClient, keys: dict[str, Key]) -> None:
+    """W2 on 2024-03-05: realtime (0.5 credits) before chat (0.2), though "chat" sorts first
+    by name; on 2024-03-06 both have 0.3 credits, and the name decides."""
+    url = f"/api/v2/w/{data.W2}/reports/ai-usage"
+    first = body(api.get(url, keys["w2_admin"], {"start_date": "2024-03-05", "end_date": "2024-03-05"}))
+    assert [(item["type"], item["total_credits"]) for item in first["by_type"]] == [
+        ("realtime", D("0.5")),
+        ("chat", D("0.2")),
+    ]
+    # prompt + completion (audio apart): the realtime event's 40 + 60 are audio
+    assert [
+        (item["total_tokens"], item["total_audio_input_tokens"], item["total_audio_output_tokens"])
+        for item in first["by_type"]
+    ] == [(0, 40, 60), (10, 0, 0)]
+    assert [item["model"] for item in first["top_models"]] == ["gpt-4o-realtime", "gpt-4o"]
+    tie = body(api.get(url, keys["w2_admin"], {"start_date": "2024-03-06", "end_date": "2024-03-06"}))
+    assert [(item["type"], item["total_credits"]) for item in tie["by_type"]] == [
+        ("chat", D("0.3")),
+        ("realtime", D("0.3")),
+    ]
+    assert [item["provider"] for item in tie["by_provider"]] == ["anthropic", "openai"]
+
+
 def test_ai_default_range_is_the_last_30_days(api: ApiClient, keys: dict[str, Key], today: date) -> None:
     result = report(api, keys["admin"], "ai-usage")
     assert (result["start_date"], result["end_date"]) == (

@@ -568,6 +568,10 @@ def _utc(text: str) -> datetime:
         ("America/Havana", "2026-03-08", "2026-03-08 05:00", "2026-03-09 04:00"),
         # clocks go back at midnight: the day before has 25 hours
         ("America/Santiago", "2026-04-04", "2026-04-04 03:00", "2026-04-05 04:00"),
+        # Havana's clocks go back at 01:00 to 00:00: midnight happens twice, the day starts at
+        # the first (25 hours), and the day before ends there
+        ("America/Havana", "2026-11-01", "2026-11-01 04:00", "2026-11-02 05:00"),
+        ("America/Havana", "2026-10-31", "2026-10-31 04:00", "2026-11-01 04:00"),
         # Samoa skipped 2011-12-30: an empty day
         ("Pacific/Apia", "2011-12-30", "2011-12-30 10:00", "2011-12-30 10:00"),
         ("UTC", "2026-05-01", "2026-05-01 00:00", "2026-05-02 00:00"),

@@ -95,6 +95,10 @@ def test_members_table_in_march_2024(admin: FlaskClient) -> None:
     assert table.index(data.ADA) < table.index(data.BEN) < table.index(data.CLEO)
     assert "Eve Deleted" not in table  # deleted and without usage in the range
     assert "Zoë Foreign-Role" in table
+    # W1's members and nobody else's: W2's Hal has chats and credits in the same March
+    listed = {name.removeprefix("members[").split("]")[0] for name in shown if name.startswith("members[")}
+    assert listed == {data.ADA, data.ADA_TWIN, data.BEN, data.CLEO, data.GUS, data.ZOE}
+    assert data.HAL not in html and "Hal Other" not in html
 
 
 def test_credits_per_active_member_leave_out_deleted_and_former_members() -> None:
