@@ -26,8 +26,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # No implicit OPTIONS answer (an empty 200 text/html, no CORS): every route takes the
     # methods it lists, and OPTIONS is a 405 with Allow like any other method.
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
-    # A path with a doubled slash is not one of ours: the JSON 404 of any unknown path, not
-    # Werkzeug's HTML 308 to the merged path.
+    # A path with a doubled slash inside is not one of ours: the JSON 404 of any unknown path,
+    # not Werkzeug's HTML 308 to the merged path. (Werkzeug reads slashes that open a path,
+    # //api/..., as one: that path is served as /api/....)
     app.url_map.merge_slashes = False
     # The only bodies the app reads are the page's sign-in and sign-out forms (a token and a
     # key, well under 1 kB): a larger body is a 413 before it is read, not a worker's memory.

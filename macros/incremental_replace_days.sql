@@ -123,6 +123,7 @@
 {% macro select_with_rebuilt_days(relation, day_column) -%}
     {%- if is_incremental() -%}
     {%- set columns = adapter.get_columns_in_relation(this) -%}
+    {{- usage_reports.refuse_changed_columns(columns) -}}
     select {{ columns | map(attribute="name") | join(", ") }}
     from {{ relation }}
     union all
@@ -139,6 +140,24 @@
     {# stored in key order, so a range read touches few pages #}
     select * from {{ relation }}
     order by workspace_id, {{ day_column }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- A mart built by another version of the project, with columns this one does not
+    declare or without some it does: stop with what to run, before the select that
+    names the stored columns fails with a bare SQL error (on_schema_change: fail
+    only looks once the new rows are built). -#}
+{% macro refuse_changed_columns(columns) -%}
+    {%- set stored = columns | map(attribute="name") | map("lower") | list -%}
+    {%- set declared = model.columns.keys() | map("lower") | list -%}
+    {%- set extra = stored | reject("in", declared) | list -%}
+    {%- set missing = declared | reject("in", stored) | list -%}
+    {%- if execute and declared and (extra or missing) -%}
+        {{ exceptions.raise_compiler_error(
+            this ~ " was built by another version of this project (columns it has and this version does not: "
+            ~ (extra | join(", ") or "none") ~ "; columns this version adds: " ~ (missing | join(", ") or "none")
+            ~ "). Rebuild it: make build DBT_ARGS='--full-refresh --select " ~ this.identifier ~ "+'"
+        ) }}
     {%- endif -%}
 {%- endmacro %}
 

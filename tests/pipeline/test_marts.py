@@ -736,6 +736,27 @@ def test_ties_rank_the_same_under_any_session_time_zone(
         assert one(warehouse, seconds, w12) == (4200,), build
 
 
+def test_a_mart_with_columns_of_another_version_says_to_rebuild_it(warehouse: str) -> None:
+    # an upgrade that drops a mart column (or adds one): the build names the columns and the
+    # command, and changes nothing, rather than failing on a bare SQL error
+    with connect(warehouse) as conn:
+        conn.execute("alter table marts.sms_usage_daily add column chats_last_loaded_at timestamptz")
+    try:
+        before = rows(warehouse, "select * from marts.sms_usage_daily order by 1, 2, 3")
+        refused = dbt(warehouse, "run", "--select", "sms_usage_daily", check=False)
+        assert refused.returncode == 1
+        assert (
+            "was built by another version of this project (columns it has and this version does not: "
+            "chats_last_loaded_at; columns this version adds: none). Rebuild it: "
+            "make build DBT_ARGS='--full-refresh --select sms_usage_daily+'"
+        ) in " ".join(refused.stdout.split())
+        assert rows(warehouse, "select * from marts.sms_usage_daily order by 1, 2, 3") == before
+    finally:
+        with connect(warehouse) as conn:
+            conn.execute("alter table marts.sms_usage_daily drop column chats_last_loaded_at")
+    dbt(warehouse, "run", "--select", "sms_usage_daily")
+
+
 def test_a_daily_mart_built_without_its_quarter_hours_reads_no_further_than_they_did(
     warehouse: str,
 ) -> None:
