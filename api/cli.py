@@ -114,6 +114,19 @@ def create_key_command(
     click.echo(created.token)
 
 
+def _workspace_unknown(conn: psycopg.Connection[Any], workspace_id: uuid.UUID) -> bool:
+    """Whether the warehouse has no such workspace (False before the first build made the view)."""
+    view = conn.execute(
+        "select to_regclass('staging.stg_product__workspaces') is not null as made"
+    ).fetchone()
+    if not view or not view["made"]:
+        return False
+    found = conn.execute(
+        "select 1 from staging.stg_product__workspaces where workspace_id = %s", (workspace_id,)
+    ).fetchone()
+    return found is None
+
+
 @keys_cli.command("list")
 @click.option("--workspace", "workspace_id", type=click.UUID, required=True, help="The workspace's UUID.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array instead of a table.")
@@ -121,6 +134,16 @@ def list_keys_command(workspace_id: uuid.UUID, as_json: bool) -> None:
     """List the workspace's keys (ids, never the keys themselves)."""
     with admin_connection() as conn:
         keys = keystore.list_keys(conn, workspace_id)
+        if not keys:
+            click.echo(
+                f"no keys for workspace {workspace_id}"
+                + (
+                    " (the warehouse has no such workspace: check the id)"
+                    if _workspace_unknown(conn, workspace_id)
+                    else ""
+                ),
+                err=True,
+            )
     records = [
         {
             "id": key["id"],

@@ -126,6 +126,25 @@ def test_list_shows_keys_but_never_the_key(app: Flask, keys: dict[str, Key]) -> 
     assert keys["w2_admin"].token not in result.output
 
 
+def test_list_of_a_workspace_without_keys_says_so_and_whether_it_exists(
+    app: Flask, keys: dict[str, Key]
+) -> None:
+    # W3 exists and has keys; a workspace the warehouse does not know is most likely a typo
+    unknown = "90000000-0000-4000-8000-000000000009"
+    for extra, stdout in (
+        ((), "ID  NAME  MEMBER  SCOPES  EXPIRES  LAST USED  REVOKED\n"),
+        (("--json",), "[]\n"),
+    ):
+        result = invoke(app, "keys", "list", "--workspace", unknown, *extra)
+        assert result.exit_code == 0, result.output
+        assert result.stdout == stdout
+        assert result.stderr == (
+            f"no keys for workspace {unknown} (the warehouse has no such workspace: check the id)\n"
+        )
+    known = invoke(app, "keys", "list", "--workspace", data.W3)
+    assert known.exit_code == 0 and known.stderr == ""
+
+
 def test_list_json(app: Flask, keys: dict[str, Key]) -> None:
     result = invoke(app, "keys", "list", "--workspace", data.W1, "--json")
     assert result.exit_code == 0, result.output
