@@ -18,6 +18,7 @@ numbers are formatted by ``api.pageformat``.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -558,7 +559,15 @@ def export(workspace_id: str, report: str) -> Response:
 
 
 def _error_page(status: int, title: str, message: str) -> Response:
-    return _html(render_template("page/error.html", status=status, title=title, message=message), status)
+    """An error page, with a way back to the workspace's reports (and the range asked for)
+    when the address named a well-formed workspace."""
+    back = None
+    with contextlib.suppress(ValueError, TypeError):
+        workspace = uuid.UUID((request.view_args or {}).get("workspace_id", ""))
+        back = url_for("page.billing", workspace_id=str(workspace), **range_args())
+    return _html(
+        render_template("page/error.html", status=status, title=title, message=message, back=back), status
+    )
 
 
 @bp.errorhandler(PageError)

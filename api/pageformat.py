@@ -63,7 +63,9 @@ def fmt_duration(seconds: int | Decimal | None) -> str:
     return f"{secs} s"
 
 
-def fmt_day(day: date) -> str:
+def fmt_day(day: date | str) -> str:
+    """``1 Nov 2026``; a body's ``YYYY-MM-DD`` text is read as that date."""
+    day = date.fromisoformat(day) if isinstance(day, str) else day
     return f"{day.day} {day:%b %Y}"
 
 

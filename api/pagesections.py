@@ -109,7 +109,7 @@ left join staging.stg_product__roles as roles
 where members.member_id = %(member_id)s
 """
 
-SMS_COLORS = {"Inbound": "#1a86a3", "Outbound": "#2f6fd6"}
+SMS_COLORS = {"Inbound": "#b86e00", "Outbound": "#2f6fd6"}  # orange and blue: apart in any colour vision
 PHONE_COLOR = "#1a9e77"
 STT_COLOR = "#8a5cd0"
 TTS_COLOR = "#b86e00"

@@ -146,6 +146,20 @@ def screenshots(tab: Any, name: str) -> None:
         tab.evaluate("window.scrollTo(0, 0)")
         overflow = tab.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0, f"{name} is {overflow}px wider than a {width}px screen"
+        # on a narrow screen a table's row names scroll with it: pinned, they would cover the
+        # numbers scrolled under them; and every section's link is in view, none clipped
+        pinned = tab.evaluate(
+            "[...document.querySelectorAll('.data-table th[scope=row]')]"
+            ".filter(th => getComputedStyle(th).position === 'sticky').length"
+        )
+        if width < 640:
+            assert pinned == 0, f"{name}: {pinned} pinned row names at {width}px"
+        clipped = tab.evaluate(
+            "[...document.querySelectorAll('.section-nav a')].filter(a => {"
+            " const box = a.getBoundingClientRect(), list = a.closest('ul').getBoundingClientRect();"
+            " return box.right > list.right + 0.5 || box.left < list.left - 0.5; }).length"
+        )
+        assert clipped == 0, f"{name}: {clipped} section links cut off at {width}px"
         tab.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
     tab.set_viewport_size({"width": 1440, "height": 900})
 

@@ -101,6 +101,13 @@ def test_members_table_in_march_2024(admin: FlaskClient) -> None:
     assert data.HAL not in html and "Hal Other" not in html
 
 
+def test_day_rows_name_their_day_as_the_rest_of_the_page_does(admin: FlaskClient) -> None:
+    html = get_page(admin, {"start_date": "2024-03-01", "end_date": "2024-03-31"})
+    sms_rows = html[html.index('id="sms-rows"') :]
+    assert '<th scope="row"><time datetime="2024-03-03">3 Mar 2024</time></th>' in sms_rows
+    assert '<th scope="row">2024-03-03</th>' not in html
+
+
 def test_credits_per_active_member_leave_out_deleted_and_former_members() -> None:
     def pair(deleted: bool, elsewhere: bool, credits: str) -> tuple[dict[str, Any], dict[str, Any]]:
         return {"is_deleted": deleted, "is_elsewhere": elsewhere}, {"totalCredits": Decimal(credits)}

@@ -309,7 +309,11 @@ def test_bad_download_parameters_are_a_400(admin: FlaskClient, query: dict[str, 
 
 
 def test_downloads_need_a_live_session(app: Flask, client: FlaskClient, keys: dict[str, Key]) -> None:
-    assert client.get(export_path("ai-usage")).status_code == 401
+    refused = client.get(export_path("ai-usage"), query_string={"start_date": "2024-03-01", "tz": "UTC"})
+    assert refused.status_code == 401
+    # the error page leads back to the reports, with the range asked for
+    back = f'<a class="button button--primary" href="{page_path()}?start_date=2024-03-01&amp;tz=UTC">'
+    assert back + "Back to Detailed reports</a>" in refused.get_data(as_text=True)
     assert client.get(export_path("nothing")).status_code == 404
     other = signed_in_client(app, keys["w2_admin"], data.W2)
     assert other.get(export_path("ai-usage")).status_code == 401  # its cookie is for W2's page only
