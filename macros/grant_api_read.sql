@@ -10,22 +10,27 @@
 -#}
 {% macro api_read_roles() -%}
     {%- set roles_sql -%}
-        select quote_ident(rolname) from pg_roles
-        where rolname = {{ dbt.string_literal(var('api_role', 'usage_reports_api')) }}
-        {%- if var('api_role', none) is none %}
-        union
-        select quote_ident(grantee.rolname)
-        from pg_class as api_keys
-        cross join lateral aclexplode(api_keys.relacl) as granted
-        inner join pg_roles as grantee on granted.grantee = grantee.oid
-        where
-            api_keys.oid = to_regclass('api.api_keys')
-            and granted.privilege_type = 'SELECT'
-            and granted.grantee <> api_keys.relowner
-        {%- endif %}
-        order by 1
+        select quote_ident(api_role.rolname) from ({{ api_read_roles_sql() }}) as api_role order by 1
     {%- endset -%}
     {{ return(run_query(roles_sql).columns[0].values()) }}
+{%- endmacro %}
+
+{#- The API's roles as a query of one column, `rolname` (also used to keep analysts'
+    grants, macros/grant_reader_roles.sql, away from them). -#}
+{% macro api_read_roles_sql() -%}
+    select rolname from pg_roles
+    where rolname = {{ dbt.string_literal(var('api_role', 'usage_reports_api')) }}
+    {%- if var('api_role', none) is none %}
+    union
+    select grantee.rolname
+    from pg_class as api_keys
+    cross join lateral aclexplode(api_keys.relacl) as granted
+    inner join pg_roles as grantee on granted.grantee = grantee.oid
+    where
+        api_keys.oid = to_regclass('api.api_keys')
+        and granted.privilege_type = 'SELECT'
+        and granted.grantee <> api_keys.relowner
+    {%- endif %}
 {%- endmacro %}
 
 {#-

@@ -6,8 +6,8 @@
     quarantined_rows included; never schema api or raw. A rebuilt relation is
     a new one, so the grant is also made a default privilege of the building
     user in both schemas: what a build swaps in is readable at once. A name
-    that is no role is skipped with a warning rather than failing the build.
-    Removing a name revokes nothing.
+    that is no role, or that the API's role is or belongs to, is skipped with a
+    warning rather than failing the build. Removing a name revokes nothing.
 -#}
 {% macro reader_role_names() -%}
     {%- set given = var('reader_roles', env_var('USAGE_REPORTS_READER_ROLES', '')) -%}
@@ -29,16 +29,25 @@
         {%- for name in wanted -%}
             {%- do literals.append(dbt.string_literal(name | replace("'", "''"))) -%}
         {%- endfor -%}
+        {#- a role the API's role belongs to (or the API's role itself) is refused: the API
+            must never read the quarantine, SMS bodies or phone numbers -#}
         {%- set found = run_query(
-            "select rolname, quote_ident(rolname) from pg_roles where rolname in ("
-            ~ literals | join(', ') ~ ") order by 1"
+            "select reader.rolname, quote_ident(reader.rolname), exists ("
+            ~ " select from (" ~ usage_reports.api_read_roles_sql() ~ ") as api_role"
+            ~ " where pg_has_role(api_role.rolname, reader.oid, 'USAGE')) as reaches_api"
+            ~ " from pg_roles as reader where reader.rolname in (" ~ literals | join(', ') ~ ") order by 1"
         ) -%}
         {%- set known = found.columns[0].values() -%}
         {%- for name in wanted if name not in known -%}
             {%- do exceptions.warn("reader_roles: there is no role " ~ name ~ "; it was not granted read access") -%}
         {%- endfor -%}
-        {%- for role in found.columns[1].values() -%}
-            {%- do roles.append(role) -%}
+        {%- for row in found.rows -%}
+            {%- if row[2] -%}
+                {%- do exceptions.warn("reader_roles: " ~ row[0] ~ " is (or is a role of) the API's database role,"
+                    ~ " which must not read all of staging and marts; it was not granted read access") -%}
+            {%- else -%}
+                {%- do roles.append(row[1]) -%}
+            {%- endif -%}
         {%- endfor -%}
         {%- set present = run_query(
             "select nspname from pg_namespace where nspname in ('marts', 'staging') order by 1"

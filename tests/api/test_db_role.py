@@ -295,14 +295,19 @@ def test_a_build_grants_to_a_role_whatever_its_name(warehouse: Warehouse, api_ro
             conn.execute(sql.SQL("drop role {}").format(sql.Identifier(odd)))
 
 
-def test_reader_roles_read_staging_and_marts_across_rebuilds(warehouse: Warehouse) -> None:
+def test_reader_roles_read_staging_and_marts_across_rebuilds(
+    warehouse: Warehouse, api_role: dict[str, str]
+) -> None:
     """Analysts' roles (var reader_roles, or USAGE_REPORTS_READER_ROLES) read every relation in
     staging and marts, the quarantine too, after a build and after later builds replace them;
-    never raw or api. A name that is no role is a warning, not a failed build."""
-    reader = "usage_reports_reader_test"
+    never raw or api. A name that is no role is a warning, not a failed build; so is the API's
+    role, or a role it belongs to (it must never read the quarantine or SMS bodies)."""
+    reader, group = "usage_reports_reader_test", "usage_reports_reader_group_test"
     with warehouse.connect() as conn:
-        conn.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(reader)))
-        conn.execute(sql.SQL("create role {}").format(sql.Identifier(reader)))
+        for role in (reader, group):
+            conn.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(role)))
+            conn.execute(sql.SQL("create role {}").format(sql.Identifier(role)))
+        conn.execute(sql.SQL("grant {} to {}").format(sql.Identifier(group), sql.Identifier(ROLE)))
     checks = (
         "select has_table_privilege(%(role)s, 'marts.ai_usage_daily', 'select'),"
         " has_table_privilege(%(role)s, 'marts.quarantined_rows', 'select'),"
@@ -313,19 +318,25 @@ def test_reader_roles_read_staging_and_marts_across_rebuilds(warehouse: Warehous
         " has_schema_privilege(%(role)s, 'raw', 'usage'), has_table_privilege(%(role)s, 'api.api_keys', 'select')"
     )
     try:
-        warehouse.dbt(
-            "run", "--select", "data_freshness", "--vars", f"{{reader_roles: [{reader}, no_such_role_here]}}"
-        )
+        names = f"[{reader}, no_such_role_here, {ROLE}, {group}]"
+        warehouse.dbt("run", "--select", "data_freshness", "--vars", f"{{reader_roles: {names}}}")
         with warehouse.connect() as conn:
             assert conn.execute(checks, {"role": reader}).fetchone() == (True,) * 6 + (False, False)
+            for refused in (ROLE, group):
+                assert conn.execute(
+                    "select has_table_privilege(%(role)s, 'marts.quarantined_rows', 'select'),"
+                    " has_table_privilege(%(role)s, 'staging.stg_product__sms_messages', 'select')",
+                    {"role": refused},
+                ).fetchone() == (False, False), refused
         # later builds swap in new relations (a table and a view here): readable at once
         warehouse.dbt("run", "--select", "data_freshness", "quarantined_rows")
         with warehouse.connect() as conn:
             assert conn.execute(checks, {"role": reader}).fetchone() == (True,) * 6 + (False, False)
     finally:
         with warehouse.connect() as conn:
-            conn.execute(sql.SQL("drop owned by {}").format(sql.Identifier(reader)))
-            conn.execute(sql.SQL("drop role {}").format(sql.Identifier(reader)))
+            for role in (reader, group):
+                conn.execute(sql.SQL("drop owned by {}").format(sql.Identifier(role)))
+                conn.execute(sql.SQL("drop role {}").format(sql.Identifier(role)))
 
 
 def test_the_password_reaches_the_server_hashed(warehouse: Warehouse, tmp_path: Any) -> None:
