@@ -22,7 +22,7 @@ import contextlib
 import uuid
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from werkzeug.datastructures import ImmutableMultiDict
@@ -349,12 +349,27 @@ _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 _FOREIGN_SITES = ("cross-site", "same-site")
 
 
+def _posted_from_elsewhere() -> bool:
+    """What the browser says of where a form comes from: ``Sec-Fetch-Site`` (current browsers,
+    over HTTPS and on localhost), else the ``Origin`` of a POST (older ones, and plain HTTP),
+    compared with the address the request came to (``Host``, or the ``X-Forwarded-Host`` a
+    proxy sets; a form cannot set either). A browser that sends neither leaves it to the token."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site in _FOREIGN_SITES
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return False
+    hosts = {request.host.lower(), request.headers.get("X-Forwarded-Host", "").split(",")[0].strip().lower()}
+    return origin == "null" or urlsplit(origin).netloc.lower() not in hosts
+
+
 def _refuse_foreign_form() -> None:
     """A form posted from another site is a 403, refused before it is read and with no cookie
     written. The browser sends no session cookie with it (``SameSite=Lax``), so answered like
     a cookie-less visit it would replace the visitor's session cookie: any site could sign
-    the visitor out. Browsers without ``Sec-Fetch-Site`` fall back on the form's CSRF token."""
-    if request.headers.get("Sec-Fetch-Site") in _FOREIGN_SITES:
+    the visitor out."""
+    if _posted_from_elsewhere():
         raise PageError(
             403,
             "Form from another site",

@@ -314,22 +314,35 @@ def test_a_form_from_another_site_is_refused_and_writes_no_cookie(app: Flask, ke
     any site could sign a visitor out: such a form (Sec-Fetch-Site) is refused untouched."""
     client = signed_in_client(app, keys["admin"])
     token = csrf_token(client.get(page_path()).get_data(as_text=True))
-    for site in ("cross-site", "same-site"):
+    elsewhere: list[dict[str, str]] = [{"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"}]
+    # browsers without Fetch Metadata (older ones; any over plain HTTP but to localhost): Origin
+    elsewhere += [{"Origin": "https://evil.example"}, {"Origin": "null"}, {"Origin": "http://localhost.evil"}]
+    for headers in elsewhere:
         for path, form in (
             (f"{page_path()}/sign-out", {"csrf_token": token}),
             (page_path(), {"csrf_token": token, "api_key": keys["member"].token}),
         ):
             for sender in (client, app.test_client()):  # with the cookie, and as a browser sends it
-                response = sender.post(path, data=form, headers={"Sec-Fetch-Site": site})
-                assert response.status_code == 403, (site, path)
+                response = sender.post(path, data=form, headers=headers)
+                assert response.status_code == 403, (headers, path)
                 assert "Form from another site" in response.get_data(as_text=True)
                 assert response.headers.getlist("Set-Cookie") == []
     assert is_signed_in(client)
-    # the page's own forms: same-origin (or no header, an older browser)
-    response = client.post(
-        f"{page_path()}/sign-out", data={"csrf_token": token}, headers={"Sec-Fetch-Site": "same-origin"}
+    # the page's own forms: same-origin, or this origin (the test client's host is localhost;
+    # a proxy's X-Forwarded-Host too), or neither header (an old browser: the token decides)
+    for headers in ({"Sec-Fetch-Site": "same-origin"}, {"Origin": "http://localhost"}, {}):
+        again = signed_in_client(app, keys["admin"])
+        token = csrf_token(again.get(page_path()).get_data(as_text=True))
+        response = again.post(f"{page_path()}/sign-out", data={"csrf_token": token}, headers=headers)
+        assert response.status_code == 303 and not is_signed_in(again), headers
+    proxied = signed_in_client(app, keys["admin"])
+    token = csrf_token(proxied.get(page_path()).get_data(as_text=True))
+    response = proxied.post(
+        f"{page_path()}/sign-out",
+        data={"csrf_token": token},
+        headers={"Origin": "https://reports.example", "X-Forwarded-Host": "reports.example"},
     )
-    assert response.status_code == 303 and not is_signed_in(client)
+    assert response.status_code == 303
 
 
 def test_sign_out_without_a_cookie_writes_none(app: Flask) -> None:
