@@ -49,8 +49,9 @@ demo-data: replace-raw-ok raw ## load the deterministic demo dataset into raw (r
 	$(WAREHOUSE) $(BIN)/python scripts/generate_demo_data.py --replace --seed 42 --invalid-rows
 
 # On a warehouse PGHOST names, demo-data (and demo) would empty its raw tables: only when asked.
+# (PGHOST naming the private server's own socket, as `pgenv.py --print-env` exports it, is no warehouse.)
 replace-raw-ok:
-	@if [ -n "$(PGHOST)" ] && [ "$(REPLACE_RAW)" != yes ]; then \
+	@if [ -n "$(filter-out $(CURDIR)/.pgdata/data,$(PGHOST))" ] && [ "$(REPLACE_RAW)" != yes ]; then \
 		echo "PGHOST is set: demo-data would replace every row of schema raw in database" \
 			"$${PGDATABASE:-usage_reports} on $(PGHOST). To do that, run it again with REPLACE_RAW=yes." >&2; \
 		exit 2; \

@@ -49,7 +49,10 @@ def _admin_conninfo() -> str:
     assert spec is not None and spec.loader is not None
     pgenv = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(pgenv)
-    return conninfo_from_env(pgenv.warehouse_env(), as_api_role=False)
+    try:
+        return conninfo_from_env(pgenv.warehouse_env(), as_api_role=False)
+    except pgenv.UnsupportedSetting as error:
+        raise click.UsageError(str(error)) from error
 
 
 @contextmanager

@@ -64,9 +64,26 @@ def _ensure_database(env: dict[str, str]) -> None:
             conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
 
 
+class UnsupportedSetting(Exception):
+    """A libpq setting that would send some commands to another server than dbt's."""
+
+
 def warehouse_env() -> dict[str, str]:
     """The environment a command should run with."""
     env = dict(os.environ)
+    # dbt's profile reads PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE only, while libpq
+    # lets a service file override them, and PGHOSTADDR replace PGHOST's address: the build
+    # lock, the demo loader and the API would then reach another server than dbt.
+    if env.get("PGSERVICE"):
+        raise UnsupportedSetting(
+            "PGSERVICE is set, but dbt's profile does not read service files: name the server with"
+            " PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE instead (and unset PGSERVICE)"
+        )
+    if env.get("PGHOSTADDR") and not env.get("PGHOST"):
+        raise UnsupportedSetting(
+            "PGHOSTADDR is set without PGHOST: dbt would use the project's private server and"
+            " everything else PGHOSTADDR; set PGHOST to the server's name or address"
+        )
     if env.get("PGHOST"):
         # every command then names the same user and database as dbt's profile (libpq would
         # default to the login name, and to a database named after the user)
@@ -96,7 +113,11 @@ def stop() -> int:
 def main(argv: list[str]) -> int:
     if argv[:1] == ["--stop"]:
         return stop()
-    env = warehouse_env()
+    try:
+        env = warehouse_env()
+    except UnsupportedSetting as error:
+        print(f"pgenv: {error}", file=sys.stderr)
+        return 2
     if argv[:1] == ["--print-env"]:
         for key in ("PGHOST", "PGPORT", "PGUSER", "PGDATABASE"):
             if key in env:

@@ -11,6 +11,7 @@ import pytest
 from psycopg import sql
 
 from tests.api.conftest import PROJECT_ROOT
+from tests.api.fixture_data import W1
 from tests.warehouse import recreate_database
 
 
@@ -61,3 +62,33 @@ def test_demo_data_leaves_a_warehouse_pghost_names_alone_unless_asked() -> None:
         text=True,
     )
     assert planned.returncode == 0 and "generate_demo_data.py --replace" in planned.stdout
+    # PGHOST naming the private server's own socket (as `pgenv.py --print-env` exports it) is no warehouse
+    private = {"PATH": os.environ["PATH"], "PGHOST": str(PROJECT_ROOT / ".pgdata" / "data")}
+    planned = subprocess.run(
+        ["make", "-n", "demo-data"], cwd=PROJECT_ROOT, env=private, capture_output=True, text=True
+    )
+    assert planned.returncode == 0 and "generate_demo_data.py --replace" in planned.stdout
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"PGSERVICE": "elsewhere"}, "PGSERVICE is set, but dbt's profile does not read service files"),
+        ({"PGHOSTADDR": "10.0.0.1"}, "PGHOSTADDR is set without PGHOST"),
+    ],
+)
+def test_settings_that_would_split_dbt_from_the_rest_are_refused(
+    setting: dict[str, str], message: str
+) -> None:
+    # libpq lets a service file override PGHOST and PGDATABASE, and PGHOSTADDR replace the host's
+    # address; dbt's profile reads neither, so the demo loader or the build lock would reach
+    # another server than dbt: every make target stops first (pgenv.py), and so do the commands
+    env = {"PATH": os.environ["PATH"], **setting}
+    for command in (
+        ["make", "demo-data"],
+        [str(PROJECT_ROOT / ".venv" / "bin" / "python"), "scripts/pgenv.py", "--", "true"],
+        [str(PROJECT_ROOT / ".venv" / "bin" / "flask"), "--app", "api", "keys", "list", "--workspace", W1],
+    ):
+        done = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
+        assert done.returncode == 2, (command, done.stderr)
+        assert message in done.stderr, command
