@@ -89,7 +89,8 @@ class SyncWorker(GunicornSyncWorker):
         While the request's head or body was still being read, that is a client that stalled
         (a request line or header that never finished, a form shorter than its
         Content-Length): 408, not gunicorn's 500. Otherwise the app was slow: 500."""
-        if isinstance(exc, SystemExit) and (req is None or self._reading_body):
+        # gunicorn's abort (the timeout) exits 1; a quick shutdown (SIGINT, SIGQUIT) exits 0
+        if isinstance(exc, SystemExit) and exc.code == 1 and (req is None or self._reading_body):
             self.log.warning("a request was not received within the worker timeout: 408")
             with contextlib.suppress(OSError):  # the client may have gone
                 write_error(client, 408, "", "")

@@ -113,10 +113,8 @@ def main(argv: list[str]) -> int:
                 )
                 return EX_TEMPFAIL
             found = conn.execute(RAW_TABLES_SQL).fetchone()
-        except psycopg.Error as error:  # e.g. no USAGE on schema raw for this user
-            say(
-                f"the warehouse refused the build's checks as user {conn.info.user}: {' '.join(str(error).split())}"
-            )
+        except psycopg.Error as error:  # no USAGE on schema raw for this user, a connection lost ...
+            say(f"the build's checks failed (as user {conn.info.user}): {' '.join(str(error).split())}")
             return 1
         if found is None or not found[0]:
             say(f"no raw tables in database {conn.info.dbname}: run make raw, then load them")

@@ -133,6 +133,7 @@ def test_under_gunicorn(warehouse: Warehouse, keys: dict[str, Key]) -> None:
         _assert_gunicorn_errors_are_api_errors(port)
         _assert_page_forms_are_read_whole_or_refused(port)
         _assert_a_stalled_request_is_a_408(port)
+        _assert_a_request_the_app_is_too_slow_for_is_a_500(port, warehouse, keys["member"])
     finally:
         process.terminate()
         output, _ = process.communicate(timeout=TIMEOUT)
@@ -225,3 +226,18 @@ def _assert_a_stalled_request_is_a_408(port: int) -> None:
             "code": "request_timeout",
             "message": "The request was not received in time.",
         }
+
+
+def _assert_a_request_the_app_is_too_slow_for_is_a_500(port: int, warehouse: Warehouse, key: Key) -> None:
+    """A request read whole that the app cannot answer within the worker timeout (here its key
+    check waits on a lock) is the server's fault: a 500, not the 408 of a client that stalled."""
+    request = (
+        f"GET /api/v2/w/{data.W1}/members HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key.token}\r\n\r\n"
+    )
+    with warehouse.connect() as conn, conn.transaction():
+        conn.execute("lock table api.api_keys in access exclusive mode")
+        started = time.monotonic()
+        answered, _, body = _raw_exchange(port, request.encode())
+        assert time.monotonic() - started >= WORKER_TIMEOUT - 1
+    assert answered == 500, body
+    assert json.loads(body)["error"]["code"] == "internal_error"
