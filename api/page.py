@@ -49,6 +49,7 @@ from api.pageranges import (
     PAGE_PARAMETERS,
     REPORT_DEFAULTS,
     form_dates,
+    in_form_words,
     page_zone,
     quick_picks,
     range_args,
@@ -287,7 +288,7 @@ def billing(workspace_id: str) -> Response:
         zone = page_zone(request.args)
     except ApiError as error:
         context.update(
-            range_error=error.message,
+            range_error=in_form_words(error),
             error_field="tz",
             given=form_dates(given),
             picks=quick_picks(UTC_ZONE.today(), given),
@@ -301,7 +302,7 @@ def billing(workspace_id: str) -> Response:
         shown = tuple(REPORT_DEFAULTS) if context["analytics"] else ("member",)
         ranges = resolve_ranges(request.args, zone, shown)
     except ApiError as error:
-        context["range_error"] = error.message
+        context["range_error"] = in_form_words(error)
         context["error_field"] = "dates"
         context["given"] = form_dates(given)
         return _html(render_template("page/billing.html", **context), error.status)
@@ -310,7 +311,7 @@ def billing(workspace_id: str) -> Response:
         with zones.known_to_the_warehouse(zone):
             _sections(context, workspace, caller, ranges, zone)
     except zones.ZoneUnknownToWarehouse as error:  # as an unknown name: said in the range form
-        context["range_error"] = error.message
+        context["range_error"] = in_form_words(error)
         context["error_field"] = "tz"
         return _html(render_template("page/billing.html", **context), error.status)
     return _html(render_template("page/billing.html", **context))

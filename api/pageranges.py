@@ -4,6 +4,7 @@ report's range resolved exactly as its API endpoint resolves the same query."""
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -15,6 +16,19 @@ from api import reports, zones
 from api.errors import ApiError
 from api.params import RANGE_PARAMETERS, DateRange, current_month, parse_date, range_from, single_values
 from api.zones import Zone
+
+# The form's label for each query parameter, as the page's messages name them.
+FIELD_LABELS = {"start_date": "From", "end_date": "To", "tz": "Time zone"}
+_PARAMETER_NAME = re.compile(r"\b(start_date|end_date|tz)\b")
+
+
+def in_form_words(error: ApiError) -> str:
+    """The API's message for a refused range or zone, naming the form's fields (``From``,
+    ``To``, ``Time zone``) rather than the query's parameters. A parameter the page has no
+    field for is a fault of the address, so its message keeps the names it lists."""
+    if error.code == "unknown_parameter":
+        return error.message
+    return _PARAMETER_NAME.sub(lambda match: f"\u201c{FIELD_LABELS[match.group(1)]}\u201d", error.message)
 
 
 @dataclass(frozen=True)

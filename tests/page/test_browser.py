@@ -293,12 +293,12 @@ def test_an_admin_and_a_member_in_chromium(
     # --- a bad date: a clear 400 page with the form ---
     response = tab.goto(f"{server}{page_path()}?start_date=2024-02-30&tz=UTC")
     assert response is not None and response.status == 400
-    assert "start_date is not a real calendar date." in tab.locator("#range-error").inner_text()
+    assert "\u201cFrom\u201d is not a real calendar date." in tab.locator("#range-error").inner_text()
 
     # --- an unknown zone: a 400 page naming tz ---
     response = tab.goto(f"{server}{page_path()}?tz=Mars/Olympus_Mons")
     assert response is not None and response.status == 400
-    assert "tz must be an IANA time-zone name" in tab.locator("#range-error").inner_text()
+    assert "\u201cTime zone\u201d must be an IANA time-zone name" in tab.locator("#range-error").inner_text()
 
     # --- sign out, then a members-only key ---
     tab.goto(f"{server}{page_path()}?tz=UTC")

@@ -224,28 +224,42 @@ def test_an_empty_range_shows_empty_states(admin: FlaskClient) -> None:
 
 
 @pytest.mark.parametrize(
-    ("query", "message"),
+    ("query", "message", "on_the_page"),
     [
-        ({"start_date": "2024-02-30"}, "start_date is not a real calendar date."),
-        ({"end_date": "31/03/2024"}, "end_date must be a date written YYYY-MM-DD."),
-        ({"start_date": "2024-04-01", "end_date": "2024-03-01"}, "start_date must not be after end_date."),
-        ({"start": "2024-03-01"}, "Unknown query parameter 'start'"),
+        (
+            {"start_date": "2024-02-30"},
+            "start_date is not a real calendar date.",
+            "“From” is not a real calendar date.",
+        ),
+        (
+            {"end_date": "31/03/2024"},
+            "end_date must be a date written YYYY-MM-DD.",
+            "“To” must be a date written YYYY-MM-DD.",
+        ),
+        (
+            {"start_date": "2024-04-01", "end_date": "2024-03-01"},
+            "start_date must not be after end_date.",
+            "“From” must not be after “To”.",
+        ),
+        # a parameter the form has no field for: the address is wrong, named as the API names it
+        ({"start": "2024-03-01"}, "Unknown query parameter 'start'", "Unknown query parameter 'start'"),
         (
             [("start_date", "2024-03-01"), ("start_date", "2024-03-02")],
             "start_date must be given at most once.",
+            "“From” must be given at most once.",
         ),
     ],
 )
-def test_bad_ranges_are_a_400_page(
-    admin: FlaskClient, keys: dict[str, Key], query: Any, message: str
+def test_bad_ranges_are_a_400_page_in_the_forms_words(
+    admin: FlaskClient, keys: dict[str, Key], query: Any, message: str, on_the_page: str
 ) -> None:
     response = admin.get(page_path(), query_string=query)
     assert response.status_code == 400
     html = response.get_data(as_text=True)
-    assert message in unescape(html) and 'role="alert"' in html
+    assert on_the_page in unescape(html) and 'role="alert"' in html
     assert 'id="start_date"' in html  # the form is there to fix it
     assert "ai.total_credits" not in html
-    # the API says the same
+    # the API's message, in the query's words
     api = admin.get(f"{API}/reports/ai-usage", query_string=query, headers=keys["admin"].header)
     assert api.status_code == 400 and message in api.get_data(as_text=True)
 
@@ -286,9 +300,9 @@ def test_a_range_turned_around_by_a_default_says_which_field_to_fill(admin: Flas
     assert f"From (1 Jan 2099) is after {today:%-d %b %Y}, where the AI report ends when To is empty." in (
         response.get_data(as_text=True)
     )
-    # a wrong date itself keeps the API's message
+    # a wrong date itself keeps the API's message, in the form's words
     response = admin.get(page_path(), query_string={"end_date": "2020-02-30"})
-    assert "end_date is not a real calendar date." in response.get_data(as_text=True)
+    assert "“To” is not a real calendar date." in unescape(response.get_data(as_text=True))
 
 
 def test_an_empty_date_field_means_the_default(admin: FlaskClient) -> None:

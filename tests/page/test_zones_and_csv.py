@@ -163,7 +163,7 @@ def test_an_unknown_zone_is_a_400_page(admin: FlaskClient, tz: str) -> None:
     response = admin.get(page_path(), query_string={"tz": tz})
     assert response.status_code == 400
     html = response.get_data(as_text=True)
-    assert "tz must be an IANA time-zone name" in html
+    assert "\u201cTime zone\u201d must be an IANA time-zone name" in html
     assert '<select id="tz" name="tz"' in html  # the form is there to fix it
 
 
@@ -176,7 +176,8 @@ def test_a_zone_the_warehouse_does_not_know_is_a_400_page(
         response = admin.get(page_path(), query_string=long)
         assert response.status_code == 400
         html = response.get_data(as_text=True)
-        assert "tz names a time zone the warehouse does not know." in html and 'id="range-error"' in html
+        assert "“Time zone” names a time zone the warehouse does not know." in unescape(html)
+        assert 'id="range-error"' in html
         response = admin.get(f"{page_path()}/export/sms-usage.csv", query_string=long)
         assert response.status_code == 400 and response.mimetype == "text/html"
         assert "tz names a time zone the warehouse does not know." in response.get_data(as_text=True)
