@@ -47,10 +47,6 @@ def fmt_seconds(value: Decimal | int | None) -> str:
     return fmt_decimal(value, 0, SECONDS_PLACES)
 
 
-def fmt_minutes(value: Decimal | int | None) -> str:
-    return fmt_decimal(value, 0, 1)
-
-
 def fmt_duration(seconds: int | Decimal | None) -> str:
     """132 -> "2 min 12 s"; 7384 -> "2 h 3 min"."""
     total = round(Decimal(seconds or 0))

@@ -20,7 +20,7 @@ from typing import Any
 from api import charts, keystore, reports, zones
 from api.db import get_db
 from api.jsonenc import rounded
-from api.pageformat import fmt_count, fmt_credits, fmt_minutes, fmt_seconds
+from api.pageformat import fmt_count, fmt_credits, fmt_seconds
 from api.params import DateRange
 from api.zones import UTC_ZONE, Zone
 
@@ -191,13 +191,13 @@ def sms_section(workspace: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -
 def phone_section(workspace: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -> dict[str, Any]:
     body = reports.phone_usage_report(workspace, dates, zone)
     granularity, buckets = charts.buckets_for(dates.start, dates.end)
+    # in seconds, as the report and its CSV count them: minutes rounded per bar did not add up
     points = [
-        (date.fromisoformat(row["date"]), "Minutes", Decimal(row["totalDurationSeconds"]) / 60)
-        for row in body["rows"]
+        (date.fromisoformat(row["date"]), "Seconds", row["totalDurationSeconds"]) for row in body["rows"]
     ]
-    series = charts.series_by_bucket(granularity, buckets, points, colors={"Minutes": PHONE_COLOR})
+    series = charts.series_by_bucket(granularity, buckets, points, colors={"Seconds": PHONE_COLOR})
     chart = charts.Chart(
-        "phone-chart", f"Call minutes per {granularity}", "minutes", granularity, buckets, series, fmt_minutes
+        "phone-chart", f"Call seconds per {granularity}", "seconds", granularity, buckets, series, fmt_seconds
     )
     by_number = _per_number(body["rows"], ("inbound", "outbound", "totalDurationSeconds"))
     by_number.sort(key=lambda item: (-item["totalDurationSeconds"], item["phoneNumber"] or ""))
