@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 
 import psycopg
-from flask import Flask, Response, current_app, jsonify
+from flask import Flask, Response, current_app, jsonify, request
 from psycopg_pool import PoolTimeout
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
@@ -59,11 +59,21 @@ def _handle_api_error(error: ApiError) -> Response:
     return error_response(error.status, error.code, error.message, error.headers)
 
 
+# Where the page's addresses live, and the extension under which it answers its own errors:
+# an address there that matches no route (a GET of the sign-out form's target, a trailing
+# slash) is answered as a page, not as the API's JSON.
+PAGE_PREFIX = "/w/"
+PAGE_ERRORS = "usage_reports_page_errors"
+
+
 def _handle_http_exception(error: HTTPException) -> Response | HTTPException:
     status = error.code or 500
     if status < 400:
         # Routing redirects are not errors; let Werkzeug answer them as usual.
         return error
+    page_errors = current_app.extensions.get(PAGE_ERRORS)
+    if page_errors is not None and request.path.startswith(PAGE_PREFIX):
+        return page_errors(error)
     headers: dict[str, str] = {}
     if isinstance(error, NotFound):
         message = f"There is no such endpoint; the API is described at {OPENAPI_PATH}."

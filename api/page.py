@@ -25,12 +25,21 @@ from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from flask.blueprints import BlueprintSetupState
 from werkzeug.datastructures import ImmutableMultiDict
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 from werkzeug.wrappers import Response  # what views return: Flask's own or a redirect
 
 from api import auth, csvexport, keystore, reports, websession, zones
-from api.errors import OPENAPI_PATH, RETRY_AFTER_SECONDS, UNREACHABLE, UNREADY, ApiError, unavailability
+from api.errors import (
+    OPENAPI_PATH,
+    PAGE_ERRORS,
+    RETRY_AFTER_SECONDS,
+    UNREACHABLE,
+    UNREADY,
+    ApiError,
+    unavailability,
+)
 from api.jsonenc import timestamp_text
 from api.pageformat import (
     fmt_count,
@@ -600,7 +609,20 @@ def _api_error(error: ApiError) -> Response:
 def _http_error(error: HTTPException) -> Response | HTTPException:
     if (error.code or 500) < 400:
         return error
-    return _error_page(error.code or 500, error.name, error.description or error.name)
+    if isinstance(error, NotFound):
+        response = _error_page(404, "No such page", "There is no page at this address.")
+    else:
+        response = _error_page(error.code or 500, error.name, error.description or error.name)
+    if isinstance(error, MethodNotAllowed):
+        response.headers["Allow"] = ", ".join(sorted(error.valid_methods or []))
+    return _security_headers(response)  # (answered for the app, the blueprint's after_request does not run)
+
+
+@bp.record_once
+def _answer_the_page_areas_routing_errors(state: BlueprintSetupState) -> None:
+    """An address under the page's prefix that no route matches is the app's to answer, not the
+    blueprint's: api.errors hands it back here, so it gets a page (HTML), not the API's JSON."""
+    state.app.extensions[PAGE_ERRORS] = _http_error
 
 
 _UNAVAILABLE = {

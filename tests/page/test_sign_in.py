@@ -68,6 +68,23 @@ def test_signed_out_the_page_is_a_sign_in_form(client: FlaskClient) -> None:
     assert response.headers["Cache-Control"] == "no-store"
 
 
+def test_page_addresses_no_route_matches_are_pages_too(client: FlaskClient) -> None:
+    # under /w/ an unmatched address or method is answered as the page answers errors (HTML,
+    # its security headers, a way back), not with the API's JSON
+    for method, path, status in (
+        ("GET", f"{page_path()}/sign-out", 405),  # the form's target, opened as a link
+        ("DELETE", page_path(), 405),
+        ("GET", f"{page_path()}/", 404),
+        ("GET", "/w/nothing-here", 404),
+    ):
+        response = client.open(path, method=method)
+        assert response.status_code == status, path
+        assert response.mimetype == "text/html" and "Content-Security-Policy" in response.headers
+    allowed = client.open(f"{page_path()}/sign-out", method="GET").headers["Allow"]
+    assert allowed == "POST"
+    assert client.get("/api/v2/nothing").is_json
+
+
 def test_the_root_stays_the_apis_json_404(client: FlaskClient) -> None:
     # (no landing page at "/": the API documents every path it answers, and "/" is not one)
     response = client.get("/")
