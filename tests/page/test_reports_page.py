@@ -218,6 +218,7 @@ def test_an_analytics_key_without_members_read_sees_every_report_but_no_names(
 def test_an_empty_range_shows_empty_states(admin: FlaskClient) -> None:
     html = get_page(admin, {"start_date": "2020-01-01", "end_date": "2020-01-31"})
     assert html.count('class="empty-state"') == 4
+    assert 'role="status"' not in html  # nothing here changes after load: no live region to announce
     assert "No AI usage between 1 Jan 2020 and 31 Jan 2020." in html
     assert '<svg class="chart-svg"' not in html
 
@@ -347,6 +348,11 @@ def test_the_page_is_semantic_and_self_contained(admin: FlaskClient) -> None:
         html,
     )
     assert '<title id="ai-chart-title">AI credits per day by provider</title>' in html
+    # a figure is named by its caption: the title alone, the legend beside it
+    captions = re.findall(r"<figcaption[^>]*>(.*?)</figcaption>", html, re.DOTALL)
+    assert captions and not any("legend" in caption for caption in captions)
+    # a table's region reads its caption and note as two sentences, not run together
+    assert '<span class="visually-hidden">.</span> <span class="caption-note">' in html
     # nothing from elsewhere: no absolute URL in any src, href or action, and a policy that forbids it
     assert not re.search(r'(?:src|href|action)="(?:https?:)?//', html)
     # one script, from this server: the time-zone default (tz.js)
