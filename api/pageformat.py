@@ -44,7 +44,8 @@ def is_exact_short(value: Decimal | int | None) -> bool:
 
 
 def fmt_seconds(value: Decimal | int | None) -> str:
-    return fmt_decimal(value, 0, SECONDS_PLACES)
+    """Voice seconds: all three decimals the API gives, so a column lines up (as credits)."""
+    return fmt_decimal(value, SECONDS_PLACES, SECONDS_PLACES)
 
 
 def fmt_duration(seconds: int | Decimal | None) -> str:

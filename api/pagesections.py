@@ -197,7 +197,7 @@ def phone_section(workspace: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE)
     ]
     series = charts.series_by_bucket(granularity, buckets, points, colors={"Seconds": PHONE_COLOR})
     chart = charts.Chart(
-        "phone-chart", f"Call seconds per {granularity}", "seconds", granularity, buckets, series, fmt_seconds
+        "phone-chart", f"Call seconds per {granularity}", "seconds", granularity, buckets, series, fmt_count
     )
     by_number = _per_number(body["rows"], ("inbound", "outbound", "totalDurationSeconds"))
     by_number.sort(key=lambda item: (-item["totalDurationSeconds"], item["phoneNumber"] or ""))

@@ -451,10 +451,10 @@ def test_credits_are_shown_exactly(value: Decimal, text: str) -> None:
 def test_number_formats() -> None:
     assert pageformat.fmt_credits_short(Decimal("4338.421132")) == "4,338.42"
     assert pageformat.fmt_credits_short(Decimal("0.005")) == "0.01"  # half up, like the API
-    assert (
-        pageformat.fmt_seconds(Decimal("75.275")) == "75.275"
-        and pageformat.fmt_seconds(Decimal("12.000")) == "12"
-    )
+    # voice seconds keep all three decimals, so a column of them lines up on the point
+    assert pageformat.fmt_seconds(Decimal("75.275")) == "75.275"
+    assert pageformat.fmt_seconds(Decimal("6140.05")) == "6,140.050"
+    assert pageformat.fmt_seconds(Decimal("12.000")) == "12.000"
     assert pageformat.fmt_duration(132) == "2 min 12 s" and pageformat.fmt_duration(7384) == "2 h 3 min"
     assert pageformat.fmt_range(date(2024, 3, 1), date(2024, 3, 31)) == "1 \u2013 31 Mar 2024"
     assert pageformat.literal(Decimal("1.500000")) == "1.5" and pageformat.literal(12) == "12"
