@@ -20,6 +20,7 @@ is served.
 
 from __future__ import annotations
 
+import logging
 import math
 import select
 import threading
@@ -38,6 +39,8 @@ from api import keystore
 EXTENSION_NAME = "usage_reports_db"
 _REQUEST_CONNECTION = "_usage_reports_connection"
 _REQUEST_UNPOOLED = "_usage_reports_unpooled"
+
+logger = logging.getLogger(__name__)
 
 # How long a request waits for the pool to hand over a connection before it opens its own.
 READY_SECONDS = 0.05
@@ -59,6 +62,24 @@ def check_idle(conn: Connection[Any]) -> None:
     readable.register(conn.fileno(), select.POLLIN)
     if readable.poll(0):
         ConnectionPool.check_connection(conn)
+
+
+SUPERUSER_SQL = (
+    "select rolsuper as superuser, current_user as role from pg_roles where rolname = current_user"
+)
+
+
+def warn_if_superuser(conn: Connection[Any]) -> None:
+    """Say so, once per process, when the app reaches the warehouse as a superuser (e.g. PGHOST
+    set and neither API_PGUSER nor PGUSER: ``postgres``): it serves, but with every privilege
+    the read-only API role (``make api-role``) is there to withhold."""
+    row = conn.execute(SUPERUSER_SQL).fetchone()
+    if row and row["superuser"]:
+        logger.warning(
+            "the API connects to the warehouse as %s, a superuser: set API_PGUSER to its read-only "
+            "role (make api-role; README, The API's database role)",
+            row["role"],
+        )
 
 
 class Database:
@@ -173,12 +194,15 @@ class Database:
         """Make sure ``api.api_keys`` exists, the first time this process needs it (when it is
         missing, ``keystore.ensure_key_table`` creates every table of schema ``api``)."""
         if not self._key_table_ready:
+            warn_if_superuser(conn)
             keystore.ensure_key_table(conn, (keystore.KEY_TABLE,))
             self._key_table_ready = True
 
     def ensure_api_tables(self, conn: Connection[Any]) -> None:
         """Create every table of schema ``api`` (the page's too) the first time this process needs them."""
         if not self._api_tables_ready:
+            if not self._key_table_ready:
+                warn_if_superuser(conn)
             keystore.ensure_key_table(conn)
             self._api_tables_ready = self._key_table_ready = True
 

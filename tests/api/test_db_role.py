@@ -3,6 +3,7 @@ serves, and the app running as it (API_PGUSER)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -70,6 +71,34 @@ def as_role(api_role: dict[str, str]) -> psycopg.Connection[Any]:
 def test_the_app_connects_as_the_api_role(role_app: Flask) -> None:
     assert f"user={ROLE}" in role_app.config["DATABASE_CONNINFO"]
     assert f"user={ROLE}" not in role_app.config["ADMIN_CONNINFO"]
+
+
+def test_serving_as_a_superuser_is_warned_of_once_per_process(
+    warehouse: Warehouse, role_app: Flask, keys: dict[str, Key], caplog: pytest.LogCaptureFixture
+) -> None:
+    # (make serve with PGHOST set and neither API_PGUSER nor PGUSER connects as postgres)
+    with warehouse.connect() as conn:
+        superuser = conn.execute("select rolsuper from pg_roles where rolname = current_user").fetchone()[0]
+    as_admin = create_app(
+        {"TESTING": True, "DATABASE_CONNINFO": warehouse.conninfo, "ADMIN_CONNINFO": warehouse.conninfo}
+    )
+    path = f"/api/v2/w/{data.W1}/members"
+    try:
+        for application in (as_admin, role_app):
+            caplog.clear()
+            with caplog.at_level(logging.WARNING, logger="api.db"):
+                for _ in range(2):
+                    response = application.test_client().get(path, headers=keys["admin"].header)
+                    assert response.status_code == 200
+            warned = [
+                record.getMessage() for record in caplog.records if "a superuser" in record.getMessage()
+            ]
+            expected = 1 if application is as_admin and superuser else 0
+            assert len(warned) == expected, warned
+            if expected:
+                assert "set API_PGUSER to its read-only role (make api-role" in warned[0]
+    finally:
+        as_admin.extensions["usage_reports_db"].close()
 
 
 def test_the_api_role_serves_every_endpoint(
