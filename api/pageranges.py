@@ -19,7 +19,7 @@ from api.zones import Zone
 
 # The form's label for each query parameter, as the page's messages name them.
 FIELD_LABELS = {"start_date": "From", "end_date": "To", "tz": "Time zone"}
-_PARAMETER_NAME = re.compile(r"\b(start_date|end_date|tz)\b")
+_PARAMETER_NAME = re.compile(r"\b(" + "|".join(FIELD_LABELS) + r")\b")
 
 
 def in_form_words(error: ApiError) -> str:

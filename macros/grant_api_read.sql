@@ -70,21 +70,26 @@
 -#}
 {% macro grant_api_schemas() -%}
     {%- set roles = api_read_roles() if execute else [] -%}
-    {%- set present = [] -%}
-    {%- if roles | length > 0 -%}
-        {%- set found = run_query(
-            "select nspname from pg_namespace where nspname in ('marts', 'staging') order by 1"
-        ) -%}
-        {%- for name in found.columns[0].values() -%}
-            {%- do present.append(name) -%}
-        {%- endfor -%}
-    {%- endif -%}
+    {%- set present = read_schemas_present() if roles | length > 0 else [] -%}
     {%- if present | length > 0 -%}
         {%- for schema in present %}
-        grant usage on schema {{ adapter.quote(schema) }} to
+        grant usage on schema {{ schema }} to
         {%- for role in roles %} {{ role }}{{ "," if not loop.last }}{% endfor %};
         {%- endfor %}
     {%- else -%}
         select 1
     {%- endif -%}
+{%- endmacro %}
+
+{#- Which of the schemas the builds write (marts, staging) exist now, quoted: a build may
+    have just created them, or one may have been dropped. -#}
+{% macro read_schemas_present() -%}
+    {%- set found = run_query(
+        "select nspname from pg_namespace where nspname in ('marts', 'staging') order by 1"
+    ) -%}
+    {%- set present = [] -%}
+    {%- for name in found.columns[0].values() -%}
+        {%- do present.append(adapter.quote(name)) -%}
+    {%- endfor -%}
+    {{ return(present) }}
 {%- endmacro %}

@@ -23,7 +23,6 @@
 {% macro grant_reader_roles() -%}
     {%- set wanted = reader_role_names() if execute else [] -%}
     {%- set roles = [] -%}
-    {%- set schemas = [] -%}
     {%- if wanted | length > 0 -%}
         {%- set literals = [] -%}
         {%- for name in wanted -%}
@@ -49,13 +48,8 @@
                 {%- do roles.append(row[1]) -%}
             {%- endif -%}
         {%- endfor -%}
-        {%- set present = run_query(
-            "select nspname from pg_namespace where nspname in ('marts', 'staging') order by 1"
-        ) -%}
-        {%- for name in present.columns[0].values() -%}
-            {%- do schemas.append(adapter.quote(name)) -%}
-        {%- endfor -%}
     {%- endif -%}
+    {%- set schemas = usage_reports.read_schemas_present() if roles | length > 0 else [] -%}
     {%- if roles | length > 0 and schemas | length > 0 -%}
         {%- set to_roles = roles | join(', ') -%}
         {%- for schema in schemas %}
