@@ -3,15 +3,14 @@
 A report's answer depends only on what it was asked (report, workspace, member,
 range, zone, format) and on the marts, and the marts change only in a build.
 Most changes move ``data_as_of``, but not all: a row whose loader committed
-late (stamped before ``data_as_of``, read by the next build's lookback) changes
-reports without moving it; nor does a full refresh, which takes rows the
-incremental builds skipped (stamped more than the lookback before they landed)
-but replaces each mart's table, and so its OID. So the ``ETag`` is a hash of
-those parameters, ``data_as_of``, ``version_at`` (``marts.data_freshness``:
-``data_as_of`` once no late row can still arrive, else the time of the
-build) and the OIDs of the mart tables (``MART_TABLE_IDS``, read live: a full
-refresh of one mart, or one killed before ``data_freshness``, moves them at
-once), plus ``REPRESENTATION``, bumped whenever a body's shape changes. It is strong: the
+late (stamped before ``data_as_of``) changes reports without moving it. So the
+``ETag`` is a hash of those parameters, ``data_as_of``, ``version_at``
+(``marts.data_freshness``: the time of the last build that stored any staging
+row, which every change of the marts needs) and the OIDs of the mart tables
+(``MART_TABLE_IDS``, read live: a full refresh of some marts only, with
+``--select``, or one killed before ``data_freshness``, never moves
+``version_at`` but replaces mart tables, and so moves them at once),
+plus ``REPRESENTATION``, bumped whenever a body's shape changes. It is strong: the
 bytes are the same for the same inputs (JSON and CSV are different
 representations, hence the format in it).
 

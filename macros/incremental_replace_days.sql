@@ -79,43 +79,6 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The newest raw landing the current table was built from, less the
-    lookback, as a timestamp literal: a staging table's watermark (the raw rows
-    it merges are those that landed after it). It is read when the model is
-    compiled (a query of its own), not left as a subquery: with a literal the
-    planner sees how few rows are newer and walks the _loaded_at /
-    last_loaded_at indexes instead of scanning the table. The landings a table
-    holds are never later than the build that stored them (`seen_landing`), so
-    a row stamped in the future (a loader's clock ahead) cannot push the
-    watermark past rows that land after that build. (The cap at now only
-    matters for a table built before landings were capped: run --full-refresh
-    once.) -#}
-{% macro build_watermark() -%}
-    {{ usage_reports.watermark_literal("select max(last_loaded_at) from " ~ this) }}
-{%- endmacro %}
-
-{#- `newest_sql` (a query for one timestamp, null when there is none), capped at
-    now, less the lookback, as a literal read at compile time (see above). -#}
-{% macro watermark_literal(newest_sql) -%}
-    {%- set lookback = var("incremental_lookback_minutes") | int -%}
-    {%- if execute -%}
-        {#- as text with its UTC offset, so no session time zone can shift it -#}
-        {%- set found = run_query(
-            "select cast(least(coalesce((" ~ newest_sql ~ "), " ~ usage_reports.landing_floor() ~ "), "
-            ~ dbt.current_timestamp() ~ ")"
-            ~ " - interval '" ~ lookback ~ " minutes' as " ~ dbt.type_string() ~ ")"
-        ) -%}
-        cast('{{ found.columns[0].values()[0] }}' as timestamp with time zone)
-    {%- else -%}
-        {{ usage_reports.landing_floor() }}
-    {%- endif -%}
-{%- endmacro %}
-
-{#- Before every landing: the watermark of a table that holds none (read all of it). -#}
-{% macro landing_floor() -%}
-    cast('1900-01-01 00:00:00+00' as timestamp with time zone)
-{%- endmacro %}
-
 {#- The model's final select. Incremental: the rebuilt rows, in the existing
     table's column order, plus one placeholder row per rebuilt day (every
     column null but the day) so get_incremental_replace_days_sql clears a day

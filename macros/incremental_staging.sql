@@ -2,26 +2,74 @@
     Incremental staging for the event tables.
 
     A view that de-duplicates raw rows must sort every raw row on each read,
-    so the seven event staging models are tables that merge only what landed
-    since the last build: `landed_since_last_build()` selects raw rows newer
-    than the newest landing the table holds (less the lookback), they are
-    ranked per id, and delete+insert on the id replaces each changed id's row.
-    The copy that landed last wins (CONTRACT §4), and `earlier_copies` carries
-    forward the day range of copies merged before, so the marts can clear a
-    day an event moved away from.
+    so the seven event staging models are tables that merge only what was
+    committed to raw since their last build. Which rows those are is decided by
+    PostgreSQL's transaction ids, not by `_loaded_at`: a loader's transaction
+    that stays open for hours stamps its rows when it starts, yet they become
+    visible only when it commits, long after builds have passed that stamp.
+
+    Every build of a staging model records, in its own transaction and before
+    it reads raw, the oldest transaction still running (`record_staging_horizon`,
+    a pre-hook; build_state.staging_horizons). Every raw row its read could not
+    see belongs to that transaction or a later one, so the next build reads the
+    rows whose `xmin` is at or after that horizon (`committed_since_last_build`):
+    exactly what was committed since, plus the few rows committed while the
+    previous build ran, which it may have seen already and which rank the same
+    way again. Those rows name the ids to merge; each such id is ranked over
+    every raw copy it has (through the raw id index), so a copy committed late
+    with an older `_loaded_at` loses to the newer copy merged before, as in a
+    full build. delete+insert on the id replaces each changed id's row. The copy
+    that landed last wins (CONTRACT §4), and `earlier_copies` carries forward
+    the day range of copies merged before, so the marts can clear a day an
+    event moved away from. Every row carries the build that stored it
+    (`staged_xid`), which is how the marts find what changed.
 -#}
 
 {#- When a raw copy landed, as a staging table keeps it (`last_loaded_at`): its
     `_loaded_at`, but never later than the build that stores it. A loader whose
-    clock runs ahead stamps rows in the future; kept as is, such a stamp would be
-    the newest landing the table holds and lift the next build's watermark past
-    rows that land after this build but before that stamp (skipped for good once
-    builds are further apart than the lookback). Capped, the newest landing a
-    table holds is never later than the build that wrote it, so the next build
-    re-reads everything that landed since, less the lookback; the row itself is
-    re-read until its stamp has passed. Ranking copies still uses the raw stamps. -#}
+    clock runs ahead stamps rows in the future; kept as is, such a stamp would
+    put data_as_of (the newest landing the reports were built from) in the
+    future. Ranking copies still uses the raw stamps. -#}
 {% macro seen_landing(loaded_at) -%}
     least({{ loaded_at }}, {{ dbt.current_timestamp() }})
+{%- endmacro %}
+
+{#- The build that stores a staging row, as a number that grows with every
+    build: a transaction id of this model's build (64 bits, never wrapping),
+    read when the model is compiled, so the statement stays a plain literal
+    (a call to pg_current_xact_id() in the statement would keep PostgreSQL from
+    reading raw with parallel workers). The marts read the staging rows stored
+    after the last one they read (macros/incremental_watermarks.sql). -#}
+{% macro staging_batch() -%}
+    {%- set batch = usage_reports.query_value("select cast(cast(pg_current_xact_id() as text) as bigint)") -%}
+    cast({{ "null" if batch is none else batch }} as bigint)
+{%- endmacro %}
+
+{#- Pre-hook of the event staging tables (dbt_project.yml), inside the model's
+    transaction, before it reads raw: the oldest transaction running now. A raw
+    row the read that follows cannot see was written by that transaction or a
+    later one; committed or not, the horizon is only recorded if this build
+    commits. Other materializations (the views) record nothing. -#}
+{% macro record_staging_horizon() -%}
+    {%- if execute and config.get("materialized") == "incremental" -%}
+    insert into build_state.staging_horizons (staging_model, horizon_xid, recorded_at)
+    values (
+        {{ dbt.string_literal(this.identifier) }},
+        cast(cast(pg_snapshot_xmin(pg_current_snapshot()) as text) as bigint),
+        {{ dbt.current_timestamp() }}
+    )
+    on conflict (staging_model) do update
+    set horizon_xid = excluded.horizon_xid, recorded_at = excluded.recorded_at
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The horizon the last build of this model recorded, read when the model is
+    compiled (before its pre-hook records the next one); none without a record. -#}
+{% macro recorded_staging_horizon() -%}
+    {{ return(usage_reports.query_value(
+        "select horizon_xid from build_state.staging_horizons where staging_model = "
+        ~ dbt.string_literal(this.identifier)
+    )) }}
 {%- endmacro %}
 
 {#- The last `order by` key that ranks copies of one id: copies that landed at
@@ -38,23 +86,31 @@
     cast({{ row_expression }} as text) collate "C" desc
 {%- endmacro %}
 
-{#- Raw rows that landed since the table was last built (all rows on a full build). -#}
-{% macro landed_since_last_build() -%}
-    {%- if is_incremental() -%}
-    _loaded_at > ({{ usage_reports.build_watermark() }})
+{#- Raw rows committed at or after the horizon the last build recorded: their
+    `xmin`, the transaction that wrote them, as its distance back from this
+    build's own transaction (`age`, which handles the 32-bit wraparound of the
+    ids stored in rows), is no further back than the horizon. Every row on a
+    full build, or without a record (the first build after an upgrade, or
+    build_state dropped): exact, and as slow as a full build once. The raw
+    table is scanned (a transaction id cannot be indexed), which costs about
+    as much as counting its rows. -#}
+{% macro committed_since_last_build() -%}
+    {%- set horizon = usage_reports.recorded_staging_horizon() if is_incremental() else none -%}
+    {%- if horizon is not none -%}
+    age(xmin) <= (select cast(cast(pg_current_xact_id() as text) as bigint) - {{ horizon }})
     {%- else -%}
     1 = 1
     {%- endif -%}
 {%- endmacro %}
 
 {#- The CTEs every de-duplicating event staging model starts with, ending in
-    `latest_copies`: for each id with a copy in `source` (what landed since
-    the last build), the copy that landed last (ties: the later event time),
-    with earliest_copy_date / latest_copy_date spanning every copy seen so far.
+    `latest_copies`: for each id to merge, the copy that landed last (ties: the
+    later event time, then the text), with earliest_copy_date / latest_copy_date
+    spanning every copy seen so far.
     Use: `with {{ latest_copies(source('product', 't'), 'id', 'event_at') }}, renamed as (...)`.
-    An incremental build ranks what landed (`ranked_copies`) and joins the
-    earlier copies; a full build ranks only the ids that have more than one
-    copy (`full_build_copies`). -#}
+    An incremental build ranks every copy of the ids committed since the last
+    build (`ranked_copies`) and joins the earlier copies; a full build ranks
+    only the ids that have more than one copy (`full_build_copies`). -#}
 {% macro latest_copies(source_relation, id_column, event_time_column) -%}
     {%- if is_incremental() -%}
     {{ usage_reports.ranked_copies(source_relation, id_column, event_time_column) }}
@@ -63,10 +119,19 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- `source` names the ids with a copy committed since the last build;
+    `delivered_copies` is every raw copy of those ids, fetched through the id
+    index (`= any(array(...))`: the planner then walks the index for a handful
+    of values instead of hashing the whole raw table against a guess). -#}
 {% macro ranked_copies(source_relation, id_column, event_time_column) -%}
 source as (
+    select {{ id_column }} from {{ source_relation }}
+    where {{ id_column }} is not null and {{ usage_reports.committed_since_last_build() }}
+),
+
+delivered_copies as (
     select * from {{ source_relation }}
-    where {{ id_column }} is not null and {{ usage_reports.landed_since_last_build() }}
+    where {{ id_column }} = any(array(select distinct source.{{ id_column }} from source))
 ),
 
 earlier_copies as (
@@ -82,7 +147,7 @@ deliveries as (
         ) as delivery_rank,
         min({{ usage_reports.utc_date(event_time_column) }}) over (partition by {{ id_column }}) as new_earliest_copy_date,
         max({{ usage_reports.utc_date(event_time_column) }}) over (partition by {{ id_column }}) as new_latest_copy_date
-    from source as delivered_copy
+    from delivered_copies as delivered_copy
 ),
 
 latest_copies as (
@@ -160,32 +225,21 @@ latest_copies as (
 )
 {%- endmacro %}
 
-{#- What earlier builds merged: each id's copy-day range and newest landing.
-    Only joined to the ids that landed now (by index on the id), so it needs
-    no filter of its own; a filter on `source` here made the planner re-read
-    `source` for every row it joined. Empty on a full build. -#}
+{#- What earlier builds merged: each id's copy-day range. Only joined to the
+    ids merged now (by index on the id), so it needs no filter of its own; a
+    filter on `source` here made the planner re-read `source` for every row
+    it joined. Incremental builds only. -#}
 {% macro earlier_copies(id_column) -%}
-    {%- if is_incremental() -%}
     select
         {{ id_column }} as known_id,
         earliest_copy_date,
-        latest_copy_date,
-        last_loaded_at
+        latest_copy_date
     from {{ this }}
-    {%- else -%}
-    select
-        {{ id_column }} as known_id,
-        cast(null as date) as earliest_copy_date,
-        cast(null as date) as latest_copy_date,
-        _loaded_at as last_loaded_at
-    from source
-    where 1 = 0
-    {%- endif -%}
 {%- endmacro %}
 
 {#- The current state row of each call in CTE `source`, as merged by earlier
     builds, shaped like a raw state row; empty on a full build. A call's state
-    is decided by updated_at, so an older state landing now must be ranked
+    is decided by updated_at, so an older state committed now must be ranked
     against the state already known. The empty select reads the raw relation,
     not CTE `source`: a CTE referenced twice is materialized, so PostgreSQL
     would copy every raw row to a temporary store first. -#}

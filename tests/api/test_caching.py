@@ -130,7 +130,7 @@ def test_the_tag_names_path_range_zone_format_and_member(api: ApiClient, keys: d
 @contextmanager
 def freshness_moved(warehouse: Warehouse, column: str) -> Iterator[None]:
     """What a build that changed the marts leaves in ``data_freshness``: ``data_as_of`` moves
-    when it landed newer rows; only ``version_at`` when it picked up a row whose loader
+    when it landed newer rows; only ``version_at`` when it took a row whose loader
     committed late. Put back afterwards."""
     with warehouse.connect() as conn:
         conn.execute(f"update marts.data_freshness set {column} = {column} + interval '1 second'")
@@ -157,9 +157,9 @@ def test_the_tag_changes_when_the_marts_do(
 def test_the_tag_changes_when_a_full_refresh_replaces_a_mart(
     api: ApiClient, keys: dict[str, Key], warehouse: Warehouse
 ) -> None:
-    # A full refresh can change reports without moving data_as_of or version_at (it takes rows
-    # the incremental builds skipped), and one that is --select'ed or killed never reaches
-    # data_freshness; it replaces the mart's table, and the tags follow the tables.
+    # A full refresh of one mart (--select), like a build killed half-way, never reaches
+    # data_freshness, yet it can change reports (after an upgrade that adds a validity rule);
+    # it replaces the mart's table, and the tags follow the tables.
     before = {path: etag_of(api, keys["admin"], path) for path in REPORTS}
     freshness = "select data_as_of, version_at from marts.data_freshness"
     with warehouse.connect() as conn:

@@ -9,6 +9,7 @@ import hashlib
 from datetime import date
 from decimal import Decimal
 
+import psycopg
 import pytest
 
 from tests.warehouse import connect, dbt, fresh_warehouse, load_fixture
@@ -244,11 +245,10 @@ def test_late_rows_incremental_equals_full_refresh(warehouse: str) -> None:
 
 def test_a_quiet_table_s_late_row_reaches_every_mart_that_reads_it(warehouse: str) -> None:
     # Member usage reads chats, messages and AI events; voice reads STT and TTS. An AI event and
-    # an STT event land (10 minutes ago) and are built. Then a message and a TTS event land stamped hours
-    # earlier (a loader that lagged past the lookback). Their tables had no landing for weeks,
-    # so staging takes both (each table's watermark is its own newest landing less the
-    # lookback); so must the marts that read them, although the newest landing those marts
-    # built from (the AI and STT events) is later than the late rows' stamps.
+    # an STT event land (10 minutes ago) and are built. Then a message and a TTS event land stamped
+    # hours earlier (a loader that lagged). Staging takes both, whatever their stamps, and so must
+    # the marts that read them, although the newest landing those marts built from (the AI and
+    # STT events) is later than the late rows' stamps.
     chat = "c0000000-0000-4000-8000-000000000001"  # W1's, owned by M1
     with connect(warehouse) as conn:
         conn.execute(
@@ -303,7 +303,7 @@ def test_each_mart_records_how_far_it_read_each_staging_table(warehouse: str) ->
     # An AI event without a chat reaches no member mart, yet the member marts have read it:
     # their record for the AI staging table moves to it, so the next build does not read it
     # again (nor anything before it). Every incremental mart records every staging table it
-    # is built from, at that table's newest landing.
+    # is built from, at the newest build that stored rows there (staged_xid).
     with connect(warehouse) as conn:
         conn.execute(
             """insert into raw.ai_usage_events (event_id, workspace_id, chat_id, source, provider, model,
@@ -333,10 +333,10 @@ def test_each_mart_records_how_far_it_read_each_staging_table(warehouse: str) ->
     ]
     with connect(warehouse) as conn:
         for mart, staging in recorded:
-            newest = conn.execute(f"select max(last_loaded_at) from staging.{staging}").fetchone()
+            newest = conn.execute(f"select max(staged_xid) from staging.{staging}").fetchone()
             assert (
                 conn.execute(
-                    "select newest_landing from build_state.incremental_watermarks"
+                    "select staged_through from build_state.incremental_watermarks"
                     " where mart = %s and staging_model = %s",
                     (mart, staging),
                 ).fetchone()
@@ -371,8 +371,7 @@ def test_a_late_commit_moves_the_version_though_not_data_as_of(warehouse: str) -
     # that landing: data_as_of stays, the marts change, and so must version_at (the ETags).
     freshness = "select data_as_of, version_at, built_at from marts.data_freshness"
     dbt(warehouse, "build")
-    data_as_of, version_at, built_at = one(warehouse, freshness)
-    assert version_at == built_at  # the newest landing is within the lookback: not settled yet
+    data_as_of, version_at, _ = one(warehouse, freshness)
     with connect(warehouse) as conn:
         conn.execute(
             """insert into raw.ai_usage_events (event_id, workspace_id, chat_id, source, provider, model,
@@ -393,37 +392,105 @@ def test_a_late_commit_moves_the_version_though_not_data_as_of(warehouse: str) -
     ) == (1,)
 
 
-def test_the_version_settles_on_data_as_of(warehouse: str) -> None:
-    # Once a build has started after data_as_of plus the lookback, no late commit can change the
-    # marts without moving data_as_of, and the version stops moving with every build.
-    lookback = ("--vars", "{incremental_lookback_minutes: 0}")
-    dbt(warehouse, "build", *lookback)  # finishes after data_as_of (+ 0 minutes)
-    dbt(warehouse, "build", *lookback)  # starts after that: settled
-    (data_as_of, version_at) = one(warehouse, "select data_as_of, version_at from marts.data_freshness")
-    assert version_at == data_as_of
-    dbt(warehouse, "build", *lookback)
-    assert one(warehouse, "select data_as_of, version_at from marts.data_freshness") == (
-        data_as_of,
-        version_at,
-    )
+AI_EVENT = """insert into raw.ai_usage_events (event_id, workspace_id, chat_id, source, provider, model,
+                    model_type, prompt_tokens, completion_tokens, cached_tokens, audio_input_tokens,
+                    audio_output_tokens, credits, recorded_at, _loaded_at)
+               values (%s, %s, null, 'chat_message', 'openai', 'gpt-4o', 'chat', %s, 0, 0, 0, 0, 1.000000,
+                    '2026-05-04 10:00:00+00', now() - %s::interval)"""
+
+
+def test_a_loader_transaction_that_commits_hours_late_is_counted(warehouse: str) -> None:
+    # A loader's transaction stamps an AI event, and inside a savepoint an SMS, three hours back,
+    # then stays open while a build runs, which cannot see them. Once it commits, the next build
+    # takes both, however far behind the newest landing their stamps are.
+    w14 = "f0000000-0000-4000-8000-000000000014"
+    with psycopg.connect(dbname=warehouse, options="-c TimeZone=UTC") as loader:
+        loader.execute(AI_EVENT, ("e2200000-0000-4000-8000-000000000001", w14, 4, "3 hours"))
+        with loader.transaction():  # a savepoint: its rows carry a subtransaction's id
+            loader.execute(
+                """insert into raw.sms_messages (sms_id, workspace_id, direction, workspace_number,
+                        remote_number, body, carrier_segments, sent_at, _loaded_at)
+                   values ('SM-LATE-1', %s, 'outbound', '+15550001414', '+15550009999', 'hi', null,
+                        '2026-05-04 10:00:00+00', now() - interval '3 hours')""",
+                (w14,),
+            )
+        dbt(warehouse, "build")
+        built = one(warehouse, "select count(*) from marts.ai_usage_daily where workspace_id = %s", w14)
+        assert built == (0,)
+    dbt(warehouse, "build")
+    assert one(
+        warehouse,
+        "select sum(event_count), sum(total_tokens) from marts.ai_usage_daily where workspace_id = %s",
+        w14,
+    ) == (1, 4)
+    assert one(
+        warehouse,
+        "select sum(message_count), sum(segments) from marts.sms_usage_daily where workspace_id = %s",
+        w14,
+    ) == (1, 1)
+    incremental = snapshot(warehouse)
+    dbt(warehouse, "build", "--full-refresh")
+    assert snapshot(warehouse) == incremental
+
+
+def test_an_older_copy_committed_after_the_newer_one_was_built_loses(warehouse: str) -> None:
+    # Copy 1 of an event lands (9 tokens) and is built; copy 2, stamped two hours before it (a
+    # re-delivery from a lagging loader, 1 token), commits afterwards. The copy that landed last
+    # is still copy 1, so nothing changes: the build ranks every copy of the id, not only the
+    # one committed since.
+    w15 = "f0000000-0000-4000-8000-000000000015"
+    event_id = "e2200000-0000-4000-8000-000000000002"
+    with connect(warehouse) as conn:
+        conn.execute(AI_EVENT, (event_id, w15, 9, "0 seconds"))
+    dbt(warehouse, "build")
+    with connect(warehouse) as conn:
+        conn.execute(AI_EVENT, (event_id, w15, 1, "2 hours"))
+    dbt(warehouse, "build")
+    assert one(
+        warehouse,
+        "select sum(event_count), sum(total_tokens) from marts.ai_usage_daily where workspace_id = %s",
+        w15,
+    ) == (1, 9)
+
+
+def test_a_build_that_reads_every_row_again_changes_nothing(warehouse: str) -> None:
+    # Rows committed while the previous build ran are read again by the next one. With every
+    # staging table's horizon set back to the start, a build reads every raw row again, every
+    # copy and every call state, through the incremental path: not one mart row may change.
+    dbt(warehouse, "build")
+    before = snapshot(warehouse)
+    with connect(warehouse) as conn:
+        conn.execute("update build_state.staging_horizons set horizon_xid = 3")
+    dbt(warehouse, "build")
+    assert snapshot(warehouse) == before
+
+
+def test_a_build_that_takes_nothing_keeps_the_version(warehouse: str) -> None:
+    # With nothing committed to raw since, a build stores no staging row and changes no mart:
+    # version_at (so every ETag) stays, while built_at moves.
+    dbt(warehouse, "build")
+    freshness = "select data_as_of, version_at, staged_through, built_at from marts.data_freshness"
+    before = one(warehouse, freshness)
+    dbt(warehouse, "build")
+    after = one(warehouse, freshness)
+    assert after[:3] == before[:3]
+    assert after[3] > before[3]
 
 
 def test_a_row_stamped_in_the_future_does_not_hide_later_rows(warehouse: str) -> None:
-    # A loader whose clock runs a day ahead lands e20; e21 lands normally afterwards. Both builds
-    # run with no lookback, as if they were further apart than it: the watermark the first build
-    # leaves must still be before e21 (W2 had 1 event, 2 tokens, 0.1 credits).
+    # A loader whose clock runs a day ahead lands e20; e21 lands normally afterwards, stamped
+    # before e20: the second build still takes it (W2 had 1 event, 2 tokens, 0.1 credits).
     insert = """insert into raw.ai_usage_events (event_id, workspace_id, chat_id, source, provider, model, model_type,
                     prompt_tokens, completion_tokens, cached_tokens, audio_input_tokens, audio_output_tokens,
                     credits, recorded_at, _loaded_at)
                 values (%s, %s, null, 'chat_message', 'aws', 'amazon.nova-pro', 'chat', 10, 0, 0, 0, 0, 1.000000,
                         '2026-05-01 12:00:00+00', now() + %s::interval)"""
-    no_lookback = ("--vars", "{incremental_lookback_minutes: 0}")
     with connect(warehouse) as conn:
         conn.execute(insert, ("e0000000-0000-4000-8000-000000000020", W2, "1 day"))
-    dbt(warehouse, "build", *no_lookback)
+    dbt(warehouse, "build")
     with connect(warehouse) as conn:
         conn.execute(insert, ("e0000000-0000-4000-8000-000000000021", W2, "0 seconds"))
-    dbt(warehouse, "build", *no_lookback)
+    dbt(warehouse, "build")
     assert one(
         warehouse,
         "select sum(event_count), sum(total_tokens), sum(credits) from marts.ai_usage_daily where workspace_id = %s",
@@ -762,8 +829,7 @@ def test_a_daily_mart_built_without_its_quarter_hours_reads_no_further_than_they
 ) -> None:
     # A daily mart sums its quarter-hourly twin. Built alone (a --select), it must not record
     # that it read staging rows its twin has not taken yet, or it would never rebuild their days
-    # once the twin does. (No lookback: the two rows land 1 s apart, and the first is below the
-    # watermark the second would give. Last in the module: its landings are the newest.)
+    # once the twin does. (Last in the module: its landings are the newest.)
     insert = """insert into raw.ai_usage_events (event_id, workspace_id, chat_id, source, provider, model,
                     model_type, prompt_tokens, completion_tokens, cached_tokens, audio_input_tokens,
                     audio_output_tokens, credits, recorded_at, _loaded_at)
@@ -776,10 +842,9 @@ def test_a_daily_mart_built_without_its_quarter_hours_reads_no_further_than_they
         conn.execute(
             insert, ("e2100000-0000-4000-8000-000000000007", W1, "2026-05-25 10:00:00+00", "-1 seconds")
         )
-    no_lookback = ("--vars", "{incremental_lookback_minutes: 0}")
-    dbt(warehouse, "run", "--select", "stg_product__ai_usage_events", "ai_usage_daily", *no_lookback)
-    dbt(warehouse, "build", *no_lookback)  # the reconciliation tests pass: daily = its quarter hours
-    dbt(warehouse, "build", *no_lookback)
+    dbt(warehouse, "run", "--select", "stg_product__ai_usage_events", "ai_usage_daily")
+    dbt(warehouse, "build")  # the reconciliation tests pass: daily = its quarter hours
+    dbt(warehouse, "build")
     assert rows(
         warehouse,
         """select usage_date::text, credits from marts.ai_usage_daily

@@ -8,6 +8,7 @@
             {'columns': ['event_id']},
             {'columns': ['usage_date']},
             {'columns': ['last_loaded_at']},
+            {'columns': ['staged_xid']},
             {'columns': ['chat_id']},
         ],
     )
@@ -54,7 +55,8 @@ renamed as (
         ) as is_valid,
         earliest_copy_date,
         latest_copy_date,
-        {{ seen_landing('_loaded_at') }} as last_loaded_at
+        {{ seen_landing('_loaded_at') }} as last_loaded_at,
+        {{ staging_batch() }} as staged_xid
     from latest_copies
 )
 

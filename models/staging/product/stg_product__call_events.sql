@@ -16,13 +16,14 @@
             {'columns': ['call_id']},
             {'columns': ['call_date']},
             {'columns': ['last_loaded_at']},
+            {'columns': ['staged_xid']},
         ],
     )
 }}
 
 with source as (
     select * from {{ source('product', 'call_events') }}
-    where call_id is not null and {{ landed_since_last_build() }}
+    where call_id is not null and {{ committed_since_last_build() }}
 ),
 
 earlier_states as (
@@ -122,7 +123,8 @@ renamed as (
         call_earliest_copy_date as earliest_copy_date,
         call_latest_copy_date as latest_copy_date,
         _loaded_at as state_loaded_at,
-        call_last_loaded_at as last_loaded_at
+        call_last_loaded_at as last_loaded_at,
+        {{ staging_batch() }} as staged_xid
     from ranked
     where state_rank = 1
 )

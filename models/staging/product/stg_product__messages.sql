@@ -8,6 +8,7 @@
             {'columns': ['message_id']},
             {'columns': ['created_date']},
             {'columns': ['last_loaded_at']},
+            {'columns': ['staged_xid']},
         ],
     )
 }}
@@ -31,7 +32,8 @@ renamed as (
         ) as is_valid,
         earliest_copy_date,
         latest_copy_date,
-        {{ seen_landing('_loaded_at') }} as last_loaded_at
+        {{ seen_landing('_loaded_at') }} as last_loaded_at,
+        {{ staging_batch() }} as staged_xid
     from latest_copies
 )
 
