@@ -46,10 +46,10 @@
 {%- endmacro %}
 
 {#- Pre-hook of the event staging tables (dbt_project.yml), inside the model's
-    transaction, before it reads raw: the oldest transaction running now. A raw
-    row the read that follows cannot see was written by that transaction or a
-    later one; committed or not, the horizon is only recorded if this build
-    commits. Other materializations (the views) record nothing. -#}
+    transaction, before it reads raw: the oldest transaction running now. Every
+    raw row the read that follows cannot see was written by that transaction or
+    a later one. Written in the model's transaction, it moves only when the
+    build commits. Other materializations (the views) record nothing. -#}
 {% macro record_staging_horizon() -%}
     {%- if execute and config.get("materialized") == "incremental" -%}
     insert into build_state.staging_horizons (staging_model, horizon_xid, recorded_at)
@@ -86,18 +86,35 @@
     cast({{ row_expression }} as text) collate "C" desc
 {%- endmacro %}
 
-{#- Raw rows committed at or after the horizon the last build recorded: their
-    `xmin`, the transaction that wrote them, as its distance back from this
-    build's own transaction (`age`, which handles the 32-bit wraparound of the
-    ids stored in rows), is no further back than the horizon. Every row on a
-    full build, or without a record (the first build after an upgrade, or
-    build_state dropped): exact, and as slow as a full build once. The raw
-    table is scanned (a transaction id cannot be indexed), which costs about
-    as much as counting its rows. -#}
+{#- Raw rows committed at or after the horizon the last build recorded. A row
+    keeps the 32-bit id of the transaction that wrote it (`xmin`); `age(xmin)`
+    is how far back it is from this build's own transaction (T, which the
+    pre-hook's insert has assigned), modulo 2^32 as a signed 32-bit number. A
+    row committed since the horizon H is at most T - H back, or a little ahead
+    of T (a transaction that began after T and committed before this statement
+    began, at most X - T ahead, X the statement's first unassigned id). Both
+    bounds matter: a row older than 2^31 transactions (one a long-lived,
+    busy server has frozen) wraps around to a negative age, and without the
+    lower bound half of those would be read by every build. With both, such a
+    row falls in the window for one build or two in every 2^32 transactions,
+    and is ranked the same way again. Over 2.5 million rows `age` beat turning
+    `xmin` into a number, even with that cast's scan split over parallel
+    workers (which `age` does not allow). The lower bound is evaluated first,
+    so T is assigned before the first `age` call fixes it even without the
+    pre-hook.
+    Every row on a full build, or without a record (the first build after an
+    upgrade, or build_state dropped): exact, and as slow as a full build once.
+    The raw table is scanned (a transaction id cannot be indexed), which costs
+    about as much as counting its rows. -#}
 {% macro committed_since_last_build() -%}
     {%- set horizon = usage_reports.recorded_staging_horizon() if is_incremental() else none -%}
     {%- if horizon is not none -%}
-    age(xmin) <= (select cast(cast(pg_current_xact_id() as text) as bigint) - {{ horizon }})
+    (
+        select
+            cast(cast(pg_current_xact_id() as text) as bigint)
+            - cast(cast(pg_snapshot_xmax(pg_current_snapshot()) as text) as bigint)
+    ) <= age(xmin)
+    and age(xmin) <= (select cast(cast(pg_current_xact_id() as text) as bigint) - {{ horizon }})
     {%- else -%}
     1 = 1
     {%- endif -%}
