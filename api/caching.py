@@ -5,8 +5,8 @@ range, zone, format) and on the marts, and the marts change only in a build.
 Most changes move ``data_as_of``, but not all: a row whose loader committed
 late (stamped before ``data_as_of``) changes reports without moving it. So the
 ``ETag`` is a hash of those parameters, ``data_as_of``, ``version_at``
-(``marts.data_freshness``: the time of the last build that stored any staging
-row, which every change of the marts needs) and the OIDs of the mart tables
+(``marts.data_freshness``: when a mart last read staging rows a build wrote,
+which every change of a mart needs) and the OIDs of the mart tables
 (``MART_TABLE_IDS``, read live: a full refresh of some marts only, with
 ``--select``, or one killed before ``data_freshness``, never moves
 ``version_at`` but replaces mart tables, and so moves them at once),

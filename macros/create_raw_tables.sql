@@ -5,6 +5,11 @@
     every column but _loaded_at is nullable: rows the contract calls invalid
     (null workspace, negative tokens, unknown direction) must land so the build
     can count and quarantine them instead of losing them at the door.
+    Indexes: the ids (a build ranks every copy of an id it reads through them)
+    and a few for queries straight over raw (event times, AI events by chat:
+    the benchmark's raw baselines, analysts' ad-hoc questions). None on
+    _loaded_at: builds find new rows by transaction id, not by landing time
+    (macros/incremental_staging.sql).
     Idempotent: safe to run on every deploy.
 -#}
 {% macro create_raw_tables() %}
@@ -59,9 +64,6 @@
         {% do statements.append(
             "create table if not exists raw." ~ name ~ " (" ~ spec.columns
             ~ ", _loaded_at timestamptz not null default now())"
-        ) %}
-        {% do statements.append(
-            "create index if not exists " ~ name ~ "__loaded_at_idx on raw." ~ name ~ " (_loaded_at)"
         ) %}
         {% for columns in spec.indexes %}
             {% do statements.append(

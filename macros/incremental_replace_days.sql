@@ -106,18 +106,19 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- A mart built by another version of the project, with columns this one does not
+{#- A table built by another version of the project, with columns this one does not
     declare or without some it does: stop with what to run, before the select that
     names the stored columns fails with a bare SQL error (on_schema_change: fail
-    only looks once the new rows are built). Only for a model whose contract is
-    enforced: its YAML then lists every column it has. -#}
-{% macro refuse_changed_columns(columns) -%}
+    only looks once the new rows are built). `enforced_only`: only for a model
+    whose contract is enforced (the marts: their YAML then lists every column);
+    the event staging tables list every column without a contract. -#}
+{% macro refuse_changed_columns(columns, enforced_only=true) -%}
     {%- set stored = columns | map(attribute="name") | map("lower") | list -%}
     {%- set declared = model.columns.keys() | map("lower") | list -%}
     {%- set extra = stored | reject("in", declared) | list -%}
     {%- set missing = declared | reject("in", stored) | list -%}
     {%- set enforced = (model.config.get("contract") or {}).get("enforced", false) -%}
-    {%- if execute and enforced and (extra or missing) -%}
+    {%- if execute and (enforced or not enforced_only) and (extra or missing) -%}
         {{ exceptions.raise_compiler_error(
             this ~ " was built by another version of this project (columns it has and this version does not: "
             ~ (extra | join(", ") or "none") ~ "; columns this version adds: " ~ (missing | join(", ") or "none")

@@ -13,62 +13,78 @@
     a pre-hook; build_state.staging_horizons). Every raw row its read could not
     see belongs to that transaction or a later one, so the next build reads the
     rows whose `xmin` is at or after that horizon (`committed_since_last_build`):
-    exactly what was committed since, plus the few rows committed while the
-    previous build ran, which it may have seen already and which rank the same
-    way again. Those rows name the ids to merge; each such id is ranked over
-    every raw copy it has (through the raw id index), so a copy committed late
-    with an older `_loaded_at` loses to the newer copy merged before, as in a
-    full build. delete+insert on the id replaces each changed id's row. The copy
-    that landed last wins (CONTRACT §4), and `earlier_copies` carries forward
-    the day range of copies merged before, so the marts can clear a day an
-    event moved away from. Every row carries the build that stored it
-    (`staged_xid`), which is how the marts find what changed.
+    what was committed since, plus rows committed while the previous build ran
+    (or by a transaction that was open then), which it may have seen already.
+    Those rows name the ids to merge; each such id is ranked over every raw copy
+    it has (through the raw id index), so a copy committed late with an older
+    `_loaded_at` loses to the newer copy merged before, as in a full build. Only
+    ids whose row then differs from the stored one are written
+    (`changed_rows`), so reading a row again changes nothing downstream.
+    delete+insert on the id replaces each changed id's row. The copy that
+    landed last wins (CONTRACT §4), and `earlier_copies` carries forward the
+    day range of copies merged before, so the marts can clear a day an event
+    moved away from. Every row written carries the build that wrote it
+    (`staged_batch`), which is how the marts find what changed.
 -#}
 
-{#- When a raw copy landed, as a staging table keeps it (`last_loaded_at`): its
-    `_loaded_at`, but never later than the build that stores it. A loader whose
-    clock runs ahead stamps rows in the future; kept as is, such a stamp would
-    put data_as_of (the newest landing the reports were built from) in the
-    future. Ranking copies still uses the raw stamps. -#}
-{% macro seen_landing(loaded_at) -%}
-    least({{ loaded_at }}, {{ dbt.current_timestamp() }})
-{%- endmacro %}
-
-{#- The build that stores a staging row, as a number that grows with every
-    build: a transaction id of this model's build (64 bits, never wrapping),
-    read when the model is compiled, so the statement stays a plain literal
-    (a call to pg_current_xact_id() in the statement would keep PostgreSQL from
-    reading raw with parallel workers). The marts read the staging rows stored
-    after the last one they read (macros/incremental_watermarks.sql). -#}
+{#- The build that writes a staging row, as a number from the sequence
+    build_state.staging_batches (one per staging model per build, growing;
+    a sequence keeps its value through a dump and restore, where transaction
+    ids start again), drawn when the model is compiled so the statement
+    carries a literal. The marts read the staging rows written after the last
+    batch they read (macros/incremental_watermarks.sql). Null when the
+    sequence does not exist (a compile before any build made it). -#}
 {% macro staging_batch() -%}
-    {%- set batch = usage_reports.query_value("select cast(cast(pg_current_xact_id() as text) as bigint)") -%}
+    {%- set batch = usage_reports.query_value(
+        "select case when to_regclass('build_state.staging_batches') is not null"
+        ~ " then nextval('build_state.staging_batches') end"
+    ) -%}
     cast({{ "null" if batch is none else batch }} as bigint)
 {%- endmacro %}
 
+{#- The statement's first unassigned transaction id (64 bits): every row the
+    statement can see was written by an earlier one. -#}
+{% macro next_transaction_id() -%}
+    cast(cast(pg_snapshot_xmax(pg_current_snapshot()) as text) as bigint)
+{%- endmacro %}
+
 {#- Pre-hook of the event staging tables (dbt_project.yml), inside the model's
-    transaction, before it reads raw: the oldest transaction running now. Every
-    raw row the read that follows cannot see was written by that transaction or
-    a later one. Written in the model's transaction, it moves only when the
-    build commits. Other materializations (the views) record nothing. -#}
+    transaction, before it reads raw: the oldest transaction running now, and
+    the server it runs on. Every raw row the read that follows cannot see was
+    written by that transaction or a later one. Written in the model's
+    transaction, it moves only when the build commits. Not on `--empty` runs,
+    which read nothing. Other materializations (the views) record nothing. -#}
 {% macro record_staging_horizon() -%}
-    {%- if execute and config.get("materialized") == "incremental" -%}
-    insert into build_state.staging_horizons (staging_model, horizon_xid, recorded_at)
+    {%- if execute and config.get("materialized") == "incremental" and not flags.EMPTY -%}
+    insert into build_state.staging_horizons (staging_model, horizon_xid, cluster_id, recorded_at)
     values (
         {{ dbt.string_literal(this.identifier) }},
         cast(cast(pg_snapshot_xmin(pg_current_snapshot()) as text) as bigint),
+        (select system_identifier from pg_control_system()),
         {{ dbt.current_timestamp() }}
     )
     on conflict (staging_model) do update
-    set horizon_xid = excluded.horizon_xid, recorded_at = excluded.recorded_at
+    set
+        horizon_xid = excluded.horizon_xid,
+        cluster_id = excluded.cluster_id,
+        recorded_at = excluded.recorded_at
     {%- endif -%}
 {%- endmacro %}
 
 {#- The horizon the last build of this model recorded, read when the model is
-    compiled (before its pre-hook records the next one); none without a record. -#}
+    compiled (before its pre-hook records the next one). None, so that the
+    build reads every raw row, when there is no record; when it was recorded
+    on another server (raw restored or replicated elsewhere, or pg_upgrade:
+    the rows' transaction ids mean something else there) or lies ahead of
+    this server's transaction ids; and when the staging table is empty
+    (truncated, or left empty by a `--empty` run). -#}
 {% macro recorded_staging_horizon() -%}
     {{ return(usage_reports.query_value(
         "select horizon_xid from build_state.staging_horizons where staging_model = "
         ~ dbt.string_literal(this.identifier)
+        ~ " and cluster_id = (select system_identifier from pg_control_system())"
+        ~ " and horizon_xid <= " ~ usage_reports.next_transaction_id()
+        ~ " and exists (select from " ~ this ~ ")"
     )) }}
 {%- endmacro %}
 
@@ -86,37 +102,36 @@
     cast({{ row_expression }} as text) collate "C" desc
 {%- endmacro %}
 
-{#- Raw rows committed at or after the horizon the last build recorded. A row
-    keeps the 32-bit id of the transaction that wrote it (`xmin`); `age(xmin)`
-    is how far back it is from this build's own transaction (T, which the
-    pre-hook's insert has assigned), modulo 2^32 as a signed 32-bit number. A
-    row committed since the horizon H is at most T - H back, or a little ahead
-    of T (a transaction that began after T and committed before this statement
-    began, at most X - T ahead, X the statement's first unassigned id). Both
-    bounds matter: a row older than 2^31 transactions (one a long-lived,
-    busy server has frozen) wraps around to a negative age, and without the
-    lower bound half of those would be read by every build. With both, such a
-    row falls in the window for one build or two in every 2^32 transactions,
-    and is ranked the same way again. Over 2.5 million rows `age` beat turning
-    `xmin` into a number, even with that cast's scan split over parallel
-    workers (which `age` does not allow). The lower bound is evaluated first,
-    so T is assigned before the first `age` call fixes it even without the
-    pre-hook.
-    Every row on a full build, or without a record (the first build after an
-    upgrade, or build_state dropped): exact, and as slow as a full build once.
-    The raw table is scanned (a transaction id cannot be indexed), which costs
-    about as much as counting its rows. -#}
+{#- Raw rows written by a transaction at or after the horizon `horizon`. A row
+    keeps the low 32 bits of that transaction's id (`xmin`). Every row the
+    statement sees was written before X, its first unassigned id, so the
+    distance back from X, taken modulo 2^32, is the true distance, and a row
+    is new when that is at most X - horizon. A row older than 2^32
+    transactions (a long-lived, busy server keeps its frozen rows' ids) comes
+    round into that window for a build or two in every 2^32 transactions, is
+    ranked again and written only if it changed (it does not). The arithmetic
+    is plain, so PostgreSQL may split the scan over parallel workers. The raw
+    table is read in full: the xmin system column cannot be indexed. On
+    `--empty` runs (raw replaced by an empty subquery): every row of none. -#}
+{% macro committed_since(horizon) -%}
+    {%- if flags.EMPTY -%}
+    1 = 1
+    {%- else -%}
+    (
+        ((select {{ usage_reports.next_transaction_id() }}) - cast(cast(xmin as text) as bigint))
+        & 4294967295
+    ) <= (select {{ usage_reports.next_transaction_id() }} - {{ horizon }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The filter of the call states to read: those committed since the last
+    build, or all of them without a usable horizon. -#}
 {% macro committed_since_last_build() -%}
     {%- set horizon = usage_reports.recorded_staging_horizon() if is_incremental() else none -%}
-    {%- if horizon is not none -%}
-    (
-        select
-            cast(cast(pg_current_xact_id() as text) as bigint)
-            - cast(cast(pg_snapshot_xmax(pg_current_snapshot()) as text) as bigint)
-    ) <= age(xmin)
-    and age(xmin) <= (select cast(cast(pg_current_xact_id() as text) as bigint) - {{ horizon }})
-    {%- else -%}
+    {%- if horizon is none -%}
     1 = 1
+    {%- else -%}
+    {{ usage_reports.committed_since(horizon) }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -126,11 +141,14 @@
     spanning every copy seen so far.
     Use: `with {{ latest_copies(source('product', 't'), 'id', 'event_at') }}, renamed as (...)`.
     An incremental build ranks every copy of the ids committed since the last
-    build (`ranked_copies`) and joins the earlier copies; a full build ranks
-    only the ids that have more than one copy (`full_build_copies`). -#}
+    build (`ranked_copies`) and joins the earlier copies; a full build, or an
+    incremental one without a usable horizon, ranks only the ids that have
+    more than one copy (`full_build_copies`), and `changed_rows` then keeps
+    what differs from the table. -#}
 {% macro latest_copies(source_relation, id_column, event_time_column) -%}
-    {%- if is_incremental() -%}
-    {{ usage_reports.ranked_copies(source_relation, id_column, event_time_column) }}
+    {%- set horizon = usage_reports.recorded_staging_horizon() if is_incremental() else none -%}
+    {%- if horizon is not none -%}
+    {{ usage_reports.ranked_copies(source_relation, id_column, event_time_column, horizon) }}
     {%- else -%}
     {{ usage_reports.full_build_copies(source_relation, id_column, event_time_column) }}
     {%- endif -%}
@@ -140,10 +158,10 @@
     `delivered_copies` is every raw copy of those ids, fetched through the id
     index (`= any(array(...))`: the planner then walks the index for a handful
     of values instead of hashing the whole raw table against a guess). -#}
-{% macro ranked_copies(source_relation, id_column, event_time_column) -%}
+{% macro ranked_copies(source_relation, id_column, event_time_column, horizon) -%}
 source as (
     select {{ id_column }} from {{ source_relation }}
-    where {{ id_column }} is not null and {{ usage_reports.committed_since_last_build() }}
+    where {{ id_column }} is not null and {{ usage_reports.committed_since(horizon) }}
 ),
 
 delivered_copies as (
@@ -297,5 +315,34 @@ latest_copies as (
         _loaded_at as last_loaded_at
     from {{ source_relation }}
     where 1 = 0
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The model's final select: on an incremental build, only the rows that
+    differ from the stored row of their id (or are new), every column compared
+    but the batch. Rows read again (committed while the previous build ran, a
+    table rewritten, or every row when there was no usable horizon) that
+    rank and classify as before are left alone, so the marts and the reports'
+    versions do not move for them. A table built by another version of the
+    project (other columns than the YAML declares) stops the build here, before
+    raw is read, with the command to run. -#}
+{% macro changed_rows(relation, id_column) -%}
+    {%- if is_incremental() -%}
+    {%- set stored = adapter.get_columns_in_relation(this) -%}
+    {{- usage_reports.refuse_changed_columns(stored, enforced_only=false) -}}
+    {%- set compared = stored | map(attribute="name") | reject("equalto", "staged_batch") | list -%}
+    select {{ relation }}.*
+    from {{ relation }}
+    where not exists (
+        select
+        from {{ this }} as stored
+        where
+            stored.{{ id_column }} = {{ relation }}.{{ id_column }}
+            and row({% for column in compared %}stored.{{ column }}{{ ", " if not loop.last }}{% endfor %})
+            is not distinct from
+            row({% for column in compared %}{{ relation }}.{{ column }}{{ ", " if not loop.last }}{% endfor %})
+    )
+    {%- else -%}
+    select * from {{ relation }}
     {%- endif -%}
 {%- endmacro %}

@@ -1,7 +1,7 @@
 {#-
     How far each incremental mart has read each staging model it is built from.
 
-    Every staging row carries the build that stored it (`staged_xid`, a number
+    Every staging row carries the build that wrote it (`staged_batch`, a number
     that grows with every build: macros/incremental_staging.sql). A mart must
     read exactly the staging rows stored since the mart was last built. Its own
     rows cannot say how far that is: a mart fed by several staging models
@@ -10,12 +10,15 @@
     events without a chat, messages no member sent) would never count as read.
 
     So every build of an incremental mart records, in the same transaction as
-    its rows, the newest `staged_xid` each of its staging models holds
+    its rows, the newest `staged_batch` each of its staging models holds
     (`record_mart_watermarks`, a post-hook), in
     build_state.incremental_watermarks; the next build reads the staging rows
-    stored after that (`staged_since_mart_build`). Builds take turns (the build
-    lock), and a staging model commits before the marts built from it run, so
-    nothing is stored between a mart's read and its record. A build killed
+    written after that (`staged_since_mart_build`). Builds take turns (the build
+    lock of `make build`; dbt run by hand beside a build does not), and a
+    staging model commits before the marts built from it run, so nothing is
+    written between a mart's read and its record. A record also keeps when it
+    last moved (`advanced_at`): data_freshness.version_at, the reports' version,
+    is the latest of those, as no mart changes without its record moving. A build killed
     before a mart commits records nothing, so the next one reads from the last
     record that did. A daily mart sums its quarter-hourly twin, so it records
     no more than its twin has read. Without a record (the first build after an
@@ -25,39 +28,46 @@
 -#}
 
 {#- on-run-start: the tables of build state, made once (and brought up to date
-    from the version that recorded landings instead of staging builds). -#}
+    from the versions that recorded landings, or transaction ids, instead). -#}
 {% macro create_build_state() -%}
     create schema if not exists build_state;
+    create sequence if not exists build_state.staging_batches;
+    comment on sequence build_state.staging_batches is
+        'Numbers the builds of the event staging tables (their staged_batch column; macros/incremental_staging.sql).';
     create table if not exists build_state.incremental_watermarks (
         mart text not null,
         staging_model text not null,
         staged_through bigint,
         recorded_at timestamp with time zone not null,
+        advanced_at timestamp with time zone,
         primary key (mart, staging_model)
     );
     alter table build_state.incremental_watermarks add column if not exists staged_through bigint;
+    alter table build_state.incremental_watermarks add column if not exists advanced_at timestamp with time zone;
     alter table build_state.incremental_watermarks drop column if exists newest_landing;
     comment on table build_state.incremental_watermarks is
-        'Per incremental mart and staging model it reads: the newest staged_xid of that staging model the mart has read (macros/incremental_watermarks.sql).';
+        'Per incremental mart and staging model it reads: the newest staged_batch of that staging model the mart has read, and when that last moved (macros/incremental_watermarks.sql).';
     create table if not exists build_state.staging_horizons (
         staging_model text primary key,
         horizon_xid bigint not null,
+        cluster_id bigint,
         recorded_at timestamp with time zone not null
     );
+    alter table build_state.staging_horizons add column if not exists cluster_id bigint;
     comment on table build_state.staging_horizons is
-        'Per event staging model: the oldest transaction running when its last build read raw; the next build reads the raw rows written by that transaction or later ones (macros/incremental_staging.sql).'
+        'Per event staging model: the oldest transaction running when its last build read raw, on the server cluster_id (pg_control_system()); the next build reads the raw rows written by that transaction or later ones (macros/incremental_staging.sql).'
 {%- endmacro %}
 
 {#- A filter on rows of `staging_relation` (alias `alias`): those its staging
     table stored since the current mart was last built (all of them without a
     record, or with an empty one). The record is read when the model is
-    compiled, so the planner sees a literal and walks the staged_xid index. -#}
+    compiled, so the planner sees a literal and walks the staged_batch index. -#}
 {% macro staged_since_mart_build(staging_relation, alias) -%}
     {%- set recorded = usage_reports.recorded_staging_read(this.identifier, staging_relation.identifier) -%}
     {%- if recorded is none -%}
     1 = 1
     {%- else -%}
-    {{ alias }}.staged_xid > cast({{ recorded }} as bigint)
+    {{ alias }}.staged_batch > cast({{ recorded }} as bigint)
     {%- endif -%}
 {%- endmacro %}
 
@@ -73,7 +83,7 @@
 {%- endmacro %}
 
 {#- Post-hook of the incremental marts (dbt_project.yml): record the newest
-    staged_xid of every staging model the mart depends on, inside the mart's
+    staged_batch of every staging model the mart depends on, inside the mart's
     own transaction; a mart built from another (a daily mart from its
     quarter-hourly twin) records no more than that one's record (none: 0, so
     the next build reads every row). Other materializations record nothing. -#}
@@ -88,23 +98,32 @@
             {%- endif -%}
         {%- endfor -%}
         {%- if staged -%}
-        insert into build_state.incremental_watermarks (mart, staging_model, staged_through, recorded_at)
+        insert into build_state.incremental_watermarks as recorded (
+            mart, staging_model, staged_through, recorded_at, advanced_at
+        )
         {% for node in staged -%}
         {%- set staging_model = node.alias or node.name -%}
         select
             {{ dbt.string_literal(this.identifier) }},
             {{ dbt.string_literal(staging_model) }},
             least(
-                (select max(staged_xid) from {{ adapter.quote(node.schema) }}.{{ adapter.quote(staging_model) }})
+                (select max(staged_batch) from {{ adapter.quote(node.schema) }}.{{ adapter.quote(staging_model) }})
                 {%- for read in read_marts %},
                 coalesce(({{ usage_reports.recorded_staging_sql(read.alias or read.name, staging_model) }}), 0)
                 {%- endfor %}
             ),
+            {{ dbt.current_timestamp() }},
             {{ dbt.current_timestamp() }}
         {% if not loop.last %}union all{% endif %}
         {% endfor -%}
         on conflict (mart, staging_model) do update
-        set staged_through = excluded.staged_through, recorded_at = excluded.recorded_at
+        set
+            staged_through = excluded.staged_through,
+            recorded_at = excluded.recorded_at,
+            advanced_at = case
+                when excluded.staged_through is distinct from recorded.staged_through then excluded.recorded_at
+                else recorded.advanced_at
+            end
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}

@@ -8,7 +8,7 @@
         workspace_id,
         {{ utc_date(event_time_column) }} as event_date,
         'missing {{ id_column }}' as reason,
-        {{ seen_landing('_loaded_at') }} as last_loaded_at
+        _loaded_at as last_loaded_at
     from {{ source('product', table) }}
     where {{ id_column }} is null
 {%- endmacro %}

@@ -685,7 +685,7 @@ def incremental_build(env: dict[str, str], full_s: float) -> Json:
     summary = build_summary(run)
     share = run.wall_s / full_s
     log(f"  {run.wall_s:.1f} s ({share:.1%} of the full build)")
-    log("the next scheduled refresh, nothing new landed (one pass over raw finds nothing): dbt run")
+    log("the next scheduled refresh, nothing new landed (one pass over raw, nothing to write): dbt run")
     repeat = build_summary(run_dbt(["run"], env, "dbt_incremental_repeat"))
     log(f"  {repeat['wall_s']:.1f} s")
     return {
@@ -1694,8 +1694,8 @@ the cores, so every number includes that contention):
   with new ids and moved +1 day, a whole day even if today is not over; the generator cannot
   append a day with the same workspace and member ids) and ~1% late rows spread over the past
   week (copies with new ids of the rows whose hashed id is 0 mod 100), all with
-  `_loaded_at = now()`. Then the next scheduled refresh with nothing new (its pass over each
-  raw table finds no row committed since). When a full build takes under 5 minutes, a `--full-refresh` follows and
+  `_loaded_at = now()`. Then the next scheduled refresh with nothing new (one pass over each
+  raw table, nothing to write). When a full build takes under 5 minutes, a `--full-refresh` follows and
   every mart row is compared with what the incremental builds left. Then `dbt parse` (dbt's
   start-up without SQL, median of 3): what any `dbt run` costs before its first statement.
 * **Reports.** Over HTTP from gunicorn on 127.0.0.1 (`2 x cores + 1` sync workers, as

@@ -3,15 +3,17 @@
     this build finished them. data_as_of is read from the staging tables the
     marts are built from, valid rows or not: a late copy that takes activity
     away (a re-delivery now invalid, or moved to another day, or a chat's new
-    owner) leaves no mart row of its own, yet changes reports.
+    owner) leaves no mart row of its own, yet changes reports. A stamp in the
+    future (a loader's clock ahead) counts as landing now.
 
     A row whose loader committed late is stamped before data_as_of, so taking
-    it changes reports without moving data_as_of. What any change needs is a
-    staging row stored by a build (`staged_xid`): staged_through is the newest
-    one, and version_at the time of the build that last moved it, so ETags
-    move with every build that took something and stay while builds take
-    nothing. Built after every mart (the refs below), so it never runs ahead
-    of them. -#}
+    it changes reports without moving data_as_of. No mart changes without
+    reading staging rows a build wrote, and that moves the mart's record in
+    build_state.incremental_watermarks (macros/incremental_watermarks.sql):
+    version_at is when a record last moved, so ETags move with every build
+    that changed a mart, even one that skipped some marts, and stay while
+    builds change nothing. Built after every mart (the refs below), so it never
+    runs ahead of them. -#}
 {{ config(materialized='table') }}
 -- depends_on: {{ ref('ai_usage_daily') }}, {{ ref('message_counts_daily') }}, {{ ref('sms_usage_daily') }}
 -- depends_on: {{ ref('phone_usage_daily') }}, {{ ref('voice_usage_daily') }}, {{ ref('member_usage_daily') }}
@@ -22,11 +24,9 @@
     'stg_product__tts_events',
 ] %}
 
-with staged as (
+with landings as (
     {%- for staging_model in staging_models %}
-        select
-            max(last_loaded_at) as last_loaded_at,
-            max(staged_xid) as staged_xid
+        select max(last_loaded_at) as last_loaded_at
         from {{ ref(staging_model) }}
         {%- if not loop.last %}
             union all
@@ -34,31 +34,18 @@ with staged as (
     {%- endfor %}
 ),
 
-previous_build as (
-    {{ previous_freshness() }}
-),
-
-newest as (
-    select
-        max(last_loaded_at) as data_as_of,
-        max(staged_xid) as staged_through
-    from staged
+mart_reads as (
+    select max(advanced_at) as advanced_at
+    from build_state.incremental_watermarks
 ),
 
 final as (
     select
         1 as freshness_id,
-        newest.data_as_of,
-        coalesce(
-            (
-                select previous_build.version_at from previous_build
-                where previous_build.staged_through = newest.staged_through
-            ),
-            {{ dbt.current_timestamp() }}
-        ) as version_at,
-        newest.staged_through,
+        least(max(landings.last_loaded_at), {{ dbt.current_timestamp() }}) as data_as_of,
+        coalesce((select mart_reads.advanced_at from mart_reads), {{ dbt.current_timestamp() }}) as version_at,
         {{ dbt.current_timestamp() }} as built_at
-    from newest
+    from landings
 )
 
 select * from final

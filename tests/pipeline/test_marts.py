@@ -303,7 +303,7 @@ def test_each_mart_records_how_far_it_read_each_staging_table(warehouse: str) ->
     # An AI event without a chat reaches no member mart, yet the member marts have read it:
     # their record for the AI staging table moves to it, so the next build does not read it
     # again (nor anything before it). Every incremental mart records every staging table it
-    # is built from, at the newest build that stored rows there (staged_xid).
+    # is built from, at the newest build that wrote rows there (staged_batch).
     with connect(warehouse) as conn:
         conn.execute(
             """insert into raw.ai_usage_events (event_id, workspace_id, chat_id, source, provider, model,
@@ -333,7 +333,7 @@ def test_each_mart_records_how_far_it_read_each_staging_table(warehouse: str) ->
     ]
     with connect(warehouse) as conn:
         for mart, staging in recorded:
-            newest = conn.execute(f"select max(staged_xid) from staging.{staging}").fetchone()
+            newest = conn.execute(f"select max(staged_batch) from staging.{staging}").fetchone()
             assert (
                 conn.execute(
                     "select staged_through from build_state.incremental_watermarks"
@@ -385,7 +385,7 @@ def test_a_late_commit_moves_the_version_though_not_data_as_of(warehouse: str) -
     dbt(warehouse, "build")
     after = one(warehouse, freshness)
     assert after[0] == data_as_of
-    assert after[1] == after[2] > version_at
+    assert version_at < after[1] <= after[2]  # moved by this build's AI marts
     assert one(
         warehouse,
         "select sum(event_count) from marts.ai_usage_daily where workspace_id = 'f0000000-0000-4000-8000-000000000007'",
@@ -453,28 +453,104 @@ def test_an_older_copy_committed_after_the_newer_one_was_built_loses(warehouse: 
     ) == (1, 9)
 
 
+STAGED = "select max(staged_batch) from staging.stg_product__sms_messages"
+FRESHNESS = "select data_as_of, version_at from marts.data_freshness"
+
+
 def test_a_build_that_reads_every_row_again_changes_nothing(warehouse: str) -> None:
     # Rows committed while the previous build ran are read again by the next one. With every
     # staging table's horizon set back to the start, a build reads every raw row again, every
-    # copy and every call state, through the incremental path: not one mart row may change.
+    # copy and every call state, through the incremental path: not one mart row may change, no
+    # staging row is written again, and the reports' version stays.
     dbt(warehouse, "build")
-    before = snapshot(warehouse)
+    before = snapshot(warehouse), one(warehouse, STAGED), one(warehouse, FRESHNESS)
     with connect(warehouse) as conn:
         conn.execute("update build_state.staging_horizons set horizon_xid = 3")
     dbt(warehouse, "build")
+    assert (snapshot(warehouse), one(warehouse, STAGED), one(warehouse, FRESHNESS)) == before
+
+
+@pytest.mark.parametrize(
+    ("event", "horizons"),
+    [
+        (
+            "e2200000-0000-4000-8000-000000000003",
+            (
+                "update build_state.staging_horizons"
+                " set cluster_id = 1, horizon_xid = pg_current_xact_id()::text::bigint"
+            ),
+        ),
+        (
+            "e2200000-0000-4000-8000-000000000004",
+            "update build_state.staging_horizons set horizon_xid = horizon_xid + 1000000000",
+        ),
+        ("e2200000-0000-4000-8000-000000000005", "delete from build_state.staging_horizons"),
+    ],
+    ids=["another server", "ahead of this server", "none"],
+)
+def test_without_a_usable_horizon_a_build_reads_all_of_raw(warehouse: str, event: str, horizons: str) -> None:
+    # A horizon recorded on another server (raw restored or moved: its transaction ids mean
+    # something else here; this one is past the new AI event of W16), one ahead of this server's
+    # ids, or none at all: the build reads every raw row and writes only what changed.
+    w16 = "f0000000-0000-4000-8000-000000000016"
+    dbt(warehouse, "build")
+    staged = one(warehouse, STAGED)
+    events_sql = "select coalesce(sum(event_count), 0) from marts.ai_usage_daily where workspace_id = %s"
+    (events,) = one(warehouse, events_sql, w16)
+    with connect(warehouse) as conn:
+        conn.execute(AI_EVENT, (event, w16, 2, "1 minute"))
+        conn.execute(horizons)
+    dbt(warehouse, "build")
+    assert one(warehouse, events_sql, w16) == (events + 1,)
+    assert one(warehouse, STAGED) == staged
+    # and the horizons are this server's again
+    assert one(
+        warehouse,
+        """select count(*) from build_state.staging_horizons
+           where cluster_id = (select system_identifier from pg_control_system())
+             and horizon_xid <= pg_current_xact_id()::text::bigint""",
+    ) == (7,)
+
+
+def test_an_empty_run_leaves_the_next_build_to_read_all_of_raw(warehouse: str) -> None:
+    # `dbt run --empty` builds tables from no rows. The SMS staging table, rebuilt empty that
+    # way, has no usable horizon: the next build reads all of raw again, and the marts are back.
+    dbt(warehouse, "build")
+    before = snapshot(warehouse)
+    dbt(warehouse, "run", "--empty", "--full-refresh", "--select", "stg_product__sms_messages")
+    assert one(warehouse, "select count(*) from staging.stg_product__sms_messages") == (0,)
+    dbt(warehouse, "build")
     assert snapshot(warehouse) == before
+
+
+def test_a_build_that_skipped_a_mart_moves_the_version_when_it_catches_up(warehouse: str) -> None:
+    # A build that excludes the AI marts still rebuilds data_freshness; the build after it
+    # changes those marts, so the version must move then, though nothing new landed.
+    w17 = "f0000000-0000-4000-8000-000000000017"
+    dbt(warehouse, "build")
+    with connect(warehouse) as conn:
+        conn.execute(AI_EVENT, ("e2200000-0000-4000-8000-000000000006", w17, 3, "1 hour"))
+    dbt(warehouse, "build", "--exclude", "ai_usage_daily", "ai_usage_quarter_hourly")
+    skipped = one(warehouse, FRESHNESS)
+    dbt(warehouse, "build")
+    assert one(
+        warehouse, "select sum(event_count) from marts.ai_usage_daily where workspace_id = %s", w17
+    ) == (1,)
+    caught_up = one(warehouse, FRESHNESS)
+    assert caught_up[0] == skipped[0]
+    assert caught_up[1] > skipped[1]
 
 
 def test_a_build_that_takes_nothing_keeps_the_version(warehouse: str) -> None:
     # With nothing committed to raw since, a build stores no staging row and changes no mart:
     # version_at (so every ETag) stays, while built_at moves.
     dbt(warehouse, "build")
-    freshness = "select data_as_of, version_at, staged_through, built_at from marts.data_freshness"
+    freshness = "select data_as_of, version_at, built_at from marts.data_freshness"
     before = one(warehouse, freshness)
     dbt(warehouse, "build")
     after = one(warehouse, freshness)
-    assert after[:3] == before[:3]
-    assert after[3] > before[3]
+    assert after[:2] == before[:2]
+    assert after[2] > before[2]
 
 
 def test_a_row_stamped_in_the_future_does_not_hide_later_rows(warehouse: str) -> None:
@@ -496,13 +572,17 @@ def test_a_row_stamped_in_the_future_does_not_hide_later_rows(warehouse: str) ->
         "select sum(event_count), sum(total_tokens), sum(credits) from marts.ai_usage_daily where workspace_id = %s",
         W2,
     ) == (3, 22, Decimal("2.100000"))
-    # the stamp in the future is kept as the time a build stored the row, and goes no further
+    # staging keeps the stamp as it is, so a full refresh gives the same rows; data_as_of, what
+    # the reports say, is never later than the build
     assert one(
         warehouse,
-        "select last_loaded_at <= now(), (select data_as_of <= now() from marts.data_freshness)"
+        "select last_loaded_at > now(), (select data_as_of <= built_at from marts.data_freshness)"
         " from staging.stg_product__ai_usage_events where event_id = %s",
         "e0000000-0000-4000-8000-000000000020",
     ) == (True, True)
+    incremental = snapshot(warehouse)
+    dbt(warehouse, "build", "--full-refresh")
+    assert snapshot(warehouse) == incremental
 
 
 @pytest.mark.parametrize(

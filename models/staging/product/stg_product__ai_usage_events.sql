@@ -8,7 +8,7 @@
             {'columns': ['event_id']},
             {'columns': ['usage_date']},
             {'columns': ['last_loaded_at']},
-            {'columns': ['staged_xid']},
+            {'columns': ['staged_batch']},
             {'columns': ['chat_id']},
         ],
     )
@@ -55,9 +55,9 @@ renamed as (
         ) as is_valid,
         earliest_copy_date,
         latest_copy_date,
-        {{ seen_landing('_loaded_at') }} as last_loaded_at,
-        {{ staging_batch() }} as staged_xid
+        _loaded_at as last_loaded_at,
+        {{ staging_batch() }} as staged_batch
     from latest_copies
 )
 
-select * from renamed
+{{ changed_rows('renamed', 'event_id') }}

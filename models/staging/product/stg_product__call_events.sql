@@ -16,7 +16,7 @@
             {'columns': ['call_id']},
             {'columns': ['call_date']},
             {'columns': ['last_loaded_at']},
-            {'columns': ['staged_xid']},
+            {'columns': ['staged_batch']},
         ],
     )
 }}
@@ -45,7 +45,7 @@ state_rows as (
         _loaded_at,
         {{ utc_date('started_at') }} as earliest_copy_date,
         {{ utc_date('started_at') }} as latest_copy_date,
-        {{ seen_landing('_loaded_at') }} as last_loaded_at
+        _loaded_at as last_loaded_at
     from source
     union all
     select
@@ -124,9 +124,9 @@ renamed as (
         call_latest_copy_date as latest_copy_date,
         _loaded_at as state_loaded_at,
         call_last_loaded_at as last_loaded_at,
-        {{ staging_batch() }} as staged_xid
+        {{ staging_batch() }} as staged_batch
     from ranked
     where state_rank = 1
 )
 
-select * from renamed
+{{ changed_rows('renamed', 'call_id') }}

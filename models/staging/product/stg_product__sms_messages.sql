@@ -8,7 +8,7 @@
             {'columns': ['sms_id']},
             {'columns': ['sent_date']},
             {'columns': ['last_loaded_at']},
-            {'columns': ['staged_xid']},
+            {'columns': ['staged_batch']},
         ],
     )
 }}
@@ -51,9 +51,9 @@ renamed as (
         ) as is_valid,
         earliest_copy_date,
         latest_copy_date,
-        {{ seen_landing('_loaded_at') }} as last_loaded_at,
-        {{ staging_batch() }} as staged_xid
+        _loaded_at as last_loaded_at,
+        {{ staging_batch() }} as staged_batch
     from classified
 )
 
-select * from renamed
+{{ changed_rows('renamed', 'sms_id') }}
