@@ -32,10 +32,11 @@
     every day between the earliest and latest copy of each id that the staging
     model took since this mart was last built (`staged_since_mart_build`), so
     a re-delivered row that moved to another day clears the day it left. On a
-    full build: no days (unused).
+    full build: no days (unused); on a `--empty` run (staging replaced by an
+    empty subquery): none either.
 -#}
 {% macro changed_days(staging_relation) -%}
-    {%- if is_incremental() -%}
+    {%- if is_incremental() and not flags.EMPTY -%}
     select distinct changed_day.day_value as rebuilt_date
     from {{ staging_relation }} as changed
     cross join lateral (
@@ -51,7 +52,7 @@
 {#- The days of the events of every chat that changed (landed late, changed
     owner): their usage moves to another member. -#}
 {% macro changed_days_of_chat_events(events_relation, chats_relation) -%}
-    {%- if is_incremental() -%}
+    {%- if is_incremental() and not flags.EMPTY -%}
     select distinct chat_events.usage_date as rebuilt_date
     from {{ events_relation }} as chat_events
     inner join {{ chats_relation }} as changed_chats

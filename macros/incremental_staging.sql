@@ -28,10 +28,11 @@
 -#}
 
 {#- The build that writes a staging row, as a number from the sequence
-    build_state.staging_batches (one per staging model per build, growing;
-    a sequence keeps its value through a dump and restore, where transaction
-    ids start again), drawn when the model is compiled so the statement
-    carries a literal. The marts read the staging rows written after the last
+    build_state.staging_batches (one per staging model per build, growing; a
+    sequence keeps its value through a dump and restore, where transaction
+    ids start again, and on-run-start moves it past the highest batch staging
+    holds: macros/incremental_watermarks.sql), drawn when the model is
+    compiled so the statement carries a literal. The marts read the staging rows written after the last
     batch they read (macros/incremental_watermarks.sql). Null when the
     sequence does not exist (a compile before any build made it). -#}
 {% macro staging_batch() -%}
@@ -74,10 +75,11 @@
 {#- The horizon the last build of this model recorded, read when the model is
     compiled (before its pre-hook records the next one). None, so that the
     build reads every raw row, when there is no record; when it was recorded
-    on another server (raw restored or replicated elsewhere, or pg_upgrade:
-    the rows' transaction ids mean something else there) or lies ahead of
-    this server's transaction ids; and when the staging table is empty
-    (truncated, or left empty by a `--empty` run). -#}
+    on another server (raw restored or replicated elsewhere, where the rows'
+    transaction ids mean something else; pg_upgrade changes the identifier
+    too, and costs one full read to be safe) or lies ahead of this server's
+    transaction ids; and when the staging table is empty (truncated, or left
+    empty by a `--empty` run). -#}
 {% macro recorded_staging_horizon() -%}
     {{ return(usage_reports.query_value(
         "select horizon_xid from build_state.staging_horizons where staging_model = "

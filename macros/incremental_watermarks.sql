@@ -18,7 +18,8 @@
     staging model commits before the marts built from it run, so nothing is
     written between a mart's read and its record. A record also keeps when it
     last moved (`advanced_at`): data_freshness.version_at, the reports' version,
-    is the latest of those, as no mart changes without its record moving. A build killed
+    is the latest of those, as no incremental build changes a mart without its
+    record moving (full refreshes replace the tables, which the ETags follow). A build killed
     before a mart commits records nothing, so the next one reads from the last
     record that did. A daily mart sums its quarter-hourly twin, so it records
     no more than its twin has read. Without a record (the first build after an
@@ -34,6 +35,7 @@
     create sequence if not exists build_state.staging_batches;
     comment on sequence build_state.staging_batches is
         'Numbers the builds of the event staging tables (their staged_batch column; macros/incremental_staging.sql).';
+    {{ usage_reports.align_staging_batches() }};
     create table if not exists build_state.incremental_watermarks (
         mart text not null,
         staging_model text not null,
@@ -56,6 +58,41 @@
     alter table build_state.staging_horizons add column if not exists cluster_id bigint;
     comment on table build_state.staging_horizons is
         'Per event staging model: the oldest transaction running when its last build read raw, on the server cluster_id (pg_control_system()); the next build reads the raw rows written by that transaction or later ones (macros/incremental_staging.sql).'
+{%- endmacro %}
+
+{#- Part of on-run-start: move the batch sequence past the highest batch the
+    event staging tables hold. A build_state dropped, or restored from before
+    the staging tables, would otherwise number new staging rows below batches
+    the marts have already read past, and they would never be read. -#}
+{% macro align_staging_batches() -%}
+    {%- set tables = [] -%}
+    {%- if execute -%}
+        {%- for node in graph.nodes.values() -%}
+            {%- if node.resource_type == "model" and node.name.startswith("stg_")
+                and node.config.materialized == "incremental" -%}
+                {%- do tables.append((node.schema, node.alias or node.name)) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+    do $align$
+    declare
+        held bigint;
+    begin
+        {%- for schema, identifier in tables %}
+        if exists (
+            select from information_schema.columns
+            where table_schema = {{ dbt.string_literal(schema) }}
+                and table_name = {{ dbt.string_literal(identifier) }}
+                and column_name = 'staged_batch'
+        ) then
+            select max(staged_batch) into held from {{ adapter.quote(schema) }}.{{ adapter.quote(identifier) }};
+            if held > (select last_value from build_state.staging_batches) then
+                perform setval('build_state.staging_batches', held);
+            end if;
+        end if;
+        {%- endfor %}
+    end
+    $align$
 {%- endmacro %}
 
 {#- A filter on rows of `staging_relation` (alias `alias`): those its staging
@@ -86,9 +123,14 @@
     staged_batch of every staging model the mart depends on, inside the mart's
     own transaction; a mart built from another (a daily mart from its
     quarter-hourly twin) records no more than that one's record (none: 0, so
-    the next build reads every row). Other materializations record nothing. -#}
+    the next build reads every row). A `--empty` run removes the mart's
+    records instead. Other materializations record nothing. -#}
 {% macro record_mart_watermarks() -%}
-    {%- if execute and config.get("materialized") == "incremental" -%}
+    {%- if execute and config.get("materialized") == "incremental" and flags.EMPTY -%}
+    {#- a `--empty` run read no staging row (and a full one left the mart empty):
+        no record, so the next build reads every staging row -#}
+    delete from build_state.incremental_watermarks where mart = {{ dbt.string_literal(this.identifier) }}
+    {%- elif execute and config.get("materialized") == "incremental" -%}
         {%- set staged = [] -%}
         {%- set read_marts = [] -%}
         {%- for node_id in model.depends_on.nodes -%}

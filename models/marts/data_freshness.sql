@@ -7,12 +7,14 @@
     future (a loader's clock ahead) counts as landing now.
 
     A row whose loader committed late is stamped before data_as_of, so taking
-    it changes reports without moving data_as_of. No mart changes without
-    reading staging rows a build wrote, and that moves the mart's record in
-    build_state.incremental_watermarks (macros/incremental_watermarks.sql):
-    version_at is when a record last moved, so ETags move with every build
-    that changed a mart, even one that skipped some marts, and stay while
-    builds change nothing. Built after every mart (the refs below), so it never
+    it changes reports without moving data_as_of. No incremental build changes
+    a mart without reading staging rows a build wrote, and that moves the
+    mart's record in build_state.incremental_watermarks
+    (macros/incremental_watermarks.sql): version_at is when a record last
+    moved, so ETags move with every build that changed a mart, even the one
+    catching up on marts an earlier build skipped, and stay while builds write
+    nothing new to staging (full refreshes replace the marts' tables, which
+    the ETags follow too). Built after every mart (the refs below), so it never
     runs ahead of them. -#}
 {{ config(materialized='table') }}
 -- depends_on: {{ ref('ai_usage_daily') }}, {{ ref('message_counts_daily') }}, {{ ref('sms_usage_daily') }}

@@ -414,9 +414,7 @@ def test_a_loader_transaction_that_commits_hours_late_is_counted(warehouse: str)
                         '2026-05-04 10:00:00+00', now() - interval '3 hours')""",
                 (w14,),
             )
-        dbt(warehouse, "build")
-        built = one(warehouse, "select count(*) from marts.ai_usage_daily where workspace_id = %s", w14)
-        assert built == (0,)
+        dbt(warehouse, "build")  # cannot see them: the loader has not committed
     dbt(warehouse, "build")
     assert one(
         warehouse,
@@ -512,15 +510,59 @@ def test_without_a_usable_horizon_a_build_reads_all_of_raw(warehouse: str, event
     ) == (7,)
 
 
-def test_an_empty_run_leaves_the_next_build_to_read_all_of_raw(warehouse: str) -> None:
-    # `dbt run --empty` builds tables from no rows. The SMS staging table, rebuilt empty that
-    # way, has no usable horizon: the next build reads all of raw again, and the marts are back.
+def test_empty_runs_leave_the_next_build_to_read_what_they_did_not(warehouse: str) -> None:
+    # `dbt run --empty` reads no rows. Run on the SMS staging table while an SMS of W18 is new,
+    # it must not record a horizon past it; run with --full-refresh it leaves staging empty, and
+    # on the AI marts it leaves them empty: each time the next build reads all it needs again.
+    w18 = "f0000000-0000-4000-8000-000000000018"
     dbt(warehouse, "build")
+    with connect(warehouse) as conn:
+        conn.execute(
+            """insert into raw.sms_messages (sms_id, workspace_id, direction, workspace_number,
+                    remote_number, body, carrier_segments, sent_at, _loaded_at)
+               values ('SM-EMPTY-1', %s, 'inbound', '+15550001818', '+15550009999', 'hello', null,
+                    '2026-05-05 10:00:00+00', now())""",
+            (w18,),
+        )
+    dbt(warehouse, "run", "--empty", "--select", "stg_product__sms_messages")
+    dbt(warehouse, "build")
+    sms = "select sum(message_count) from marts.sms_usage_daily where workspace_id = %s"
+    assert one(warehouse, sms, w18) == (1,)
     before = snapshot(warehouse)
     dbt(warehouse, "run", "--empty", "--full-refresh", "--select", "stg_product__sms_messages")
     assert one(warehouse, "select count(*) from staging.stg_product__sms_messages") == (0,)
+    dbt(
+        warehouse, "run", "--empty", "--full-refresh", "--select", "ai_usage_quarter_hourly", "ai_usage_daily"
+    )
+    assert one(warehouse, "select count(*) from marts.ai_usage_daily") == (0,)
     dbt(warehouse, "build")
     assert snapshot(warehouse) == before
+
+
+def test_a_build_after_build_state_is_lost_numbers_staging_rows_past_what_marts_read(
+    warehouse: str,
+) -> None:
+    # build_state dropped (or restored from before the staging tables): the batch sequence
+    # starts again, but the staging rows keep their batches (here one past 1000) and the marts,
+    # reading everything once, record the highest. New rows must still be numbered above it,
+    # or no mart reads them.
+    w19 = "f0000000-0000-4000-8000-000000000019"
+    with connect(warehouse) as conn:
+        conn.execute("select setval('build_state.staging_batches', 1000)")
+        conn.execute(AI_EVENT, ("e2200000-0000-4000-8000-000000000007", w19, 5, "0 seconds"))
+    dbt(warehouse, "build")
+    with connect(warehouse) as conn:
+        conn.execute("drop schema build_state cascade")
+    dbt(warehouse, "build")
+    with connect(warehouse) as conn:
+        conn.execute(AI_EVENT, ("e2200000-0000-4000-8000-000000000008", w19, 5, "0 seconds"))
+    dbt(warehouse, "build")
+    assert one(
+        warehouse, "select sum(event_count) from marts.ai_usage_daily where workspace_id = %s", w19
+    ) == (2,)
+    incremental = snapshot(warehouse)
+    dbt(warehouse, "build", "--full-refresh")
+    assert snapshot(warehouse) == incremental
 
 
 def test_a_build_that_skipped_a_mart_moves_the_version_when_it_catches_up(warehouse: str) -> None:
