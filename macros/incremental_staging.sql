@@ -31,10 +31,10 @@
     build_state.staging_batches (one per staging model per build, growing; a
     sequence keeps its value through a dump and restore, where transaction
     ids start again, and on-run-start moves it past the highest batch staging
-    holds: macros/incremental_watermarks.sql), drawn when the model is
-    compiled so the statement carries a literal. The marts read the staging rows written after the last
-    batch they read (macros/incremental_watermarks.sql). Null when the
-    sequence does not exist (a compile before any build made it). -#}
+    holds), drawn when the model is compiled so the statement carries a
+    literal. The marts read the staging rows written after the last batch they
+    read (macros/incremental_watermarks.sql). Null when the sequence does not
+    exist (a compile before any build made it). -#}
 {% macro staging_batch() -%}
     {%- set batch = usage_reports.query_value(
         "select case when to_regclass('build_state.staging_batches') is not null"

@@ -19,10 +19,10 @@
     written between a mart's read and its record. A record also keeps when it
     last moved (`advanced_at`): data_freshness.version_at, the reports' version,
     is the latest of those, as no incremental build changes a mart without its
-    record moving (full refreshes replace the tables, which the ETags follow). A build killed
-    before a mart commits records nothing, so the next one reads from the last
-    record that did. A daily mart sums its quarter-hourly twin, so it records
-    no more than its twin has read. Without a record (the first build after an
+    record moving (full refreshes replace the tables, which the ETags follow).
+    A build killed before a mart commits records nothing, so the next one reads
+    from the last record that did. A daily mart sums its quarter-hourly twin,
+    so it records no more than its twin has read. Without a record (the first build after an
     upgrade, or build_state dropped), or with an empty one (the staging table
     was empty), a build reads the whole staging table once: exact, at the cost
     of a full build.
