@@ -115,7 +115,7 @@ def _camel_envelope(workspace_id: uuid.UUID, dates: DateRange, data_as_of: Any) 
 
 
 def _total_row(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """The one row of an SMS or phone statement (or ``{}``)."""
+    """The one row of an SMS, phone or voice statement (or ``{}``)."""
     return rows[0] if rows else {}
 
 
@@ -579,10 +579,8 @@ with days as materialized (
     {day_rows}
 ),
 
-sums as (
+models as (
     select
-        grouping(kind) = 0 as has_kind,
-        grouping(provider, model) = 0 as has_model,
         kind,
         provider,
         model,
@@ -590,25 +588,27 @@ sums as (
         sum(duration_seconds) as duration_seconds,
         sum(characters) as characters
     from days
-    group by grouping sets ((), (kind), (kind, provider, model))
-    having grouping(kind) = 1 or sum(event_count) <> 0
+    group by kind, provider, model
+    having sum(event_count) <> 0
 )
 
 select
-    sums.*,
-    {freshness},
     by_model.*,
+    {freshness},
     by_day.*
-from sums
-cross join (
-    select {by_model_lists}
-    from sums
+from (
+    select
+        sum(duration_seconds) filter (where kind = 'stt') as stt_duration_seconds,
+        sum(event_count) filter (where kind = 'stt') as stt_messages,
+        sum(characters) filter (where kind = 'tts') as tts_characters,
+        sum(event_count) filter (where kind = 'tts') as tts_messages,
+        {by_model_lists}
+    from models
 ) as by_model
 cross join (
     select {by_day_lists}
     from days
 ) as by_day
-where not sums.has_model
 """
 
 VOICE_DIMS = ("kind", "provider", "model")
@@ -631,13 +631,13 @@ BY_MODEL = (sort_key("provider"), sort_key("model"))
 BY_DATE_AND_MODEL = (sort_key("usage_day", DATE), *BY_MODEL)
 
 
-def _voice_lists(name: str, per_day: bool, rows: str = "true") -> str:
-    """The STT and TTS lists ``stt_<name>_json`` and ``tts_<name>_json`` of the rows where ``rows`` holds."""
+def _voice_lists(name: str, per_day: bool) -> str:
+    """The STT and TTS lists ``stt_<name>_json`` and ``tts_<name>_json`` (each of its kind's rows)."""
     return ",\n        ".join(
         json_array(
             _voice_fields(kind, per_day),
             BY_DATE_AND_MODEL if per_day else BY_MODEL,
-            f"{rows} and kind = '{kind}'",
+            f"kind = '{kind}'",
         )
         + f" as {kind}_{name}_json"
         for kind in ("stt", "tts")
@@ -645,14 +645,14 @@ def _voice_lists(name: str, per_day: bool, rows: str = "true") -> str:
 
 
 def voice_usage_sql(zone: Zone, planned: bool = True) -> str:
-    """The voice statement for ``zone``: ``days`` (its day rows) once, then the totals and
-    per-model sums (a few dozen rows) from it; the day lists are written straight from
-    ``days`` and the per-model lists from those sums, so no grouping set holds every day
-    and a UTC statement does no grouping by day at all."""
+    """The voice statement for ``zone``: one row. ``days`` (its day rows) once, then the
+    per-model sums (a few dozen rows) from it, and from those the totals and per-model
+    lists; the day lists are written straight from ``days``, so a UTC statement does no
+    grouping by day at all, and each list crosses the wire once."""
     return VOICE_USAGE_TEMPLATE.format(
         day_rows=day_rows("voice_usage", zone, planned, VOICE_DIMS, VOICE_MEASURES),
         freshness=FRESHNESS,
-        by_model_lists=_voice_lists("by_model", False, "has_model"),
+        by_model_lists=_voice_lists("by_model", False),
         by_day_lists=_voice_lists("rows", True),
     )
 
@@ -663,25 +663,18 @@ VOICE_USAGE_SQL = voice_usage_sql(UTC_ZONE)
 def shape_voice_usage(
     workspace_id: uuid.UUID, dates: DateRange, rows: Sequence[dict[str, Any]]
 ) -> dict[str, Any]:
-    """``rows``: the grand total and one per kind, each carrying the four lists."""
-    totals: dict[str, dict[str, Any]] = {}
-    lists: dict[str, Any] = {}
-    for row in rows:
-        lists = row
-        if row["has_kind"]:
-            totals[row["kind"]] = row
-    stt = totals.get("stt", {})
-    tts = totals.get("tts", {})
+    """``rows``: the one row of totals and lists (none: an empty body)."""
+    row = _total_row(rows)
 
     def listed(name: str) -> RawJSON:
-        return RawJSON(lists.get(name) or "[]")
+        return RawJSON(row.get(name) or "[]")
 
     return {
-        **_camel_envelope(workspace_id, dates, lists.get("data_as_of")),
-        "totalSttDurationSeconds": _seconds(stt.get("duration_seconds")),
-        "totalSttMessages": _count(stt.get("event_count")),
-        "totalTtsCharacters": _count(tts.get("characters")),
-        "totalTtsMessages": _count(tts.get("event_count")),
+        **_camel_envelope(workspace_id, dates, row.get("data_as_of")),
+        "totalSttDurationSeconds": _seconds(row.get("stt_duration_seconds")),
+        "totalSttMessages": _count(row.get("stt_messages")),
+        "totalTtsCharacters": _count(row.get("tts_characters")),
+        "totalTtsMessages": _count(row.get("tts_messages")),
         "sttByProvider": listed("stt_by_model_json"),
         "ttsByProvider": listed("tts_by_model_json"),
         "sttRows": listed("stt_rows_json"),
