@@ -371,7 +371,16 @@ def _posted_from_elsewhere() -> bool:
     if origin is None:
         return False
     hosts = {request.host.lower(), request.headers.get("X-Forwarded-Host", "").split(",")[0].strip().lower()}
-    return origin == "null" or urlsplit(origin).netloc.lower() not in hosts
+    return origin == "null" or _origin_host(origin) not in hosts
+
+
+def _origin_host(origin: str) -> str | None:
+    """The ``host[:port]`` of an ``Origin`` header, lower-cased; ``None`` for one that is not a
+    URL (``http://[::1`` has an unclosed bracket): no browser sends that, so it is foreign."""
+    try:
+        return urlsplit(origin).netloc.lower()
+    except ValueError:
+        return None
 
 
 def _refuse_foreign_form() -> None:

@@ -334,6 +334,8 @@ def test_a_form_from_another_site_is_refused_and_writes_no_cookie(app: Flask, ke
     elsewhere: list[dict[str, str]] = [{"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"}]
     # browsers without Fetch Metadata (older ones; any over plain HTTP but to localhost): Origin
     elsewhere += [{"Origin": "https://evil.example"}, {"Origin": "null"}, {"Origin": "http://localhost.evil"}]
+    # and an Origin that is no URL at all (an unclosed IPv6 bracket), which no browser sends
+    elsewhere += [{"Origin": "http://[::1"}, {"Origin": "http://a]b"}]
     for headers in elsewhere:
         for path, form in (
             (f"{page_path()}/sign-out", {"csrf_token": token}),
