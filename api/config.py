@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import click
 from psycopg.conninfo import make_conninfo
 
 DEFAULT_USER = "postgres"
@@ -48,6 +49,12 @@ def conninfo_from_env(env: Mapping[str, str], *, as_api_role: bool) -> str:
     return make_conninfo(**present, application_name=APPLICATION_NAME)
 
 
+class ConfigError(click.ClickException, ValueError):
+    """A setting the application cannot start with. The operator commands (``flask --app api
+    ...``) print its message alone, ``Error: ...``, and exit 1; gunicorn logs it and stops,
+    as for any worker that cannot boot."""
+
+
 def _int_setting(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -55,9 +62,9 @@ def _int_setting(env: Mapping[str, str], name: str, default: int, minimum: int) 
     try:
         value = int(raw)
     except ValueError as error:
-        raise ValueError(f"{name} must be an integer, got {raw!r}") from error
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from error
     if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
     return value
 
 

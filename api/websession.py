@@ -51,6 +51,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 
 from api import auth, keystore
+from api.config import ConfigError
 from api.db import get_db
 from api.errors import ApiError
 
@@ -135,7 +136,7 @@ def _given_secret(app: Flask) -> str:
 
 def _long_enough(secret: str) -> str:
     if len(secret) < MIN_SECRET_LENGTH:
-        raise ValueError(
+        raise ConfigError(
             f"SECRET_KEY holds {len(secret)} characters, fewer than {MIN_SECRET_LENGTH}: page sessions "
             "signed with it could be forged. Set a longer one, or unset it to use instance/secret_key."
         )

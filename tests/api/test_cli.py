@@ -16,10 +16,11 @@ FLASK = str(PROJECT_ROOT / ".venv" / "bin" / "flask")
 TOKEN = re.compile(r"urk_[A-Za-z0-9_-]{43}")
 
 
-def flask_cli(warehouse: Warehouse, *args: str) -> subprocess.CompletedProcess[str]:
+def flask_cli(warehouse: Warehouse, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:
     env = {
         name: value for name, value in warehouse.env.items() if name not in ("API_PGUSER", "API_PGPASSWORD")
     }
+    env.update(settings)
     return subprocess.run(
         [FLASK, "--app", "api", *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60
     )
@@ -208,6 +209,25 @@ def test_arguments_that_are_not_utf8_are_one_line_errors(warehouse: Warehouse) -
         assert result.returncode == 1, result.stderr
         assert "Traceback" not in result.stderr and result.stderr.startswith("Error: ")
         assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        ("API_POOL_MAX_SIZE", "x", "API_POOL_MAX_SIZE must be an integer, got 'x'"),
+        ("API_STATEMENT_TIMEOUT_MS", "5", "API_STATEMENT_TIMEOUT_MS must be at least 100, got 5"),
+        ("SECRET_KEY", "short", "SECRET_KEY holds 5 characters, fewer than 32"),
+    ],
+)
+def test_a_setting_the_app_cannot_start_with_is_one_error_line(
+    warehouse: Warehouse, setting: str, value: str, message: str
+) -> None:
+    # An operator's typo in the environment: the reason, not a Python traceback, and nothing done.
+    result = flask_cli(warehouse, "keys", "list", "--workspace", data.W1, **{setting: value})
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"Error: {message}"), result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
 
 
 def test_demo_key_prints_two_working_keys_and_curl_lines(warehouse: Warehouse, api: ApiClient) -> None:
