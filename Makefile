@@ -107,4 +107,4 @@ db-stop: setup ## stop the project's private PostgreSQL
 	$(BIN)/python scripts/pgenv.py --stop
 
 clean: ## remove build output (keeps .venv and the database)
-	rm -rf target logs .pytest_cache .ruff_cache
+	rm -rf target logs .pytest_cache .ruff_cache .mypy_cache .hypothesis
