@@ -74,13 +74,16 @@
 
 {#- The horizon the last build of this model recorded, read when the model is
     compiled (before its pre-hook records the next one). None, so that the
-    build reads every raw row, when there is no record; when it was recorded
+    build reads every raw row, on a full build; when there is no record; when it was recorded
     on another server (raw restored or replicated elsewhere, where the rows'
     transaction ids mean something else; pg_upgrade changes the identifier
     too, and costs one full read to be safe) or lies ahead of this server's
     transaction ids; and when the staging table is empty (truncated, or left
     empty by a `--empty` run). -#}
 {% macro recorded_staging_horizon() -%}
+    {%- if not is_incremental() -%}
+        {{ return(none) }}
+    {%- endif -%}
     {{ return(usage_reports.query_value(
         "select horizon_xid from build_state.staging_horizons where staging_model = "
         ~ dbt.string_literal(this.identifier)
@@ -129,7 +132,7 @@
 {#- The filter of the call states to read: those committed since the last
     build, or all of them without a usable horizon. -#}
 {% macro committed_since_last_build() -%}
-    {%- set horizon = usage_reports.recorded_staging_horizon() if is_incremental() else none -%}
+    {%- set horizon = usage_reports.recorded_staging_horizon() -%}
     {%- if horizon is none -%}
     1 = 1
     {%- else -%}
@@ -148,7 +151,7 @@
     more than one copy (`full_build_copies`), and `changed_rows` then keeps
     what differs from the table. -#}
 {% macro latest_copies(source_relation, id_column, event_time_column) -%}
-    {%- set horizon = usage_reports.recorded_staging_horizon() if is_incremental() else none -%}
+    {%- set horizon = usage_reports.recorded_staging_horizon() -%}
     {%- if horizon is not none -%}
     {{ usage_reports.ranked_copies(source_relation, id_column, event_time_column, horizon) }}
     {%- else -%}

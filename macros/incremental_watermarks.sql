@@ -126,11 +126,12 @@
     the next build reads every row). A `--empty` run removes the mart's
     records instead. Other materializations record nothing. -#}
 {% macro record_mart_watermarks() -%}
-    {%- if execute and config.get("materialized") == "incremental" and flags.EMPTY -%}
+    {%- if execute and config.get("materialized") == "incremental" -%}
+    {%- if flags.EMPTY -%}
     {#- a `--empty` run read no staging row (and a full one left the mart empty):
         no record, so the next build reads every staging row -#}
     delete from build_state.incremental_watermarks where mart = {{ dbt.string_literal(this.identifier) }}
-    {%- elif execute and config.get("materialized") == "incremental" -%}
+    {%- else -%}
         {%- set staged = [] -%}
         {%- set read_marts = [] -%}
         {%- for node_id in model.depends_on.nodes -%}
@@ -167,5 +168,6 @@
                 else recorded.advanced_at
             end
         {%- endif -%}
+    {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
