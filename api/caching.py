@@ -55,8 +55,9 @@ VARY = "Authorization, Accept"
 # The OIDs of the report marts' tables, as one text ('-' for a missing one): a scalar
 # sub-select, so it runs once per statement (not once per row), and on every execution
 # (``to_regclass``), so a prepared statement sees a table replaced since it was planned.
-MART_TABLES = tuple(
-    f"marts.{mart}_{grain}" for mart in sorted(MARTS) for grain in ("daily", "quarter_hourly")
+MART_TABLES = (
+    *(f"marts.{mart}_{grain}" for mart in sorted(MARTS) for grain in ("daily", "quarter_hourly")),
+    "marts.voice_usage_daily_lists",
 )
 MART_TABLE_IDS = (
     "(select concat_ws(',', "

@@ -597,13 +597,7 @@ select
     {freshness},
     by_day.*
 from (
-    select
-        sum(duration_seconds) filter (where kind = 'stt') as stt_duration_seconds,
-        sum(event_count) filter (where kind = 'stt') as stt_messages,
-        sum(characters) filter (where kind = 'tts') as tts_characters,
-        sum(event_count) filter (where kind = 'tts') as tts_messages,
-        {by_model_lists}
-    from models
+    {by_model}
 ) as by_model
 cross join (
     select {by_day_lists}
@@ -644,15 +638,96 @@ def _voice_lists(name: str, per_day: bool) -> str:
     )
 
 
+def _voice_by_model(extra: str = "") -> str:
+    """The totals and the per-model lists, from the statement's ``models`` (and ``extra`` columns)."""
+    return f"""select
+        sum(duration_seconds) filter (where kind = 'stt') as stt_duration_seconds,
+        sum(event_count) filter (where kind = 'stt') as stt_messages,
+        sum(characters) filter (where kind = 'tts') as tts_characters,
+        sum(event_count) filter (where kind = 'tts') as tts_messages,
+        {_voice_lists("by_model", False)}{extra}
+    from models"""
+
+
+# The UTC voice statement reads ``marts.voice_usage_daily_lists``, which the build prepares
+# from the daily mart: each day's list entries as JSON text, and every model's running totals
+# since the workspace's first day. A range's per-model sums are the totals of its last row on
+# or before the end less those of its last row before the start; its lists, the texts of its
+# days. The head row (totals, per-model lists, freshness) comes first, then one row per day
+# (``day_texts``), joined by ``shape_voice_usage``: PostgreSQL's ``string_agg`` over texts of
+# that size costs more than the rest of the statement. One table, so one snapshot of it is
+# always whole, a build running or not.
+VOICE_LISTS = "marts.voice_usage_daily_lists"
+_VOICE_TOTALS = (
+    "model_kinds, model_providers, model_names, running_event_counts, running_duration_seconds,"
+    " running_characters"
+)
+VOICE_USAGE_UTC_TEMPLATE = f"""
+with through_end as (
+    select {_VOICE_TOTALS}
+    from {VOICE_LISTS} as lists
+    where lists.workspace_id = %(workspace_id)s and lists.usage_date <= %(end_date)s
+    order by lists.usage_date desc
+    limit 1
+),
+
+before_start as (
+    select {_VOICE_TOTALS}
+    from {VOICE_LISTS} as lists
+    where lists.workspace_id = %(workspace_id)s and lists.usage_date < %(start_date)s
+    order by lists.usage_date desc
+    limit 1
+),
+
+models as (
+    select
+        later.kind,
+        later.provider,
+        later.model,
+        later.event_count - coalesce(earlier.event_count, 0) as event_count,
+        later.duration_seconds - coalesce(earlier.duration_seconds, 0) as duration_seconds,
+        later.characters - coalesce(earlier.characters, 0) as characters
+    from through_end
+    cross join lateral unnest({_VOICE_TOTALS}) as later (
+        kind, provider, model, event_count, duration_seconds, characters
+    )
+    left join (
+        select totals.*
+        from before_start
+        cross join lateral unnest({_VOICE_TOTALS}) as totals (
+            kind, provider, model, event_count, duration_seconds, characters
+        )
+    ) as earlier
+        on earlier.kind = later.kind and earlier.provider = later.provider and earlier.model = later.model
+    where later.event_count <> coalesce(earlier.event_count, 0)
+)
+
+select head.*, day_texts.*
+from (
+    {{by_model}}
+) as head
+full join (
+    select lists.usage_date as text_date, lists.stt_rows_json as stt_day_json, lists.tts_rows_json as tts_day_json
+    from {VOICE_LISTS} as lists
+    where lists.workspace_id = %(workspace_id)s and lists.usage_date between %(start_date)s and %(end_date)s
+) as day_texts on false
+order by day_texts.text_date nulls first
+"""
+
+VOICE_USAGE_UTC_SQL = VOICE_USAGE_UTC_TEMPLATE.format(by_model=_voice_by_model(f",\n        {FRESHNESS}"))
+
+
 def voice_usage_sql(zone: Zone, planned: bool = True) -> str:
-    """The voice statement for ``zone``: one row. ``days`` (its day rows) once, then the
-    per-model sums (a few dozen rows) from it, and from those the totals and per-model
-    lists; the day lists are written straight from ``days``, so a UTC statement does no
-    grouping by day at all, and each list crosses the wire once."""
+    """The voice statement for ``zone``. UTC: ``VOICE_USAGE_UTC_SQL`` (its head row, then a
+    row per day). Another zone: one row. ``days`` (its day rows) once, then the per-model
+    sums (a few dozen rows) from it, and from those the totals and per-model lists; the
+    day lists are written straight from ``days``, so each list crosses the wire once."""
+    if zone.is_utc:
+        return VOICE_USAGE_UTC_SQL
     return VOICE_USAGE_TEMPLATE.format(
         day_rows=day_rows("voice_usage", zone, planned, VOICE_DIMS, VOICE_MEASURES),
         freshness=FRESHNESS,
-        by_model_lists=_voice_lists("by_model", False),
+        by_model=_voice_by_model(),
         by_day_lists=_voice_lists("rows", True),
     )
 
@@ -660,14 +735,23 @@ def voice_usage_sql(zone: Zone, planned: bool = True) -> str:
 VOICE_USAGE_SQL = voice_usage_sql(UTC_ZONE)
 
 
+def _day_texts(rows: Sequence[dict[str, Any]], column: str) -> str:
+    """The JSON list of the UTC statement's day rows' ``column`` texts, in date order."""
+    return "[" + ",".join(row[column] for row in rows[1:] if row[column] is not None) + "]"
+
+
 def shape_voice_usage(
     workspace_id: uuid.UUID, dates: DateRange, rows: Sequence[dict[str, Any]]
 ) -> dict[str, Any]:
-    """``rows``: the one row of totals and lists (none: an empty body)."""
+    """``rows``: the one row of totals and lists (none: an empty body), or (UTC) the head
+    row and then the day rows whose texts make the day lists."""
     row = _total_row(rows)
 
     def listed(name: str) -> RawJSON:
         return RawJSON(row.get(name) or "[]")
+
+    def by_day(name: str, day_column: str) -> RawJSON:
+        return RawJSON(_day_texts(rows, day_column)) if day_column in row else listed(name)
 
     return {
         **_camel_envelope(workspace_id, dates, row.get("data_as_of")),
@@ -677,8 +761,8 @@ def shape_voice_usage(
         "totalTtsMessages": _count(row.get("tts_messages")),
         "sttByProvider": listed("stt_by_model_json"),
         "ttsByProvider": listed("tts_by_model_json"),
-        "sttRows": listed("stt_rows_json"),
-        "ttsRows": listed("tts_rows_json"),
+        "sttRows": by_day("stt_rows_json", "stt_day_json"),
+        "ttsRows": by_day("tts_rows_json", "tts_day_json"),
     }
 
 

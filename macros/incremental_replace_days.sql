@@ -95,6 +95,9 @@
     {%- for column in columns %}
         {% if column.name == day_column -%}
             rebuilt_days.rebuilt_date
+        {%- elif column.data_type == "ARRAY" -%}
+            {#- the catalog names no element type; the union takes the first branch's -#}
+            null
         {%- else -%}
             cast(null as {{ column.data_type }})
         {%- endif %} as {{ column.name }}{{ "," if not loop.last }}

@@ -43,7 +43,7 @@ from werkzeug.test import TestResponse
 from api import create_app, zones
 from api.openapi import openapi_document
 from api.params import utc_today
-from tests.api import fixture_data, zone_data
+from tests.api import fixture_data, name_data, zone_data
 from tests.api.openapi_check import OpenApiChecker
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -83,6 +83,25 @@ class Warehouse:
 
     def dbt(self, *args: str) -> None:
         _run_dbt(self.dbt_env, *args)
+
+    def voice_events(self, workspace_id: str) -> list[tuple[Any, ...]]:
+        """The workspace's valid STT and TTS events in staging, per kind, UTC day, provider and
+        model: (kind, day, provider, model, events, seconds or characters)."""
+        with self.connect() as conn:
+            return conn.execute(VOICE_EVENTS_SQL, {"ws": workspace_id}).fetchall()
+
+
+VOICE_EVENTS_SQL = """
+select kind, usage_date, provider, model, count(*) as messages, sum(amount) as amount
+from (
+    select 'stt' as kind, usage_date, provider, model, duration_seconds as amount
+    from staging.stg_product__stt_events where is_valid and workspace_id = %(ws)s
+    union all
+    select 'tts', usage_date, provider, model, characters
+    from staging.stg_product__tts_events where is_valid and workspace_id = %(ws)s
+) as events
+group by 1, 2, 3, 4
+"""
 
 
 def _run_dbt(env: dict[str, str], *args: str) -> None:
@@ -126,6 +145,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     with psycopg.connect(conninfo) as conn:
         fixture_data.load(conn, today)
         zone_data.load(conn)  # a workspace of its own for the time-zone, CSV and caching tests
+        name_data.load(conn)  # and one whose voice models have awkward names
     command = os.environ.get("API_TESTS_DBT_COMMAND", "build")
     # dbt's unit tests carry their own inputs (make test-dbt runs them); here the
     # data tests run on this suite's dataset.

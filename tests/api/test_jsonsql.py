@@ -10,11 +10,13 @@ from typing import Any
 
 import psycopg
 import pytest
+from flask import Flask
 from psycopg.conninfo import make_conninfo
 
 from api.jsonenc import RawJSON, encode, rounded, with_values
 from api.jsonsql import COUNT, DATE, DECIMAL, TEXT, Field, json_array, sort_key
-from tests.api.conftest import Warehouse
+from tests.api import name_data
+from tests.api.conftest import BOTH, ApiClient, Warehouse, create_key_with_cli
 
 # Names a provider, model or phone number could carry: JSON's own characters, every kind
 # of control character, non-ASCII in and beyond the BMP, line and paragraph separators.
@@ -146,3 +148,40 @@ def test_text_is_in_code_point_order_in_any_encoding(warehouse: Warehouse) -> No
             conn.execute(f"drop database if exists {scratch}")
     assert [item["name"] for item in json.loads(text)] == sorted(names) == ["a", "z", "é", "Œ", "€"]
     assert by_bytes != sorted(names)  # what ordering by the database's own bytes would have given
+
+
+def test_voice_day_lists_the_build_writes_are_the_bytes_python_writes(
+    app: Flask, api: ApiClient, warehouse: Warehouse
+) -> None:
+    """The UTC voice report's sttRows and ttsRows come from texts the build wrote
+    (marts.voice_usage_daily_lists); with awkward names they are still exactly what
+    api.jsonenc.encode writes, in code-point order, and the same bytes the statement
+    that reads the daily mart writes (the report in Etc/UTC, a zone with UTC's days)."""
+    key = create_key_with_cli(app, name_data.WN, name_data.NORA, "Nameco", BOTH)
+    events = warehouse.voice_events(name_data.WN)
+    assert len(events) == 2 * len(name_data.DAYS) * len(name_data.PROVIDERS) * len(name_data.MODELS)
+    measure = {"stt": "durationSeconds", "tts": "characters"}
+    expected = {
+        f"{kind}Rows": [
+            {
+                "date": day.isoformat(),
+                "provider": provider,
+                "model": model,
+                measure[kind]: rounded(amount, 3),
+                "messages": count,
+            }
+            for _, day, provider, model, count, amount in sorted(
+                (event for event in events if event[0] == kind), key=lambda event: event[1:4]
+            )
+        ]
+        for kind in ("stt", "tts")
+    }
+    query = {"start_date": name_data.DAYS[1], "end_date": name_data.DAYS[-1]}
+    url = f"/api/v2/w/{name_data.WN}/reports/voice-usage"
+    utc = api.get(url, key, query).get_data(as_text=True)
+    same_days = api.get(url, key, {**query, "tz": "Etc/UTC"}).get_data(as_text=True)
+    for name, rows in expected.items():
+        inside = [row for row in rows if row["date"] >= query["start_date"]]
+        assert inside and len(inside) < len(rows)
+        assert f'"{name}":{encode(inside)}' in utc
+    assert same_days.replace(',"tz":"Etc/UTC"', "") == utc

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from tests.api import fixture_data as data
-from tests.api.conftest import ApiClient, Key, body
+from tests.api.conftest import ApiClient, Key, Warehouse, body
 
 W1_REPORTS = f"/api/v2/w/{data.W1}/reports"
 MARCH = {"start_date": "2024-03-01", "end_date": "2024-03-31"}
@@ -471,6 +471,58 @@ def test_voice_seconds_are_exact_json_numbers(api: ApiClient, keys: dict[str, Ke
     assert '"totalSttDurationSeconds":74.275,' in text
     assert '"durationSeconds":12.75,' in text
     assert '"durationSeconds":0.3,' in text
+
+
+def expected_voice(events: list[tuple], start: date, end: date) -> dict:
+    """The voice body's totals and lists for start..end, added up in Python from staging's events."""
+    inside = [event for event in events if start <= event[1] <= end]
+    measure = {"stt": "durationSeconds", "tts": "characters"}
+    expected: dict = {}
+    for kind in ("stt", "tts"):
+        mine = [event for event in inside if event[0] == kind]
+        models: dict[tuple[str, str], list] = {}
+        for _, _, provider, model, messages, amount in mine:
+            total = models.setdefault((provider, model), [0, 0])
+            total[0] += messages
+            total[1] += amount
+        expected[f"{kind}ByProvider"] = [
+            {"provider": provider, "model": model, measure[kind]: D(amount), "messages": messages}
+            for (provider, model), (messages, amount) in sorted(models.items())
+        ]
+        expected[f"{kind}Rows"] = [
+            {
+                "date": day.isoformat(),
+                "provider": provider,
+                "model": model,
+                measure[kind]: D(amount),
+                "messages": messages,
+            }
+            for _, day, provider, model, messages, amount in sorted(mine, key=lambda event: event[1:4])
+        ]
+    expected["totalSttDurationSeconds"] = sum((row["durationSeconds"] for row in expected["sttRows"]), D(0))
+    expected["totalSttMessages"] = sum(row["messages"] for row in expected["sttRows"])
+    expected["totalTtsCharacters"] = sum(row["characters"] for row in expected["ttsRows"])
+    expected["totalTtsMessages"] = sum(row["messages"] for row in expected["ttsRows"])
+    return expected
+
+
+def test_voice_usage_over_every_range_matches_the_events(
+    api: ApiClient, keys: dict[str, Key], warehouse: Warehouse
+) -> None:
+    """The UTC voice body (read from voice_usage_daily_lists: day texts and running totals
+    less those before the start) equals the events added up, for every range between the
+    days around W1's activity: before it, across it, on days without any, after it."""
+    events = warehouse.voice_events(data.W1)
+    days = sorted({event[1] for event in events})
+    edges = sorted({day + timedelta(days=shift) for day in days for shift in (-1, 0, 1)} | {date(2000, 1, 1)})
+    assert len(days) >= 4 and any(event[0] == "tts" for event in events)
+    for start in edges:
+        for end in (edge for edge in edges if edge >= start):
+            result = report(
+                api, keys["admin"], "voice-usage", {"start_date": str(start), "end_date": str(end)}
+            )
+            expected = expected_voice(events, start, end)
+            assert {key: result[key] for key in expected} == expected, (start, end)
 
 
 def test_voice_default_range_is_the_current_month(api: ApiClient, keys: dict[str, Key], today: date) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 from decimal import Decimal
+from uuid import UUID
 
 import psycopg
 import pytest
@@ -19,10 +20,13 @@ W1 = "f0000000-0000-4000-8000-000000000001"
 W2 = "f0000000-0000-4000-8000-000000000002"
 M1 = "a0000000-0000-4000-8000-000000000001"
 M2 = "a0000000-0000-4000-8000-000000000002"
-MART_TABLES = tuple(
-    f"{mart}_{grain}"
-    for mart in ("ai_usage", "message_counts", "sms_usage", "phone_usage", "voice_usage", "member_usage")
-    for grain in ("daily", "quarter_hourly")
+MART_TABLES = (
+    *(
+        f"{mart}_{grain}"
+        for mart in ("ai_usage", "message_counts", "sms_usage", "phone_usage", "voice_usage", "member_usage")
+        for grain in ("daily", "quarter_hourly")
+    ),
+    "voice_usage_daily_lists",
 )
 
 
@@ -325,12 +329,15 @@ def test_each_mart_records_how_far_it_read_each_staging_table(warehouse: str) ->
         "sms_usage": ["stg_product__sms_messages"],
         "voice_usage": ["stg_product__stt_events", "stg_product__tts_events"],
     }
-    assert recorded == [
-        (f"{mart}_{grain}", staging)
-        for mart, staged in sources.items()
-        for grain in ("daily", "quarter_hourly")
-        for staging in staged
-    ]
+    assert recorded == sorted(
+        [
+            (f"{mart}_{grain}", staging)
+            for mart, staged in sources.items()
+            for grain in ("daily", "quarter_hourly")
+            for staging in staged
+        ]
+        + [("voice_usage_daily_lists", staging) for staging in sources["voice_usage"]]
+    )
     with connect(warehouse) as conn:
         for mart, staging in recorded:
             newest = conn.execute(f"select max(staged_batch) from staging.{staging}").fetchone()
@@ -944,6 +951,90 @@ def test_a_mart_with_columns_of_another_version_says_to_rebuild_it(warehouse: st
         with connect(warehouse) as conn:
             conn.execute("alter table marts.sms_usage_daily drop column chats_last_loaded_at")
     dbt(warehouse, "run", "--select", "sms_usage_daily")
+
+
+def test_voice_lists_carry_late_rows_forward(warehouse: str) -> None:
+    # voice_usage_daily_lists keeps each model's running totals since the workspace's first
+    # day, so a late row changes every later day. Late STT seconds on W1's first voice day, a
+    # TTS model first seen there, a re-delivered STT event that moved two days on and one on a
+    # day of its own: the incremental build (its reconciliation test passes) equals a full one.
+    stt = """insert into raw.stt_events (event_id, workspace_id, call_id, provider, model, duration_seconds,
+                    recorded_at, _loaded_at)
+               values (%s, %s, null, %s, %s, %s, %s, now() - interval '1 minute')"""
+    with connect(warehouse) as conn:
+        conn.execute(
+            stt,
+            (
+                "e2200000-0000-4000-8000-000000000001",
+                W1,
+                "deepgram",
+                "nova-2",
+                1.25,
+                "2026-05-01 08:00:00+00",
+            ),
+        )
+        conn.execute(
+            stt,
+            (
+                "b0000000-0000-4000-8000-000000000003",
+                W1,
+                "openai",
+                "whisper-1",
+                3.5,
+                "2026-05-04 09:00:00+00",
+            ),
+        )
+        conn.execute(
+            stt,
+            ("e2200000-0000-4000-8000-000000000002", W1, "aws", "transcribe", 2.0, "2026-05-30 09:00:00+00"),
+        )
+        conn.execute(
+            """insert into raw.tts_events (event_id, workspace_id, call_id, provider, model, characters,
+                    recorded_at, _loaded_at)
+               values ('e2200000-0000-4000-8000-000000000003', %s, null, 'azure', 'neural', 11,
+                    '2026-05-01 07:00:00+00', now() - interval '1 minute')""",
+            (W1,),
+        )
+    dbt(warehouse, "build")
+    incremental = rows(
+        warehouse, "select * from marts.voice_usage_daily_lists order by workspace_id, usage_date"
+    )
+    by_day = {(row[0], row[1].isoformat()): row for row in incremental}
+    # W1's last day: every model it has used, with its totals since its first day
+    last = [row for row in incremental if row[0] == UUID(W1)][-1]
+    totals = dict(
+        zip(
+            zip(last[4], last[5], last[6], strict=True),
+            zip(last[7], last[8], last[9], strict=True),
+            strict=True,
+        )
+    )
+    staged = rows(
+        warehouse,
+        """select kind, provider, model, count(*), sum(seconds), sum(characters)
+           from (
+               select 'stt' as kind, provider, model, duration_seconds as seconds, 0 as characters
+               from staging.stg_product__stt_events where is_valid and workspace_id = %s
+               union all
+               select 'tts', provider, model, 0, characters
+               from staging.stg_product__tts_events where is_valid and workspace_id = %s
+           ) as events
+           group by 1, 2, 3""",
+        W1,
+        W1,
+    )
+    assert totals == {
+        (kind, provider, model): (count, seconds, chars)
+        for kind, provider, model, count, seconds, chars in staged
+    }
+    assert totals[("stt", "openai", "whisper-1")] == (1, Decimal("3.500"), 0)  # moved, counted once
+    assert totals[("tts", "azure", "neural")] == (1, Decimal("0.000"), 11)
+    assert '"model":"whisper-1","durationSeconds":3.5,' in by_day[(UUID(W1), "2026-05-04")][2]
+    dbt(warehouse, "build", "--full-refresh")
+    assert (
+        rows(warehouse, "select * from marts.voice_usage_daily_lists order by workspace_id, usage_date")
+        == incremental
+    )
 
 
 def test_a_daily_mart_built_without_its_quarter_hours_reads_no_further_than_they_did(

@@ -17,10 +17,13 @@ from tests.warehouse import PROJECT_ROOT, connect, database_env, dbt, fresh_ware
 
 DATABASE = "usage_reports_test_refresh"
 BUILD = [str(PROJECT_ROOT / ".venv" / "bin" / "python"), str(PROJECT_ROOT / "scripts" / "build.py")]
-MARTS = tuple(
-    f"{mart}_{grain}"
-    for mart in ("ai_usage", "message_counts", "sms_usage", "phone_usage", "voice_usage", "member_usage")
-    for grain in ("daily", "quarter_hourly")
+MARTS = (
+    *(
+        f"{mart}_{grain}"
+        for mart in ("ai_usage", "message_counts", "sms_usage", "phone_usage", "voice_usage", "member_usage")
+        for grain in ("daily", "quarter_hourly")
+    ),
+    "voice_usage_daily_lists",
 )
 
 

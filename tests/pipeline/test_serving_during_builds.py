@@ -76,8 +76,10 @@ def check_whole(report: str, body: dict[str, Any]) -> set[str]:
         assert body["totalDurationSeconds"] == sum(r["totalDurationSeconds"] for r in rows)
         return {r["date"] for r in rows}
     if report == "voice-usage":
-        assert body["totalSttMessages"] == sum(r["messages"] for r in body["sttRows"])
-        assert body["totalTtsCharacters"] == sum(r["characters"] for r in body["ttsRows"])
+        for kind, measure in (("Stt", "Messages"), ("Tts", "Messages"), ("Tts", "Characters")):
+            total = body[f"total{kind}{measure}"]
+            assert total == sum(r[measure.lower()] for r in body[f"{kind.lower()}Rows"])
+            assert total == sum(r[measure.lower()] for r in body[f"{kind.lower()}ByProvider"])
         return {r["date"] for r in body["sttRows"] + body["ttsRows"]}
     if report == "ai-usage":
         assert body["total_tokens"] == sum(p["total_tokens"] for p in body["by_provider"])
