@@ -26,17 +26,7 @@ changed_days as (
 ),
 
 rebuilt_days as (
-    select changed_days.rebuilt_date from changed_days
-    {%- if is_incremental() %}
-        union
-        select stored_days.usage_date as rebuilt_date
-        from {{ this }} as stored_days
-        where stored_days.usage_date >= (select min(changed_days.rebuilt_date) from changed_days)
-        union
-        select later.usage_date as rebuilt_date
-        from {{ ref('voice_usage_daily') }} as later
-        where later.usage_date >= (select min(changed_days.rebuilt_date) from changed_days)
-    {%- endif %}
+    {{ running_totals_rebuilt_days(ref('voice_usage_daily')) }}
 ),
 
 totals_before as (
@@ -100,107 +90,21 @@ daily as (
     where {{ in_rebuilt_days('usage_date') }}
 ),
 
--- every model of each workspace, from the first day it was used (earlier ones: from the start)
-models as (
-    select
-        workspace_id,
-        kind,
-        provider,
-        model,
-        min(first_date) as first_date
-    from (
-        select
-            workspace_id,
-            kind,
-            provider,
-            model,
-            usage_date as first_date
-        from daily
-        union all
-        select
-            workspace_id,
-            kind,
-            provider,
-            model,
-            cast('-infinity' as date) as first_date
-        from totals_before
-    ) as used
-    group by workspace_id, kind, provider, model
-),
-
-active_days as (
-    select distinct
-        workspace_id,
-        usage_date
-    from daily
-),
-
-model_days as (
-    select
-        active_days.workspace_id,
-        active_days.usage_date,
-        models.kind,
-        models.provider,
-        models.model
-    from active_days
-    inner join models
-        on
-            active_days.workspace_id = models.workspace_id
-            and active_days.usage_date >= models.first_date
-),
-
-running as (
-    select
-        model_days.workspace_id,
-        model_days.usage_date,
-        model_days.kind,
-        model_days.provider,
-        model_days.model,
-        cast(
-            coalesce(carried.event_count, 0) + sum(coalesce(daily.event_count, 0)) over by_model as bigint
-        ) as running_event_count,
-        coalesce(carried.duration_seconds, 0)
-        + sum(coalesce(daily.duration_seconds, 0)) over by_model as running_duration_seconds,
-        cast(
-            coalesce(carried.characters, 0) + sum(coalesce(daily.characters, 0)) over by_model as bigint
-        ) as running_characters,
-        row_number() over (
-            partition by model_days.workspace_id, model_days.usage_date
-            order by
-                convert_to(model_days.kind, 'UTF8'),
-                convert_to(model_days.provider, 'UTF8'),
-                convert_to(model_days.model, 'UTF8')
-        ) as model_order
-    from model_days
-    left join daily
-        on
-            model_days.workspace_id = daily.workspace_id
-            and model_days.usage_date = daily.usage_date
-            and model_days.kind = daily.kind
-            and model_days.provider = daily.provider
-            and model_days.model = daily.model
-    left join totals_before as carried
-        on
-            model_days.workspace_id = carried.workspace_id
-            and model_days.kind = carried.kind
-            and model_days.provider = carried.provider
-            and model_days.model = carried.model
-    window by_model as (
-        partition by model_days.workspace_id, model_days.kind, model_days.provider, model_days.model
-        order by model_days.usage_date
-    )
-),
+{{ running_totals_ctes(
+    ['kind', 'provider', 'model'],
+    {'event_count': 'bigint', 'duration_seconds': 'numeric', 'characters': 'bigint'},
+) }},
 
 day_totals as (
     select
         workspace_id,
         usage_date,
-        array_agg(kind order by model_order) as model_kinds,
-        array_agg(provider order by model_order) as model_providers,
-        array_agg(model order by model_order) as model_names,
-        array_agg(running_event_count order by model_order) as running_event_counts,
-        array_agg(running_duration_seconds order by model_order) as running_duration_seconds,
-        array_agg(running_characters order by model_order) as running_characters
+        array_agg(kind order by key_order) as model_kinds,
+        array_agg(provider order by key_order) as model_providers,
+        array_agg(model order by key_order) as model_names,
+        array_agg(running_event_count order by key_order) as running_event_counts,
+        array_agg(running_duration_seconds order by key_order) as running_duration_seconds,
+        array_agg(running_characters order by key_order) as running_characters
     from running
     group by workspace_id, usage_date
 ),

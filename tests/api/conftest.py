@@ -90,6 +90,21 @@ class Warehouse:
         with self.connect() as conn:
             return conn.execute(VOICE_EVENTS_SQL, {"ws": workspace_id}).fetchall()
 
+    def ai_events(self, workspace_id: str) -> list[tuple[Any, ...]]:
+        """The workspace's valid AI events in staging, per UTC day, provider, model and type:
+        (day, provider, model, type, total, prompt, completion, cached, audio in, audio out
+        tokens, credits)."""
+        with self.connect() as conn:
+            return conn.execute(AI_EVENTS_SQL, {"ws": workspace_id}).fetchall()
+
+
+AI_EVENTS_SQL = """
+select usage_date, provider, model, model_type, sum(total_tokens), sum(prompt_tokens), sum(completion_tokens),
+    sum(cached_tokens), sum(audio_input_tokens), sum(audio_output_tokens), sum(credits)
+from staging.stg_product__ai_usage_events
+where is_valid and workspace_id = %(ws)s
+group by 1, 2, 3, 4
+"""
 
 VOICE_EVENTS_SQL = """
 select kind, usage_date, provider, model, count(*) as messages, sum(amount) as amount

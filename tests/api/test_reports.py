@@ -250,6 +250,75 @@ def test_ai_default_range_is_the_last_30_days(api: ApiClient, keys: dict[str, Ke
     assert result["total_messages"] == 1 + (data.month_end(today) == today)
 
 
+AI_TOTALS = (
+    "total_tokens",
+    "total_prompt_tokens",
+    "total_completion_tokens",
+    "total_cached_tokens",
+    "total_audio_input_tokens",
+    "total_audio_output_tokens",
+    "total_credits",
+)
+AI_BREAKDOWN = (
+    "total_tokens",
+    "total_cached_tokens",
+    "total_audio_input_tokens",
+    "total_audio_output_tokens",
+    "total_credits",
+)
+
+
+def expected_ai(events: list[tuple], start: date, end: date) -> dict:
+    """The AI body's totals and breakdowns for start..end, added up in Python from staging."""
+    inside = [event for event in events if start <= event[0] <= end]
+
+    def sums(rows: list[tuple]) -> dict:
+        return {name: sum((row[4 + index] for row in rows), 0) for index, name in enumerate(AI_TOTALS)}
+
+    def by(position: int) -> dict:
+        groups: dict = {}
+        for event in inside:
+            groups.setdefault(event[position], []).append(event)
+        return {name: {field: sums(rows)[field] for field in AI_BREAKDOWN} for name, rows in groups.items()}
+
+    models: dict = {}
+    for event in inside:
+        models.setdefault(event[1:4], []).append(event)
+    return {
+        **sums(inside),
+        "by_provider": by(1),
+        "by_type": by(3),
+        "top_models": {
+            key: (sums(rows)["total_tokens"], sums(rows)["total_credits"]) for key, rows in models.items()
+        },
+    }
+
+
+def test_ai_usage_over_every_range_matches_the_events(
+    api: ApiClient, keys: dict[str, Key], warehouse: Warehouse
+) -> None:
+    """The UTC AI body (the running totals of the range's last day less those before its
+    start) equals the events added up, for every range between the days around W1's
+    activity: before it, across it, on days without any, after it."""
+    events = warehouse.ai_events(data.W1)
+    days = sorted({event[0] for event in events})
+    edges = sorted({day + timedelta(days=shift) for day in days for shift in (-1, 0, 1)} | {date(2000, 1, 1)})
+    assert len(days) >= 4 and len({event[1:4] for event in events}) <= 10  # every model is a top model
+    for start in edges:
+        for end in (edge for edge in edges if edge >= start):
+            result = report(api, keys["admin"], "ai-usage", {"start_date": str(start), "end_date": str(end)})
+            got = {
+                **{name: result[name] for name in AI_TOTALS},
+                "by_provider": {row.pop("provider"): row for row in result["by_provider"]},
+                "by_type": {row.pop("type"): row for row in result["by_type"]},
+                "top_models": {
+                    (row["provider"], row["model"], row["type"]): (row["total_tokens"], row["total_credits"])
+                    for row in result["top_models"]
+                },
+            }
+            assert got == expected_ai(events, start, end), (start, end)
+
+
 # --- SMS ------------------------------------------------------------------------
 
 

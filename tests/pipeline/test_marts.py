@@ -27,6 +27,7 @@ MART_TABLES = (
         for grain in ("daily", "quarter_hourly")
     ),
     "voice_usage_daily_lists",
+    "ai_usage_running_totals",
 )
 
 
@@ -337,6 +338,7 @@ def test_each_mart_records_how_far_it_read_each_staging_table(warehouse: str) ->
             for staging in staged
         ]
         + [("voice_usage_daily_lists", staging) for staging in sources["voice_usage"]]
+        + [("ai_usage_running_totals", staging) for staging in sources["ai_usage"]]
     )
     with connect(warehouse) as conn:
         for mart, staging in recorded:

@@ -24,6 +24,7 @@ MARTS = (
         for grain in ("daily", "quarter_hourly")
     ),
     "voice_usage_daily_lists",
+    "ai_usage_running_totals",
 )
 
 

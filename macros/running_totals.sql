@@ -1,0 +1,135 @@
+{#-
+    Running totals since each workspace's first day, kept per workspace, UTC
+    day with activity and key by the marts that answer a range with two rows
+    instead of all of its days (voice_usage_daily_lists, ai_usage_running_totals):
+    the range's sums are the totals of the last day on or before its end less
+    those of the last day before its start.
+
+    A late row changes every later day's totals, so an incremental build
+    rebuilds every day from the first changed one on
+    (`running_totals_rebuilt_days`) and starts from the totals the table holds
+    for each workspace's last day before it (the model's `totals_before` CTE).
+-#}
+
+{#- The days to rebuild: the changed ones (CTE `changed_days`) and, incremental,
+    every later day this table or `daily_relation` holds. -#}
+{% macro running_totals_rebuilt_days(daily_relation) -%}
+    select changed_days.rebuilt_date from changed_days
+    {%- if is_incremental() %}
+    union
+    select stored_days.usage_date as rebuilt_date
+    from {{ this }} as stored_days
+    where stored_days.usage_date >= (select min(changed_days.rebuilt_date) from changed_days)
+    union
+    select later_days.usage_date as rebuilt_date
+    from {{ daily_relation }} as later_days
+    where later_days.usage_date >= (select min(changed_days.rebuilt_date) from changed_days)
+    {%- endif %}
+{%- endmacro %}
+
+{#- A `totals_before` for a table kept a row per key (ai_usage_running_totals): each
+    workspace's totals at its last stored day before the first rebuilt one (CTE
+    `rebuilt_days`), as `keys` and the `measures`; on a full build no rows, typed as
+    `daily_relation`'s columns. -#}
+{% macro running_totals_before(daily_relation, keys, measures) -%}
+    {%- if is_incremental() -%}
+    select
+        kept_totals.workspace_id,
+        {%- for key in keys %}
+        kept_totals.{{ key }},
+        {%- endfor %}
+        {%- for measure in measures %}
+        kept_totals.running_{{ measure }} as {{ measure }}{{ "," if not loop.last }}
+        {%- endfor %}
+    from {{ this }} as kept_totals
+    inner join (
+        select kept.workspace_id, max(kept.usage_date) as usage_date
+        from {{ this }} as kept
+        where kept.usage_date < (select min(rebuilt_days.rebuilt_date) from rebuilt_days)
+        group by kept.workspace_id
+    ) as last_days
+        on kept_totals.workspace_id = last_days.workspace_id and kept_totals.usage_date = last_days.usage_date
+    {%- else -%}
+    select workspace_id, {{ keys | join(", ") }}, {{ measures | join(", ") }}
+    from {{ daily_relation }}
+    where false
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The CTEs `key_first_days`, `active_days`, `key_days` and `running`, after the
+    model's CTEs `daily` (the daily mart's rows of the rebuilt days: workspace_id,
+    usage_date, `keys`, the measures) and `totals_before` (per workspace and key,
+    each measure's total before the first rebuilt day; no rows on a full build).
+    `running` has a row per workspace, active day and every key the workspace
+    has used by then, with running_<measure> (cast to the type `measures` maps
+    it to) and key_order, the key's place among the day's in code-point order. -#}
+{% macro running_totals_ctes(keys, measures) -%}
+    {%- set key_list = keys | join(", ") -%}
+key_first_days as (
+    select
+        workspace_id,
+        {{ key_list }},
+        min(first_date) as first_date
+    from (
+        select workspace_id, {{ key_list }}, usage_date as first_date from daily
+        union all
+        select workspace_id, {{ key_list }}, cast('-infinity' as date) as first_date from totals_before
+    ) as used
+    group by workspace_id, {{ key_list }}
+),
+
+active_days as (
+    select distinct workspace_id, usage_date from daily
+),
+
+key_days as (
+    select
+        active_days.workspace_id,
+        active_days.usage_date,
+        {%- for key in keys %}
+        key_first_days.{{ key }}{{ "," if not loop.last }}
+        {%- endfor %}
+    from active_days
+    inner join key_first_days
+        on
+            active_days.workspace_id = key_first_days.workspace_id
+            and active_days.usage_date >= key_first_days.first_date
+),
+
+running as (
+    select
+        key_days.*,
+        {%- for measure, data_type in measures.items() %}
+        cast(
+            coalesce(carried.{{ measure }}, 0) + sum(coalesce(daily.{{ measure }}, 0)) over by_key
+            as {{ data_type }}
+        ) as running_{{ measure }},
+        {%- endfor %}
+        row_number() over (
+            partition by key_days.workspace_id, key_days.usage_date
+            order by
+            {%- for key in keys %}
+                convert_to(key_days.{{ key }}, 'UTF8'){{ "," if not loop.last }}
+            {%- endfor %}
+        ) as key_order
+    from key_days
+    left join daily
+        on
+            key_days.workspace_id = daily.workspace_id
+            and key_days.usage_date = daily.usage_date
+            {%- for key in keys %}
+            and key_days.{{ key }} = daily.{{ key }}
+            {%- endfor %}
+    left join totals_before as carried
+        on
+            key_days.workspace_id = carried.workspace_id
+            {%- for key in keys %}
+            and key_days.{{ key }} = carried.{{ key }}
+            {%- endfor %}
+    window by_key as (
+        partition by key_days.workspace_id
+        {%- for key in keys %}, key_days.{{ key }}{% endfor %}
+        order by key_days.usage_date
+    )
+)
+{%- endmacro %}
