@@ -59,6 +59,7 @@ MART_TABLES = (
     *(f"marts.{mart}_{grain}" for mart in sorted(MARTS) for grain in ("daily", "quarter_hourly")),
     "marts.voice_usage_daily_lists",
     "marts.ai_usage_running_totals",
+    "marts.phone_usage_daily_lists",
 )
 MART_TABLE_IDS = (
     "(select concat_ws(',', "

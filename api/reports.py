@@ -217,6 +217,12 @@ def _lists_body(
     return body if raw else with_values(body)
 
 
+def _day_texts(rows: Sequence[dict[str, Any]], column: str) -> str:
+    """The JSON list of the day rows' ``column`` texts, in date order: a UTC statement that
+    reads prepared day lists (phone, voice) returns its head row, then one row per day."""
+    return "[" + ",".join(row[column] for row in rows[1:] if row[column] is not None) + "]"
+
+
 # --- AI ---------------------------------------------------------------------
 
 AI_DIMS = ("provider", "model", "model_type")
@@ -565,7 +571,51 @@ PHONE_ROW_FIELDS = (
 )
 
 
+# UTC: ``marts.phone_usage_daily_lists``, which the build prepares from the daily mart (each
+# day's rows as JSON text and the workspace's running totals): the totals are two rows' apart,
+# the rows the texts of the range's days (the head row, then a row per day, as the UTC voice
+# statement; ``shape_phone_usage`` joins them).
+PHONE_LISTS = "marts.phone_usage_daily_lists"
+PHONE_USAGE_UTC_SQL = f"""
+select head.*, day_texts.*
+from (
+    select
+        {
+    ", ".join(
+        f"later.running_{column} - coalesce(earlier.running_{column}, 0) as {name}"
+        for column, name in zip(
+            PHONE_MEASURES, ("calls", "inbound", "outbound", "duration_seconds"), strict=True
+        )
+    )
+},
+        {FRESHNESS}
+    from (select) as one
+    left join lateral (
+        select lists.* from {PHONE_LISTS} as lists
+        where lists.workspace_id = %(workspace_id)s and lists.usage_date <= %(end_date)s
+        order by lists.usage_date desc
+        limit 1
+    ) as later on true
+    left join lateral (
+        select lists.* from {PHONE_LISTS} as lists
+        where lists.workspace_id = %(workspace_id)s and lists.usage_date < %(start_date)s
+        order by lists.usage_date desc
+        limit 1
+    ) as earlier on true
+) as head
+full join (
+    select lists.usage_date as text_date, lists.rows_json as day_json
+    from {PHONE_LISTS} as lists
+    where lists.workspace_id = %(workspace_id)s and lists.usage_date between %(start_date)s and %(end_date)s
+) as day_texts on false
+order by day_texts.text_date nulls first
+"""
+
+
 def phone_usage_sql(zone: Zone, planned: bool = True) -> str:
+    """The phone statement for ``zone``: UTC, ``PHONE_USAGE_UTC_SQL``; another zone, one row."""
+    if zone.is_utc:
+        return PHONE_USAGE_UTC_SQL
     return _number_day_sql(
         PHONE_USAGE_TEMPLATE, "phone_usage", PHONE_MEASURES, PHONE_ROW_FIELDS, zone, planned
     )
@@ -577,14 +627,20 @@ PHONE_USAGE_SQL = phone_usage_sql(UTC_ZONE)
 def shape_phone_usage(
     workspace_id: uuid.UUID, dates: DateRange, rows: Sequence[dict[str, Any]]
 ) -> dict[str, Any]:
+    """``rows``: the one row of totals and the list, or (UTC) the head row and the day rows."""
     total = _total_row(rows)
+    listed = (
+        RawJSON(_day_texts(rows, "day_json"))
+        if "day_json" in total
+        else RawJSON(total.get("rows_json") or "[]")
+    )
     return {
         **_camel_envelope(workspace_id, dates, total.get("data_as_of")),
         "totalCalls": _count(total.get("calls")),
         "totalInbound": _count(total.get("inbound")),
         "totalOutbound": _count(total.get("outbound")),
         "totalDurationSeconds": _count(total.get("duration_seconds")),
-        "rows": RawJSON(total.get("rows_json") or "[]"),
+        "rows": listed,
     }
 
 
@@ -764,11 +820,6 @@ def voice_usage_sql(zone: Zone, planned: bool = True) -> str:
 
 
 VOICE_USAGE_SQL = voice_usage_sql(UTC_ZONE)
-
-
-def _day_texts(rows: Sequence[dict[str, Any]], column: str) -> str:
-    """The JSON list of the UTC statement's day rows' ``column`` texts, in date order."""
-    return "[" + ",".join(row[column] for row in rows[1:] if row[column] is not None) + "]"
 
 
 def shape_voice_usage(

@@ -27,7 +27,8 @@
     {%- endif %}
 {%- endmacro %}
 
-{#- A `totals_before` for a table kept a row per key (ai_usage_running_totals): each
+{#- A `totals_before` for a table kept a row per key (ai_usage_running_totals; no
+    keys: a row per workspace, phone_usage_daily_lists): each
     workspace's totals at its last stored day before the first rebuilt one (CTE
     `rebuilt_days`), as `keys` and the `measures`; on a full build no rows, typed as
     `daily_relation`'s columns. -#}
@@ -50,7 +51,7 @@
     ) as last_days
         on kept_totals.workspace_id = last_days.workspace_id and kept_totals.usage_date = last_days.usage_date
     {%- else -%}
-    select workspace_id, {{ keys | join(", ") }}, {{ measures | join(", ") }}
+    select {{ (["workspace_id"] + (keys | list) + (measures | list)) | join(", ") }}
     from {{ daily_relation }}
     where false
     {%- endif -%}

@@ -84,6 +84,12 @@ class Warehouse:
     def dbt(self, *args: str) -> None:
         _run_dbt(self.dbt_env, *args)
 
+    def finished_calls(self, workspace_id: str) -> list[tuple[Any, ...]]:
+        """The workspace's valid finished calls in staging, per UTC day and number: (day,
+        number, inbound, outbound, seconds)."""
+        with self.connect() as conn:
+            return conn.execute(CALLS_SQL, {"ws": workspace_id}).fetchall()
+
     def voice_events(self, workspace_id: str) -> list[tuple[Any, ...]]:
         """The workspace's valid STT and TTS events in staging, per kind, UTC day, provider and
         model: (kind, day, provider, model, events, seconds or characters)."""
@@ -97,6 +103,14 @@ class Warehouse:
         with self.connect() as conn:
             return conn.execute(AI_EVENTS_SQL, {"ws": workspace_id}).fetchall()
 
+
+CALLS_SQL = """
+select call_date, phone_number, count(*) filter (where direction = 'inbound'),
+    count(*) filter (where direction = 'outbound'), sum(duration_seconds)
+from staging.stg_product__call_events
+where is_valid and is_finished and workspace_id = %(ws)s
+group by 1, 2
+"""
 
 AI_EVENTS_SQL = """
 select usage_date, provider, model, model_type, sum(total_tokens), sum(prompt_tokens), sum(completion_tokens),

@@ -440,6 +440,33 @@ def test_phone_usage_for_march(api: ApiClient, keys: dict[str, Key], today: date
     }
 
 
+def test_phone_usage_over_every_range_matches_the_calls(
+    api: ApiClient, keys: dict[str, Key], warehouse: Warehouse
+) -> None:
+    """The UTC phone body (the day texts of phone_usage_daily_lists and its running totals
+    less those before the start) equals the finished calls added up, for every range
+    between the days around W1's calls."""
+    calls = warehouse.finished_calls(data.W1)
+    days = sorted({call[0] for call in calls})
+    edges = sorted({day + timedelta(days=shift) for day in days for shift in (-1, 0, 1)} | {date(2000, 1, 1)})
+    assert len(days) >= 3
+    for start in edges:
+        for end in (edge for edge in edges if edge >= start):
+            result = report(
+                api, keys["admin"], "phone-usage", {"start_date": str(start), "end_date": str(end)}
+            )
+            inside = sorted(call for call in calls if start <= call[0] <= end)
+            assert result["rows"] == [
+                {"date": day.isoformat(), "phoneNumber": number, "inbound": inbound, "outbound": outbound,
+                 "totalDurationSeconds": seconds}
+                for day, number, inbound, outbound, seconds in inside
+            ], (start, end)  # fmt: skip
+            assert result["totalInbound"] == sum(call[2] for call in inside)
+            assert result["totalOutbound"] == sum(call[3] for call in inside)
+            assert result["totalCalls"] == result["totalInbound"] + result["totalOutbound"]
+            assert result["totalDurationSeconds"] == sum(call[4] for call in inside)
+
+
 def test_phone_default_range_is_the_current_month(api: ApiClient, keys: dict[str, Key], today: date) -> None:
     result = report(api, keys["admin"], "phone-usage")
     assert (result["startDate"], result["endDate"]) == (

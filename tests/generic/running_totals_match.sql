@@ -1,40 +1,48 @@
 {#- Fails on every (workspace, day, key) where a running-totals model
     (macros/running_totals.sql) and its daily mart disagree: on each day the
     daily mart has activity for a workspace, the model must list every key the
-    workspace has used by then, and each running_<measure> must grow from the
-    key's previous listed day by exactly the daily row of that day (by nothing
-    without one). Linear in the two tables, so every scheduled build runs it. -#}
+    workspace has used by then (no keys: one row), and each running_<measure>
+    must grow from the key's previous listed day by exactly the daily mart's
+    rows of that day (by nothing without any). Linear in the two tables, so
+    every scheduled build runs it. -#}
 {% test running_totals_match(model, daily, keys, measures) %}
-    {%- set key_list = keys | join(", ") %}
+    {%- set grain -%}
+        workspace_id{% for key in keys %}, {{ key }}{% endfor %}
+    {%- endset %}
     with
 
     listed as (
         select
-            workspace_id,
+            {{ grain }},
             usage_date,
-            {{ key_list }},
             {%- for measure in measures %}
                 running_{{ measure }} - coalesce(lag(running_{{ measure }}) over by_key, 0)
                     as {{ measure }}{{ "," if not loop.last }}
             {%- endfor %}
         from {{ model }}
-        window by_key as (partition by workspace_id, {{ key_list }} order by usage_date)
+        window by_key as (partition by {{ grain }} order by usage_date)
     ),
 
     daily_rows as (
-        select workspace_id, usage_date, {{ key_list }}, {{ measures | join(", ") }}
+        select
+            {{ grain }},
+            usage_date,
+            {%- for measure in measures %}
+                sum({{ measure }}) as {{ measure }}{{ "," if not loop.last }}
+            {%- endfor %}
         from {{ daily }}
+        group by {{ grain }}, usage_date
     ),
 
     first_uses as (
-        select workspace_id, {{ key_list }}, min(usage_date) as first_date
+        select {{ grain }}, min(usage_date) as first_date
         from daily_rows
-        group by workspace_id, {{ key_list }}
+        group by {{ grain }}
     ),
 
     expected as (
         select
-            active_days.workspace_id,
+            first_uses.workspace_id,
             active_days.usage_date,
             {%- for key in keys %}
                 first_uses.{{ key }},
