@@ -10,7 +10,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) * 2 + 1 )))
+# gunicorn's sync workers: one per core on the private server (PostgreSQL shares the cores, and
+# every idle worker wakes for each new connection), 2 x cores + 1 for a warehouse PGHOST names
+# (its round trips leave workers waiting); measured in README, "Benchmarks"
+CORES := $(shell nproc 2>/dev/null || echo 1)
+WORKERS ?= $(if $(PGHOST),$(shell echo $$(( $(CORES) * 2 + 1 ))),$(CORES))
 TEST_DATABASE ?= usage_reports_test
 SCALE ?= 5
 # The role the served app connects as: the project's read-only API role on the

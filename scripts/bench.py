@@ -19,8 +19,8 @@ another build's ``target/``. One run:
    ``_loaded_at = now()``, times ``dbt run``, then (when a full build takes < 5 minutes, or with
    ``--verify always``) runs ``--full-refresh`` and compares every mart row; then times
    ``dbt parse`` (dbt's start-up, no SQL);
-5. the five reports over HTTP (gunicorn on 127.0.0.1, ``2 x cores + 1`` workers as ``make
-   serve``): p50/p99 at 1 and 8 concurrent clients, against the same report computed by SQL
+5. the five reports over HTTP (gunicorn on 127.0.0.1, as many workers as ``make serve``
+   starts: one per core on the private server): p50/p99 at 1 and 8 concurrent clients, against the same report computed by SQL
    straight from raw (median of 5), whose totals are checked against the API's; the same
    reports with ``tz`` (``ZONES``, the same local dates; issue 8's target: zoned p50 <= 2x UTC
    p50), the AI report as CSV for information, and two requests that run no report (401
@@ -1056,7 +1056,9 @@ def measure_api(port: int, target: ReportTarget, token: str, requests: int, work
         entries: Json = {}
         for zone, path in paths.items():
             body = first_response(port, path, token, report, zone)
-            run_load(port, path, token, 4 * workers, workers)  # warm-up: every worker's pool and plan cache
+            # warm-up: every worker's pool, and its statements prepared with their generic plans
+            # (psycopg prepares on the 6th run, PostgreSQL keeps a generic plan after 5 more)
+            run_load(port, path, token, WARMUP_PER_WORKER * workers, workers)
             entries[zone] = {
                 "path": path,
                 "response_bytes": len(body),
@@ -1084,7 +1086,7 @@ def measure_csv(port: int, target: ReportTarget, token: str, requests: int, work
     if status != 200:
         raise RuntimeError(f"{CSV_REPORT} (csv): HTTP {status}: {body[:300]!r}")
     json_body = json.loads(first_response(port, json_path, token, CSV_REPORT, UTC_NAME), parse_float=Decimal)
-    run_load(port, csv_path, token, 4 * workers, workers)
+    run_load(port, csv_path, token, WARMUP_PER_WORKER * workers, workers)
     loads = run_interleaved(port, [csv_path, json_path], token, requests)
     lines = list(csv.DictReader(io.StringIO(body.decode("utf-8"), newline="")))
     credits = sum((Decimal(line["credits"]) for line in lines), Decimal(0))
@@ -1114,6 +1116,7 @@ API_SQL_NAMES = {
     "member-usage": "MEMBER_USAGE_SQL",
 }
 MART_SQL_RUNS = 20
+WARMUP_PER_WORKER = 15  # untimed requests per gunicorn worker before each timed run
 # Untimed runs first, as a long-lived API connection has had them: psycopg prepares a statement
 # on its 6th execution and PostgreSQL plans it afresh for 5 more before keeping a generic plan,
 # so timing from the first run would mix the planner's ~0.5-1 ms into the median.
@@ -1713,10 +1716,12 @@ the cores, so every number includes that contention):
   every mart row is compared with what the incremental builds left (then `vacuum analyze`
   again: the reports meet tables with statistics). Then `dbt parse` (dbt's
   start-up without SQL, median of 3): what any `dbt run` costs before its first statement.
-* **Reports.** Over HTTP from gunicorn on 127.0.0.1 (`2 x cores + 1` sync workers, as
-  `make serve`: on the private server connected as the API's read-only role; logs to
-  `bench/data/`), a 90-day range ending yesterday on the biggest workspace (member usage: its
-  busiest member), after a warm-up; Python client threads, one new connection per request.
+* **Reports.** Over HTTP from gunicorn on 127.0.0.1 (sync workers as `make serve` starts
+  them: one per core on the private server, `2 x cores + 1` with `PGHOST`; connected as the
+  API's read-only role; logs to `bench/data/`), a 90-day range ending yesterday on the
+  biggest workspace (member usage: its busiest member), after a warm-up of 15 requests per
+  worker (every worker's statements prepared, with their generic plans); Python client
+  threads, one new connection per request.
   *Mart SQL* is the API's own statement run directly (median of 20, after 12 untimed runs: prepared, with its generic plan, as on the API's pooled connections). The *raw SQL* baseline
   computes the same report straight from `raw` (copies in the range de-duplicated by id, the
   latest `_loaded_at` wins; a call's latest state; the contract's validity rules), median of 5,
@@ -2149,7 +2154,8 @@ def data_section(data: Json, rows_by_workspace: dict[str, int]) -> Json:
 
 
 def serve_and_measure(results: Json, target: ReportTarget, env: dict[str, str], requests: int) -> None:
-    workers = 2 * len(os.sched_getaffinity(0)) + 1
+    cores = len(os.sched_getaffinity(0))
+    workers = 2 * cores + 1 if os.environ.get("PGHOST") else cores  # as `make serve` (Makefile, WORKERS)
     token = create_key(target, env)
     log(f"reports over HTTP: gunicorn with {workers} workers, {requests} requests per report and concurrency")
     with gunicorn(env, workers) as (port, process):
