@@ -10,16 +10,19 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# PGHOST when it names a warehouse (empty on the private server, also when PGHOST is its socket
+# directory, as `scripts/pgenv.py --print-env` exports it)
+WAREHOUSE_HOST := $(filter-out $(CURDIR)/.pgdata/data,$(PGHOST))
 # gunicorn's sync workers: one per core on the private server (PostgreSQL shares the cores, and
 # every idle worker wakes for each new connection), 2 x cores + 1 for a warehouse PGHOST names
 # (its round trips leave workers waiting); measured in README, "Benchmarks"
 CORES := $(shell nproc 2>/dev/null || echo 1)
-WORKERS ?= $(if $(PGHOST),$(shell echo $$(( $(CORES) * 2 + 1 ))),$(CORES))
+WORKERS ?= $(if $(WAREHOUSE_HOST),$(shell echo $$(( $(CORES) * 2 + 1 ))),$(CORES))
 TEST_DATABASE ?= usage_reports_test
 SCALE ?= 5
 # The role the served app connects as: the project's read-only API role on the
 # private server; on an existing warehouse, whatever API_PGUSER names (else PGUSER).
-API_PGUSER ?= $(if $(PGHOST),,usage_reports_api)
+API_PGUSER ?= $(if $(WAREHOUSE_HOST),,usage_reports_api)
 
 export DBT_PROFILES_DIR := $(CURDIR)/.dbt
 export HOST PORT
@@ -55,7 +58,7 @@ demo-data: replace-raw-ok raw ## load the deterministic demo dataset into raw (r
 # On a warehouse PGHOST names, demo-data (and demo) would empty its raw tables: only when asked.
 # (PGHOST naming the private server's own socket, as `pgenv.py --print-env` exports it, is no warehouse.)
 replace-raw-ok:
-	@if [ -n "$(filter-out $(CURDIR)/.pgdata/data,$(PGHOST))" ] && [ "$(REPLACE_RAW)" != yes ]; then \
+	@if [ -n "$(WAREHOUSE_HOST)" ] && [ "$(REPLACE_RAW)" != yes ]; then \
 		echo "PGHOST is set: demo-data would replace every row of schema raw in database" \
 			"$${PGDATABASE:-usage_reports} on $(PGHOST). To do that, run it again with REPLACE_RAW=yes." >&2; \
 		exit 2; \
@@ -77,7 +80,7 @@ api-role: setup ## create the API's read-only database role and grant it what it
 	$(WAREHOUSE) $(BIN)/flask --app api db grant-api-role
 
 serve: setup ## serve the API and the page with gunicorn on HOST:PORT
-	$(if $(PGHOST),,$(WAREHOUSE) $(BIN)/flask --app api db grant-api-role)
+	$(if $(WAREHOUSE_HOST),,$(WAREHOUSE) $(BIN)/flask --app api db grant-api-role)
 	API_PGUSER=$(API_PGUSER) $(WAREHOUSE) $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) \
 		--access-logfile - --error-logfile - --no-control-socket "api:create_app()"
 

