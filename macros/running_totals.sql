@@ -28,9 +28,10 @@
 {%- endmacro %}
 
 {#- A `totals_before` for a table kept a row per key (ai_usage_running_totals; no
-    keys: a row per workspace, phone_usage_daily_lists): each
-    workspace's totals at its last stored day before the first rebuilt one (CTE
-    `rebuilt_days`), as `keys` and the `measures`; on a full build no rows, typed as
+    keys: a row per workspace, phone_usage_daily_lists): the totals at the last
+    stored day before the first rebuilt one (CTE `rebuilt_days`) of each workspace
+    with rows to rebuild (CTE `daily`; one index probe each, not a pass over the
+    table), as `keys` and the `measures`; on a full build no rows, typed as
     `daily_relation`'s columns. -#}
 {% macro running_totals_before(daily_relation, keys, measures) -%}
     {%- if is_incremental() -%}
@@ -42,14 +43,16 @@
         {%- for measure in measures %}
         kept_totals.running_{{ measure }} as {{ measure }}{{ "," if not loop.last }}
         {%- endfor %}
-    from {{ this }} as kept_totals
-    inner join (
-        select kept.workspace_id, max(kept.usage_date) as usage_date
+    from (select distinct daily.workspace_id from daily) as active
+    cross join lateral (
+        select max(kept.usage_date) as usage_date
         from {{ this }} as kept
-        where kept.usage_date < (select min(rebuilt_days.rebuilt_date) from rebuilt_days)
-        group by kept.workspace_id
-    ) as last_days
-        on kept_totals.workspace_id = last_days.workspace_id and kept_totals.usage_date = last_days.usage_date
+        where
+            kept.workspace_id = active.workspace_id
+            and kept.usage_date < (select min(rebuilt_days.rebuilt_date) from rebuilt_days)
+    ) as last_day
+    inner join {{ this }} as kept_totals
+        on kept_totals.workspace_id = active.workspace_id and kept_totals.usage_date = last_day.usage_date
     {%- else -%}
     select {{ (["workspace_id"] + (keys | list) + (measures | list)) | join(", ") }}
     from {{ daily_relation }}

@@ -27,10 +27,6 @@ rebuilt_days as (
     {{ running_totals_rebuilt_days(ref('ai_usage_daily')) }}
 ),
 
-totals_before as (
-    {{ running_totals_before(ref('ai_usage_daily'), ['provider', 'model', 'model_type'], measures.keys()) }}
-),
-
 daily as (
     select
         workspace_id,
@@ -41,6 +37,10 @@ daily as (
         {{ measures.keys() | join(", ") }}
     from {{ ref('ai_usage_daily') }}
     where {{ in_rebuilt_days('usage_date') }}
+),
+
+totals_before as (
+    {{ running_totals_before(ref('ai_usage_daily'), ['provider', 'model', 'model_type'], measures.keys()) }}
 ),
 
 {{ running_totals_ctes(['provider', 'model', 'model_type'], measures) }},

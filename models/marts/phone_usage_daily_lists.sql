@@ -22,10 +22,6 @@ rebuilt_days as (
     {{ running_totals_rebuilt_days(ref('phone_usage_daily')) }}
 ),
 
-totals_before as (
-    {{ running_totals_before(ref('phone_usage_daily'), [], measures) }}
-),
-
 daily as (
     select
         workspace_id,
@@ -38,6 +34,10 @@ daily as (
         last_loaded_at
     from {{ ref('phone_usage_daily') }}
     where {{ in_rebuilt_days('usage_date') }}
+),
+
+totals_before as (
+    {{ running_totals_before(ref('phone_usage_daily'), [], measures) }}
 ),
 
 day_lists as (

@@ -29,30 +29,50 @@ rebuilt_days as (
     {{ running_totals_rebuilt_days(ref('voice_usage_daily')) }}
 ),
 
+daily as (
+    select
+        workspace_id,
+        usage_date,
+        kind,
+        provider,
+        model,
+        event_count,
+        duration_seconds,
+        characters,
+        last_loaded_at
+    from {{ ref('voice_usage_daily') }}
+    where {{ in_rebuilt_days('usage_date') }}
+),
+
 totals_before as (
     {%- if is_incremental() %}
-        -- each workspace's totals before the first rebuilt day: its last row before it
+        -- the totals before the first rebuilt day of each workspace with rows to rebuild:
+        -- its last stored row before it
         select
-            last_kept.workspace_id,
+            active.workspace_id,
             totals.kind,
             totals.provider,
             totals.model,
             totals.event_count,
             totals.duration_seconds,
             totals.characters
-        from (
-            select distinct on (kept.workspace_id)
-                kept.workspace_id,
-                kept.model_kinds,
-                kept.model_providers,
-                kept.model_names,
-                kept.running_event_counts,
-                kept.running_duration_seconds,
-                kept.running_characters
-            from {{ this }} as kept
-            where kept.usage_date < (select min(rebuilt_days.rebuilt_date) from rebuilt_days)
-            order by kept.workspace_id asc, kept.usage_date desc
-        ) as last_kept
+        from (select distinct daily.workspace_id from daily) as active
+        cross join
+            lateral (
+                select
+                    kept.model_kinds,
+                    kept.model_providers,
+                    kept.model_names,
+                    kept.running_event_counts,
+                    kept.running_duration_seconds,
+                    kept.running_characters
+                from {{ this }} as kept
+                where
+                    kept.workspace_id = active.workspace_id
+                    and kept.usage_date < (select min(rebuilt_days.rebuilt_date) from rebuilt_days)
+                order by kept.usage_date desc
+                limit 1
+            ) as last_kept
         cross join lateral unnest(
             last_kept.model_kinds,
             last_kept.model_providers,
@@ -73,21 +93,6 @@ totals_before as (
         from {{ ref('voice_usage_daily') }}
         where false
     {%- endif %}
-),
-
-daily as (
-    select
-        workspace_id,
-        usage_date,
-        kind,
-        provider,
-        model,
-        event_count,
-        duration_seconds,
-        characters,
-        last_loaded_at
-    from {{ ref('voice_usage_daily') }}
-    where {{ in_rebuilt_days('usage_date') }}
 ),
 
 {{ running_totals_ctes(
