@@ -10,9 +10,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# PGHOST when it names a warehouse (empty on the private server, also when PGHOST is its socket
-# directory, as `scripts/pgenv.py --print-env` exports it)
-WAREHOUSE_HOST := $(filter-out $(CURDIR)/.pgdata/data,$(PGHOST))
+# PGHOST (as a path) when it names a warehouse: empty on the private server, also when PGHOST is
+# its socket directory, as `scripts/pgenv.py --print-env` exports it (with or without a final /)
+WAREHOUSE_HOST := $(filter-out $(CURDIR)/.pgdata/data,$(abspath $(PGHOST)))
 # gunicorn's sync workers: one per core on the private server (PostgreSQL shares the cores, and
 # every idle worker wakes for each new connection), 2 x cores + 1 for a warehouse PGHOST names
 # (its round trips leave workers waiting); measured in README, "Benchmarks"
