@@ -223,6 +223,39 @@ def _day_texts(rows: Sequence[dict[str, Any]], column: str) -> str:
     return "[" + ",".join(row[column] for row in rows[1:] if row[column] is not None) + "]"
 
 
+# The lookups of a UTC statement over a prepared mart (``marts.*_daily_lists``: a row per
+# workspace and day with activity, its texts and running totals).
+THROUGH_END = "<= %(end_date)s"
+BEFORE_START = "< %(start_date)s"
+
+
+def _last_list_row(table: str, columns: str, bound: str) -> str:
+    """``columns`` of the workspace's last row of ``table`` whose day is ``bound``
+    (``THROUGH_END`` or ``BEFORE_START``): the running totals a range's sums are the
+    difference of (none: nothing yet)."""
+    return f"""select {columns}
+    from {table} as lists
+    where lists.workspace_id = %(workspace_id)s and lists.usage_date {bound}
+    order by lists.usage_date desc
+    limit 1"""
+
+
+def _head_then_day_texts(head: str, table: str, texts: str) -> str:
+    """``head`` (one row: totals, freshness), then one row per day of the range with
+    ``texts`` (the day text columns of ``table``), in date order: ``_day_texts`` joins them."""
+    return f"""select head.*, day_texts.*
+from (
+    {head}
+) as head
+full join (
+    select lists.usage_date as text_date, {texts}
+    from {table} as lists
+    where lists.workspace_id = %(workspace_id)s and lists.usage_date between %(start_date)s and %(end_date)s
+) as day_texts on false
+order by day_texts.text_date nulls first
+"""
+
+
 # --- AI ---------------------------------------------------------------------
 
 AI_DIMS = ("provider", "model", "model_type")
@@ -576,40 +609,20 @@ PHONE_ROW_FIELDS = (
 # the rows the texts of the range's days (the head row, then a row per day, as the UTC voice
 # statement; ``shape_phone_usage`` joins them).
 PHONE_LISTS = "marts.phone_usage_daily_lists"
-PHONE_USAGE_UTC_SQL = f"""
-select head.*, day_texts.*
-from (
-    select
-        {
-    ", ".join(
-        f"later.running_{column} - coalesce(earlier.running_{column}, 0) as {name}"
-        for column, name in zip(
-            PHONE_MEASURES, ("calls", "inbound", "outbound", "duration_seconds"), strict=True
-        )
-    )
-},
+_PHONE_TOTALS = ", ".join(
+    f"later.running_{column} - coalesce(earlier.running_{column}, 0) as {name}"
+    for column, name in zip(PHONE_MEASURES, ("calls", "inbound", "outbound", "duration_seconds"), strict=True)
+)
+PHONE_USAGE_UTC_SQL = _head_then_day_texts(
+    f"""select
+        {_PHONE_TOTALS},
         {FRESHNESS}
     from (select) as one
-    left join lateral (
-        select lists.* from {PHONE_LISTS} as lists
-        where lists.workspace_id = %(workspace_id)s and lists.usage_date <= %(end_date)s
-        order by lists.usage_date desc
-        limit 1
-    ) as later on true
-    left join lateral (
-        select lists.* from {PHONE_LISTS} as lists
-        where lists.workspace_id = %(workspace_id)s and lists.usage_date < %(start_date)s
-        order by lists.usage_date desc
-        limit 1
-    ) as earlier on true
-) as head
-full join (
-    select lists.usage_date as text_date, lists.rows_json as day_json
-    from {PHONE_LISTS} as lists
-    where lists.workspace_id = %(workspace_id)s and lists.usage_date between %(start_date)s and %(end_date)s
-) as day_texts on false
-order by day_texts.text_date nulls first
-"""
+    left join lateral ({_last_list_row(PHONE_LISTS, "lists.*", THROUGH_END)}) as later on true
+    left join lateral ({_last_list_row(PHONE_LISTS, "lists.*", BEFORE_START)}) as earlier on true""",
+    PHONE_LISTS,
+    "lists.rows_json as day_json",
+)
 
 
 def phone_usage_sql(zone: Zone, planned: bool = True) -> str:
@@ -749,21 +762,15 @@ _VOICE_TOTALS = (
     "model_kinds, model_providers, model_names, running_event_counts, running_duration_seconds,"
     " running_characters"
 )
-VOICE_USAGE_UTC_TEMPLATE = f"""
+_VOICE_HEAD = _voice_by_model(f",\n        {FRESHNESS}")
+_VOICE_DAY_TEXTS = "lists.stt_rows_json as stt_day_json, lists.tts_rows_json as tts_day_json"
+VOICE_USAGE_UTC_SQL = f"""
 with through_end as (
-    select {_VOICE_TOTALS}
-    from {VOICE_LISTS} as lists
-    where lists.workspace_id = %(workspace_id)s and lists.usage_date <= %(end_date)s
-    order by lists.usage_date desc
-    limit 1
+    {_last_list_row(VOICE_LISTS, _VOICE_TOTALS, THROUGH_END)}
 ),
 
 before_start as (
-    select {_VOICE_TOTALS}
-    from {VOICE_LISTS} as lists
-    where lists.workspace_id = %(workspace_id)s and lists.usage_date < %(start_date)s
-    order by lists.usage_date desc
-    limit 1
+    {_last_list_row(VOICE_LISTS, _VOICE_TOTALS, BEFORE_START)}
 ),
 
 models as (
@@ -789,19 +796,7 @@ models as (
     where later.event_count <> coalesce(earlier.event_count, 0)
 )
 
-select head.*, day_texts.*
-from (
-    {{by_model}}
-) as head
-full join (
-    select lists.usage_date as text_date, lists.stt_rows_json as stt_day_json, lists.tts_rows_json as tts_day_json
-    from {VOICE_LISTS} as lists
-    where lists.workspace_id = %(workspace_id)s and lists.usage_date between %(start_date)s and %(end_date)s
-) as day_texts on false
-order by day_texts.text_date nulls first
-"""
-
-VOICE_USAGE_UTC_SQL = VOICE_USAGE_UTC_TEMPLATE.format(by_model=_voice_by_model(f",\n        {FRESHNESS}"))
+{_head_then_day_texts(_VOICE_HEAD, VOICE_LISTS, _VOICE_DAY_TEXTS)}"""
 
 
 def voice_usage_sql(zone: Zone, planned: bool = True) -> str:

@@ -1,7 +1,8 @@
 {#-
     Running totals since each workspace's first day, kept per workspace, UTC
     day with activity and key by the marts that answer a range with two rows
-    instead of all of its days (voice_usage_daily_lists, ai_usage_running_totals):
+    instead of all of its days (ai_usage_running_totals, phone_usage_daily_lists,
+    voice_usage_daily_lists):
     the range's sums are the totals of the last day on or before its end less
     those of the last day before its start.
 
