@@ -66,7 +66,8 @@ PAGE_PREFIX = "/w/"
 PAGE_ERRORS = "usage_reports_page_errors"
 
 
-def _handle_http_exception(error: HTTPException) -> Response | HTTPException:
+def http_exception_response(error: HTTPException) -> Response | HTTPException:
+    """Werkzeug's HTTP exception as the API's JSON error, or as a page under ``PAGE_PREFIX``."""
     status = error.code or 500
     if status < 400:
         # Routing redirects are not errors; let Werkzeug answer them as usual.
@@ -138,5 +139,5 @@ def _handle_unexpected(error: Exception) -> Response:
 
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(ApiError, _handle_api_error)
-    app.register_error_handler(HTTPException, _handle_http_exception)
+    app.register_error_handler(HTTPException, http_exception_response)
     app.register_error_handler(Exception, _handle_unexpected)

@@ -34,10 +34,12 @@ from api import auth, csvexport, keystore, reports, websession, zones
 from api.errors import (
     OPENAPI_PATH,
     PAGE_ERRORS,
+    PAGE_PREFIX,
     RETRY_AFTER_SECONDS,
     UNREACHABLE,
     UNREADY,
     ApiError,
+    http_exception_response,
     unavailability,
 )
 from api.jsonenc import timestamp_text
@@ -618,6 +620,10 @@ def _api_error(error: ApiError) -> Response:
 def _http_error(error: HTTPException) -> Response | HTTPException:
     if (error.code or 500) < 400:
         return error
+    if not request.path.startswith(PAGE_PREFIX):
+        # the blueprint's static files (/static/...): outside the page's addresses, so the
+        # API's JSON error, as for every other address there
+        return http_exception_response(error)
     if isinstance(error, NotFound):
         response = _error_page(404, "No such page", "There is no page at this address.")
     else:

@@ -91,6 +91,18 @@ def test_the_root_stays_the_apis_json_404(client: FlaskClient) -> None:
     assert response.status_code == 404 and response.is_json
 
 
+def test_a_missing_static_file_is_the_apis_json_error(client: FlaskClient) -> None:
+    # the page's files are served under /static/, outside its /w/ addresses: a missing one (or
+    # one reached by a climb out of the folder) is a JSON 404 as at /static itself, not the page
+    for path in ("/static/nope.js", "/static/../api/__init__.py", "/static/%2e%2e/__init__.py", "/static"):
+        response = client.get(path)
+        assert response.status_code == 404 and response.is_json, path
+        assert response.get_json()["error"]["code"] == "not_found"
+    response = client.post("/static/tz.js")
+    assert response.status_code == 405 and response.is_json
+    assert client.get("/static/tz.js").status_code == 200
+
+
 # --- sign-in ---------------------------------------------------------------------------------
 
 
