@@ -909,6 +909,57 @@ def test_impossible_values_are_quarantined_and_builds_go_on(warehouse: str) -> N
         ) == [("p" * 200, 12, 1)], build
 
 
+def test_a_chat_quarantined_for_its_time_still_gives_its_ai_usage_to_its_owner(warehouse: str) -> None:
+    # W20: chat C20 owned by M1 has no created_at (quarantined: no day to count it on), chat C21
+    # has no workspace (quarantined: it belongs to none). One valid AI event in each, on 8 Oct.
+    # C20's event counts for M1 (owner and workspace known, the event has its own day), C21's
+    # for nobody; both count in the workspace's AI usage; neither chat counts as a chat.
+    w20 = "f0000000-0000-4000-8000-000000000020"
+    c20, c21 = "c2000000-0000-4000-8000-000000000020", "c2000000-0000-4000-8000-000000000021"
+    with connect(warehouse) as conn:
+        conn.execute(
+            """insert into raw.chats (chat_id, workspace_id, owner_member_id, created_at, _loaded_at)
+               values (%s, %s, %s, null, now()), (%s, null, %s, '2026-10-08 09:00:00+00', now())""",
+            (c20, w20, M1, c21, M1),
+        )
+        conn.execute(
+            """insert into raw.ai_usage_events (event_id, workspace_id, chat_id, source, provider, model,
+                   model_type, prompt_tokens, completion_tokens, cached_tokens, audio_input_tokens,
+                   audio_output_tokens, credits, recorded_at, _loaded_at)
+               values (%s, %s, %s, 'chat_message', 'openai', 'gpt-4o', 'chat', 100, 50, 0, 0, 0, 1.25,
+                       '2026-10-08 12:00:00+00', now()),
+                      (%s, %s, %s, 'chat_message', 'openai', 'gpt-4o', 'chat', 7, 3, 0, 0, 0, 0.5,
+                       '2026-10-08 12:05:00+00', now())""",
+            (
+                "e2000000-0000-4000-8000-000000000020",
+                w20,
+                c20,
+                "e2000000-0000-4000-8000-000000000021",
+                w20,
+                c21,
+            ),
+        )
+    member = """select member_id::text, usage_date, chats_created, ai_event_count, credits, total_tokens
+                from marts.member_usage_daily where workspace_id = %s"""
+    for build in (("build",), ("build", "--full-refresh")):
+        dbt(warehouse, *build)
+        assert rows(warehouse, member, w20) == [(M1, date(2026, 10, 8), 0, 1, Decimal("1.250000"), 150)], (
+            build
+        )
+        assert one(
+            warehouse,
+            "select sum(event_count), sum(credits) from marts.ai_usage_daily where workspace_id = %s",
+            w20,
+        ) == (2, Decimal("1.750000")), build
+        assert rows(
+            warehouse,
+            "select row_id, reason from marts.quarantined_rows where source_table = 'chats' and row_id in (%s, %s)"
+            " order by row_id",
+            c20,
+            c21,
+        ) == [(c20, "missing created_at"), (c21, "missing workspace_id")], build
+
+
 def test_ties_rank_the_same_under_any_session_time_zone(
     warehouse: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
