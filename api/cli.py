@@ -30,6 +30,7 @@ from psycopg.rows import dict_row
 
 from api import dbrole, keystore
 from api.config import DEFAULT_DATABASE, conninfo_from_env
+from api.db import set_session_formats
 from api.jsonenc import timestamp_text
 
 keys_cli = AppGroup("keys", help="Create, list and revoke report API keys.")
@@ -62,7 +63,14 @@ def admin_connection() -> Iterator[psycopg.Connection[dict[str, Any]]]:
     except psycopg.OperationalError as error:
         raise click.ClickException(f"cannot connect to the warehouse: {error}".strip()) from error
     with conn:
-        yield conn
+        try:
+            set_session_formats(conn)
+            yield conn
+        except psycopg.Error as error:  # no rights on a schema, a connection lost, ...
+            message = " ".join(str(error).split())
+            raise click.ClickException(
+                f"the warehouse refused (as user {conn.info.user}): {message}"
+            ) from error
 
 
 def _stamp(value: datetime | None) -> str | None:

@@ -47,6 +47,19 @@ READY_SECONDS = 0.05
 
 Params = Mapping[str, Any] | Sequence[Any] | None
 
+# The date and interval formats psycopg reads. A warehouse may default to others (a server,
+# database or role setting, or PGDATESTYLE in the environment, which libpq sends after and so
+# over any ``options``), and psycopg cannot read a timestamp written as 'SQL, DMY': every
+# report would fail. So each connection sets them once, as it opens.
+SESSION_FORMATS_SQL = (
+    "select set_config('datestyle', 'ISO', false), set_config('intervalstyle', 'postgres', false)"
+)
+
+
+def set_session_formats(conn: Connection[Any]) -> None:
+    """Give ``conn`` (in autocommit mode) the formats psycopg reads, for its whole session."""
+    conn.execute(SESSION_FORMATS_SQL)
+
 
 def check_idle(conn: Connection[Any]) -> None:
     """The pool's check on check-out: raise if ``conn`` is dead (the pool then replaces it).
@@ -117,6 +130,7 @@ class Database:
                         max_size=self._max_size,
                         kwargs=self._kwargs,
                         check=check_idle,
+                        configure=set_session_formats,
                         timeout=self._timeout,
                         name="usage-reports-api",
                         open=False,
@@ -169,9 +183,13 @@ class Database:
             except PoolTimeout:
                 if busy:
                     raise
-                return psycopg.connect(
-                    self._conninfo, connect_timeout=self._connect_timeout, **self._kwargs
-                ), False
+                own = psycopg.connect(self._conninfo, connect_timeout=self._connect_timeout, **self._kwargs)
+                try:
+                    set_session_formats(own)
+                except BaseException:
+                    own.close()
+                    raise
+                return own, False
         except BaseException:
             with self._count_lock:
                 self._held -= 1

