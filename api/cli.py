@@ -110,6 +110,8 @@ def create_key_command(
                 expires_in_days=expires_in_days,
             )
         except keystore.KeyRequestError as error:
+            if _workspace_unknown(conn, workspace_id):
+                raise click.ClickException(f"no workspace {workspace_id} in the warehouse.") from error
             raise click.ClickException(str(error)) from error
     click.echo(
         f"Created key {created.key_id} ({', '.join(sorted(set(scopes)))}), expires {_stamp(created.expires_at)}. "

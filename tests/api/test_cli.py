@@ -106,6 +106,13 @@ def test_create_refuses_members_not_active_in_the_workspace(app: Flask, member: 
     assert "is not an active member of workspace" in result.stderr
 
 
+def test_create_for_an_unknown_workspace_says_so(app: Flask) -> None:
+    unknown = "deadbeef-0000-4000-8000-00000000beef"
+    result = invoke(app, *create_args(data.ADA, unknown), "--scope", "members:read")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr == f"Error: no workspace {unknown} in the warehouse.\n"
+
+
 def test_create_refuses_malformed_ids(warehouse: Warehouse) -> None:
     result = flask_cli(warehouse, *create_args("not-a-uuid"), "--scope", "members:read")
     assert result.returncode != 0
