@@ -35,21 +35,8 @@ expected_entries as (
     where call_count <> 0
 )
 
-select
-    coalesce(listed.workspace_id, expected.workspace_id) as workspace_id,
-    coalesce(listed.usage_date, expected.usage_date) as usage_date,
-    coalesce(listed.entry_position, expected.entry_position) as entry_position
-from listed_entries as listed
-full outer join expected_entries as expected
-    on
-        listed.workspace_id = expected.workspace_id
-        and listed.usage_date = expected.usage_date
-        and listed.entry_position = expected.entry_position
-where
-    listed.workspace_id is null
-    or expected.workspace_id is null
-    or listed.entry_date is distinct from expected.entry_date
-    or listed.entry_number is distinct from expected.entry_number
-    or listed.inbound_calls is distinct from expected.inbound_calls
-    or listed.outbound_calls is distinct from expected.outbound_calls
-    or listed.duration_seconds is distinct from expected.duration_seconds
+{{ differing_rows(
+    'listed_entries', 'expected_entries',
+    ['workspace_id', 'usage_date', 'entry_position'],
+    ['entry_date', 'entry_number', 'inbound_calls', 'outbound_calls', 'duration_seconds']
+) }}

@@ -133,45 +133,29 @@ expected_totals as (
 entry_mismatches as (
     select
         'day text' as mismatch,
-        coalesce(listed.workspace_id, expected.workspace_id) as workspace_id,
-        coalesce(listed.usage_date, expected.usage_date) as usage_date
-    from listed_entries as listed
-    full outer join expected_entries as expected
-        on
-            listed.workspace_id = expected.workspace_id
-            and listed.usage_date = expected.usage_date
-            and listed.kind = expected.kind
-            and listed.entry_position = expected.entry_position
-    where
-        listed.workspace_id is null
-        or expected.workspace_id is null
-        or listed.entry_date is distinct from expected.entry_date
-        or listed.entry_provider is distinct from expected.entry_provider
-        or listed.entry_model is distinct from expected.entry_model
-        or listed.event_count is distinct from expected.event_count
-        or listed.amount is distinct from expected.amount
+        differing.workspace_id,
+        differing.usage_date
+    from (
+        {{ differing_rows(
+            'listed_entries', 'expected_entries',
+            ['workspace_id', 'usage_date', 'kind', 'entry_position'],
+            ['entry_date', 'entry_provider', 'entry_model', 'event_count', 'amount']
+        ) }}
+    ) as differing
 ),
 
 total_mismatches as (
     select
         'running totals' as mismatch,
-        coalesce(listed.workspace_id, expected.workspace_id) as workspace_id,
-        coalesce(listed.usage_date, expected.usage_date) as usage_date
-    from listed_totals as listed
-    full outer join expected_totals as expected
-        on
-            listed.workspace_id = expected.workspace_id
-            and listed.usage_date = expected.usage_date
-            and listed.model_position = expected.model_position
-    where
-        listed.workspace_id is null
-        or expected.workspace_id is null
-        or listed.kind is distinct from expected.kind
-        or listed.provider is distinct from expected.provider
-        or listed.model is distinct from expected.model
-        or listed.event_count is distinct from expected.event_count
-        or listed.duration_seconds is distinct from expected.duration_seconds
-        or listed.characters is distinct from expected.characters
+        differing.workspace_id,
+        differing.usage_date
+    from (
+        {{ differing_rows(
+            'listed_totals', 'expected_totals',
+            ['workspace_id', 'usage_date', 'model_position'],
+            ['kind', 'provider', 'model', 'event_count', 'duration_seconds', 'characters']
+        ) }}
+    ) as differing
 )
 
 select * from entry_mismatches
