@@ -223,6 +223,15 @@ def _day_texts(rows: Sequence[dict[str, Any]], column: str) -> str:
     return "[" + ",".join(row[column] for row in rows[1:] if row[column] is not None) + "]"
 
 
+def _listed(rows: Sequence[dict[str, Any]], day_column: str, list_column: str) -> RawJSON:
+    """A day list of a phone or voice body: joined from the day rows' ``day_column`` texts
+    after a UTC statement's head row (``_day_texts``), else the one row's ``list_column``."""
+    total = _total_row(rows)
+    if day_column in total:
+        return RawJSON(_day_texts(rows, day_column))
+    return RawJSON(total.get(list_column) or "[]")
+
+
 # The lookups of a UTC statement over a prepared mart (``marts.*_daily_lists``: a row per
 # workspace and day with activity, its texts and running totals).
 THROUGH_END = "<= %(end_date)s"
@@ -642,18 +651,13 @@ def shape_phone_usage(
 ) -> dict[str, Any]:
     """``rows``: the one row of totals and the list, or (UTC) the head row and the day rows."""
     total = _total_row(rows)
-    listed = (
-        RawJSON(_day_texts(rows, "day_json"))
-        if "day_json" in total
-        else RawJSON(total.get("rows_json") or "[]")
-    )
     return {
         **_camel_envelope(workspace_id, dates, total.get("data_as_of")),
         "totalCalls": _count(total.get("calls")),
         "totalInbound": _count(total.get("inbound")),
         "totalOutbound": _count(total.get("outbound")),
         "totalDurationSeconds": _count(total.get("duration_seconds")),
-        "rows": listed,
+        "rows": _listed(rows, "day_json", "rows_json"),
     }
 
 
@@ -827,9 +831,6 @@ def shape_voice_usage(
     def listed(name: str) -> RawJSON:
         return RawJSON(row.get(name) or "[]")
 
-    def by_day(name: str, day_column: str) -> RawJSON:
-        return RawJSON(_day_texts(rows, day_column)) if day_column in row else listed(name)
-
     return {
         **_camel_envelope(workspace_id, dates, row.get("data_as_of")),
         "totalSttDurationSeconds": _seconds(row.get("stt_duration_seconds")),
@@ -838,8 +839,8 @@ def shape_voice_usage(
         "totalTtsMessages": _count(row.get("tts_messages")),
         "sttByProvider": listed("stt_by_model_json"),
         "ttsByProvider": listed("tts_by_model_json"),
-        "sttRows": by_day("stt_rows_json", "stt_day_json"),
-        "ttsRows": by_day("tts_rows_json", "tts_day_json"),
+        "sttRows": _listed(rows, "stt_day_json", "stt_rows_json"),
+        "ttsRows": _listed(rows, "tts_day_json", "tts_rows_json"),
     }
 
 

