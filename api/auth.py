@@ -45,7 +45,8 @@ class Caller:
     key_id: str
     workspace_id: uuid.UUID
     member_id: uuid.UUID
-    scopes: frozenset[str]
+    scopes: frozenset[str]  # effective: the key's scopes that the member's role grants now
+    key_scopes: frozenset[str] = frozenset()  # the key's own, as created
 
     def has(self, scope: str) -> bool:
         return scope in self.scopes
@@ -122,6 +123,7 @@ def caller_for_key(conn: Connection[Any], key: dict[str, Any] | None) -> Caller:
         workspace_id=key["workspace_id"],
         member_id=key["member_id"],
         scopes=frozenset(key["scopes"]) & member["role_scopes"],
+        key_scopes=frozenset(key["scopes"]),
     )
 
 

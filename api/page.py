@@ -61,6 +61,7 @@ from api.pageranges import (
     REPORT_DEFAULTS,
     form_dates,
     in_form_words,
+    page_values,
     page_zone,
     quick_picks,
     range_args,
@@ -78,7 +79,7 @@ from api.pagesections import (
     sms_section,
     voice_section,
 )
-from api.params import DateRange, parse_uuid, single_values
+from api.params import DateRange, parse_uuid
 from api.zones import UTC_ZONE, Zone
 
 bp = Blueprint(
@@ -286,6 +287,8 @@ def billing(workspace_id: str) -> Response:
         "person": person,
         "key_id": caller.key_id,
         "analytics": caller.has(auth.ANALYTICS_READ),
+        # (a key granted analytics:read whose member's role does not grant it sees own usage alone)
+        "role_lacks_analytics": auth.ANALYTICS_READ in caller.key_scopes,
         "sign_out_action": url_for("page.sign_out", workspace_id=str(workspace), **range_args()),
         "zone": UTC_ZONE,
         "zone_choices": zone_choices(),
@@ -318,6 +321,10 @@ def billing(workspace_id: str) -> Response:
         context["given"] = form_dates(given)
         return _html(render_template("page/billing.html", **context), error.status)
 
+    span = DateRange(
+        min(dates.start for dates in ranges.values()), max(dates.end for dates in ranges.values())
+    )
+    context["clocks_change"] = zones.clocks_change(zone, span)
     try:
         with zones.known_to_the_warehouse(zone):
             _sections(context, workspace, caller, ranges, zone)
@@ -579,7 +586,7 @@ def export(workspace_id: str, report: str) -> Response:
     if not allowed:
         needed = found.scope or f"{auth.MEMBERS_READ} or {auth.ANALYTICS_READ}"
         raise PageError(403, "Download refused", f"This download needs a key with {needed}.")
-    values = single_values(request.args, PAGE_PARAMETERS)
+    values = page_values(request.args)
     zone = zones.parse_zone(values.get("tz"), "tz")
     dates = resolved_range(values, found.report, zone.today())
     with zones.known_to_the_warehouse(zone):  # an ApiError: the error page says what tz is
@@ -613,7 +620,8 @@ def _page_error(error: PageError) -> Response:
 
 @bp.errorhandler(ApiError)
 def _api_error(error: ApiError) -> Response:
-    return _error_page(error.status, "This page cannot be shown", error.message)
+    """A refused download's range or zone, in the form's words (as on the page itself)."""
+    return _error_page(error.status, "This page cannot be shown", in_form_words(error))
 
 
 @bp.errorhandler(HTTPException)

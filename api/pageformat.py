@@ -49,12 +49,13 @@ def fmt_seconds(value: Decimal | int | None) -> str:
 
 
 def fmt_duration(seconds: int | Decimal | None) -> str:
-    """132 -> "2 min 12 s"; 7384 -> "2 h 3 min"."""
+    """132 -> "2 min 12 s"; 7384 -> "2 h 3 min"; from an hour on, to the nearest minute
+    (118796, 32:59:56 -> "33 h 0 min"), half a minute up."""
     total = round(Decimal(seconds or 0))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
+    if total >= 3600:
+        hours, minutes = divmod((total + 30) // 60, 60)
         return f"{hours:,} h {minutes} min"
+    minutes, secs = divmod(total, 60)
     if minutes:
         return f"{minutes} min {secs} s"
     return f"{secs} s"

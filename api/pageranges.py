@@ -13,8 +13,8 @@ from typing import Any
 from flask import request
 
 from api import reports, zones
-from api.errors import ApiError
-from api.params import RANGE_PARAMETERS, DateRange, current_month, parse_date, range_from, single_values
+from api.errors import ApiError, bad_request
+from api.params import RANGE_PARAMETERS, DateRange, current_month, parse_date, range_from
 from api.zones import Zone
 
 # The form's label for each query parameter, as the page's messages name them.
@@ -24,10 +24,7 @@ _PARAMETER_NAME = re.compile(r"\b(" + "|".join(FIELD_LABELS) + r")\b")
 
 def in_form_words(error: ApiError) -> str:
     """The API's message for a refused range or zone, naming the form's fields (``From``,
-    ``To``, ``Time zone``) rather than the query's parameters. A parameter the page has no
-    field for is a fault of the address, so its message keeps the names it lists."""
-    if error.code == "unknown_parameter":
-        return error.message
+    ``To``, ``Time zone``) rather than the query's parameters."""
     return _PARAMETER_NAME.sub(lambda match: f"\u201c{FIELD_LABELS[match.group(1)]}\u201d", error.message)
 
 
@@ -76,14 +73,29 @@ REPORT_DEFAULTS: dict[str, tuple[str, Callable[[date], DateRange]]] = {
 }
 
 
-# What the page's address may hold: the API's range and zone (never ``format``).
+# What the page reads from its address: the API's range and zone (never ``format``).
 PAGE_PARAMETERS = (*RANGE_PARAMETERS, "tz")
+
+
+def page_values(args: Any, names: Sequence[str] = PAGE_PARAMETERS) -> dict[str, str]:
+    """The address's ``names`` as single values; one given twice is a 400 naming it.
+
+    Unlike the API, the page ignores every other parameter: a link opened from an e-mail or
+    a chat often carries tracking tags (``utm_source=...``), and the form shows the range
+    and zone the view used, so nothing is taken silently."""
+    values: dict[str, str] = {}
+    for name in names:
+        given = args.getlist(name)
+        if len(given) > 1:
+            raise bad_request("invalid_parameter", f"{name} must be given at most once.")
+        if given:
+            values[name] = given[0]
+    return values
 
 
 def page_zone(args: Any) -> Zone:
     """The zone the address asks for (``tz``, else UTC), validated as the API does (400)."""
-    values = single_values(args, PAGE_PARAMETERS)
-    return zones.parse_zone(values.get("tz"), "tz")
+    return zones.parse_zone(page_values(args, ("tz",)).get("tz"), "tz")
 
 
 def resolve_ranges(
@@ -92,7 +104,7 @@ def resolve_ranges(
     """The range of each report ``shown`` (``REPORT_DEFAULTS``' keys) exactly as its API endpoint
     resolves the same query (400 on bad input): a missing bound is the report's default from
     today in ``zone``. Only the reports shown are resolved, so an error names one of them."""
-    values = single_values(args, PAGE_PARAMETERS)
+    values = page_values(args, RANGE_PARAMETERS)
     today = zone.today()
     return {report: resolved_range(values, report, today) for report in shown}
 

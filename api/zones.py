@@ -34,6 +34,7 @@ Table names come only from the whitelist ``MARTS``, never from a request.
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -249,6 +250,20 @@ def reading(dates: DateRange, zone: Zone, by_day: bool = True, mixed: bool = Tru
     if plan is not None:
         params.update(plan)
     return Reading(params, planned=plan is not None)
+
+
+@functools.lru_cache(maxsize=1024)
+def clocks_change(zone: Zone, dates: DateRange) -> bool:
+    """Whether a local day of ``dates`` in ``zone`` is not 24 hours long (its clocks change
+    on it: daylight saving, a new standard offset). Checked day by day for up to
+    ``PLAN_DAYS`` days; a longer range is taken to hold a change."""
+    if zone.is_utc:
+        return False
+    count = (dates.end - dates.start).days + 1
+    if count > PLAN_DAYS or dates.end == date.max:
+        return True
+    starts = [zone.day_start(dates.start + timedelta(days=number)) for number in range(count + 1)]
+    return any(later - earlier != timedelta(days=1) for earlier, later in itertools.pairwise(starts))
 
 
 def _plan(zone: Zone, window: UtcWindow) -> dict[str, list[Any]] | None:

@@ -160,6 +160,14 @@ def screenshots(tab: Any, name: str) -> None:
             " return box.right > list.right + 0.5 || box.left < list.left - 0.5; }).length"
         )
         assert clipped == 0, f"{name}: {clipped} section links cut off at {width}px"
+        # a pinned section nav leaves room for itself above a section its links scroll to
+        covering = tab.evaluate(
+            "(() => { const nav = document.querySelector('.section-nav');"
+            " if (!nav || getComputedStyle(nav).position !== 'sticky') return 0;"
+            " const room = parseFloat(getComputedStyle(document.documentElement).scrollPaddingTop) || 0;"
+            " return nav.getBoundingClientRect().height - room; })()"
+        )
+        assert covering <= 0, f"{name}: the pinned nav covers {covering}px of a section at {width}px"
         tab.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
     tab.set_viewport_size({"width": 1440, "height": 900})
 

@@ -72,6 +72,23 @@ def test_the_picker_is_a_labelled_select_of_every_zone_utc_first(admin: FlaskCli
     assert 'data-default="true"' not in shown
 
 
+@pytest.mark.parametrize(
+    ("query", "clocks_change"),
+    [
+        ({**MARCH, "tz": "Asia/Kolkata"}, False),  # no change in that zone since 1945
+        ({**MARCH, "tz": "America/New_York"}, True),  # 10 March 2024: 23 hours
+        ({"start_date": "2024-06-01", "end_date": "2024-06-30", "tz": "America/New_York"}, False),
+        ({"start_date": "2024-04-01", "end_date": "2024-04-30", "tz": "Australia/Lord_Howe"}, True),  # 30 min
+    ],
+)
+def test_the_zone_note_speaks_of_clock_changes_only_where_the_range_has_one(
+    admin: FlaskClient, query: dict[str, str], clocks_change: bool
+) -> None:
+    html = get_page(admin, query)
+    assert f"calendar day in {query['tz']}" in html
+    assert ("a day on which the clocks change there" in html) is clocks_change
+
+
 def test_the_zone_is_shown_and_kept_by_every_link(admin: FlaskClient) -> None:
     html = get_page(admin, {**MARCH, "tz": "Asia/Kolkata"})
     assert "calendar day in Asia/Kolkata" in html
@@ -180,7 +197,9 @@ def test_a_zone_the_warehouse_does_not_know_is_a_400_page(
         assert 'id="range-error"' in html
         response = admin.get(f"{page_path()}/export/sms-usage.csv", query_string=long)
         assert response.status_code == 400 and response.mimetype == "text/html"
-        assert "tz names a time zone the warehouse does not know." in response.get_data(as_text=True)
+        assert "“Time zone” names a time zone the warehouse does not know." in unescape(
+            response.get_data(as_text=True)
+        )
 
 
 def test_an_empty_zone_means_utc_and_sign_in_keeps_the_zone(app: Flask, keys: dict[str, Key]) -> None:
@@ -294,19 +313,30 @@ def test_an_admin_downloads_their_own_member_usage(
 
 
 @pytest.mark.parametrize(
-    ("query", "status"),
+    ("query", "message"),
     [
-        ({"tz": "Mars/Olympus_Mons"}, 400),
-        ({"start_date": "2024-02-30"}, 400),
-        ({"start_date": "2024-03-02", "end_date": "2024-03-01"}, 400),
-        ({"format": "json"}, 400),
-        ({"tz": ["UTC", "UTC"]}, 400),
+        ({"tz": "Mars/Olympus_Mons"}, "“Time zone” must be an IANA time-zone name"),
+        ({"start_date": "2024-02-30"}, "“From” is not a real calendar date."),
+        ({"start_date": "2024-03-02", "end_date": "2024-03-01"}, "“From” must not be after “To”."),
+        ({"tz": ["UTC", "UTC"]}, "“Time zone” must be given at most once."),
     ],
 )
-def test_bad_download_parameters_are_a_400(admin: FlaskClient, query: dict[str, str], status: int) -> None:
+def test_bad_download_parameters_are_a_400_in_the_forms_words(
+    admin: FlaskClient, query: dict[str, str], message: str
+) -> None:
     response = admin.get(export_path("sms-usage"), query_string=query)
-    assert response.status_code == status
+    assert response.status_code == 400
     assert response.mimetype == "text/html"
+    assert message in unescape(response.get_data(as_text=True))
+
+
+def test_a_download_ignores_parameters_it_has_no_use_for(admin: FlaskClient) -> None:
+    """As the page: a link may carry tracking tags; a download is CSV whatever ``format`` says."""
+    response = admin.get(
+        export_path("sms-usage"), query_string={**MARCH, "format": "json", "utm_medium": "email"}
+    )
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.get_data() == admin.get(export_path("sms-usage"), query_string=MARCH).get_data()
 
 
 def test_downloads_need_a_live_session(app: Flask, client: FlaskClient, keys: dict[str, Key]) -> None:
