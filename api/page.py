@@ -325,6 +325,8 @@ def billing(workspace_id: str) -> Response:
         min(dates.start for dates in ranges.values()), max(dates.end for dates in ranges.values())
     )
     context["clocks_change"] = zones.clocks_change(zone, span)
+    # named in the title when every report shows it (both dates given), so tabs and history differ
+    context["shared_range"] = span if all(given) else None
     try:
         with zones.known_to_the_warehouse(zone):
             _sections(context, workspace, caller, ranges, zone)

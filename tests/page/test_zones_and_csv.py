@@ -15,7 +15,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from api import pagesections
+from api import pageformat, pagesections
 from api.params import DateRange
 from api.zones import Zone
 from tests.api import fixture_data as data
@@ -86,6 +86,11 @@ def test_the_zone_note_speaks_of_clock_changes_only_where_the_range_has_one(
 ) -> None:
     html = get_page(admin, query)
     assert f"calendar day in {query['tz']}" in html
+    # the range and zone are in the title too, so tabs and history entries differ
+    shown = pageformat.fmt_range(
+        date.fromisoformat(query["start_date"]), date.fromisoformat(query["end_date"])
+    )
+    assert f"<title>Detailed reports · {shown}, {query['tz']} · Billing" in html
     assert ("a day on which the clocks change there" in html) is clocks_change
 
 
