@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
@@ -79,6 +80,7 @@ def main() -> int:
     print(f"\nDemo workspace: {workspace_name} ({workspace_id})")
     print(f"Admin key ({admin[1]}; analytics:read, members:read), valid 90 days:\n  {admin_key}")
     print(f"Member key ({member[1]}; members:read only), valid 90 days:\n  {member_key}\n")
+    print(f"export WS={workspace_id}")
     print(f"export KEY={admin_key}")
     for path in (
         "reports/ai-usage",
@@ -89,8 +91,9 @@ def main() -> int:
     ):
         print(f'curl -s -H "Authorization: Bearer $KEY" "{api}/{path}"')
     print(f'curl -s -H "Authorization: Bearer $KEY" "{api}/reports/member-usage/{admin[0]}"')
+    year = datetime.now(UTC).year
     print(
-        f'curl -s -H "Authorization: Bearer $KEY" "{api}/reports/ai-usage?start_date=2026-01-01&end_date=2026-12-31"'
+        f'curl -s -H "Authorization: Bearer $KEY" "{api}/reports/ai-usage?start_date={year}-01-01&end_date={year}-12-31"'
     )
     print("\n# the member key: its own usage and the member list (members:read), no workspace reports")
     print(f"export MEMBER_KEY={member_key}")

