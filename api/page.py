@@ -61,6 +61,7 @@ from api.pageranges import (
     REPORT_DEFAULTS,
     form_dates,
     in_form_words,
+    not_in_the_form,
     page_values,
     page_zone,
     quick_picks,
@@ -302,7 +303,7 @@ def billing(workspace_id: str) -> Response:
         zone = page_zone(request.args)
     except ApiError as error:
         context.update(
-            range_error=in_form_words(error),
+            range_error=_refused(error),
             error_field="tz",
             given=form_dates(given),
             picks=quick_picks(UTC_ZONE.today(), given),
@@ -316,7 +317,7 @@ def billing(workspace_id: str) -> Response:
         shown = tuple(REPORT_DEFAULTS) if context["analytics"] else ("member",)
         ranges = resolve_ranges(request.args, zone, shown)
     except ApiError as error:
-        context["range_error"] = in_form_words(error)
+        context["range_error"] = _refused(error)
         context["error_field"] = "dates"
         context["given"] = form_dates(given)
         return _html(render_template("page/billing.html", **context), error.status)
@@ -335,6 +336,11 @@ def billing(workspace_id: str) -> Response:
         context["error_field"] = "tz"
         return _html(render_template("page/billing.html", **context), error.status)
     return _html(render_template("page/billing.html", **context))
+
+
+def _refused(error: ApiError) -> str:
+    """The message of a refused range or zone, in the form's words, and the values the form cannot show."""
+    return " ".join(filter(None, (in_form_words(error), not_in_the_form(request.args))))
 
 
 def _sections(

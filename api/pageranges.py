@@ -63,6 +63,29 @@ def form_dates(given: tuple[str | None, str | None]) -> tuple[str | None, str | 
     return real(given[0]), real(given[1])
 
 
+_SHOWN_LENGTH = 40
+
+
+def not_in_the_form(args: Any) -> str:
+    """A sentence quoting what the address gave that the refused form cannot show (a date
+    field holds only a real date, the picker only a listed zone), so the reader sees what was
+    refused; empty when there is none. Values are shortened, and characters that are not
+    printable (controls, bidirectional overrides) shown as U+FFFD."""
+    quoted = []
+    for name in PAGE_PARAMETERS:
+        given = args.getlist(name)
+        if len(given) != 1 or not given[0]:
+            continue
+        value = given[0]
+        shown = value in zone_choices() if name == "tz" else form_dates((value, None))[0] is not None
+        if not shown:
+            text = "".join(char if char.isprintable() else "\ufffd" for char in value)
+            if len(text) > _SHOWN_LENGTH:
+                text = text[: _SHOWN_LENGTH - 1] + "\u2026"
+            quoted.append(f"\u201c{FIELD_LABELS[name]}\u201d as \u201c{text}\u201d")
+    return f"The address gave {' and '.join(quoted)}." if quoted else ""
+
+
 # Each report the page shows: its name in messages, and its API default range.
 REPORT_DEFAULTS: dict[str, tuple[str, Callable[[date], DateRange]]] = {
     "ai": ("AI", reports.AI_DEFAULT_RANGE),

@@ -299,6 +299,37 @@ def test_a_refused_range_keeps_its_real_dates_in_the_form(admin: FlaskClient) ->
     assert 'aria-describedby="tz-help"' in html
 
 
+@pytest.mark.parametrize(
+    ("query", "quoted"),
+    [
+        ({"tz": "Mars/Olympus"}, "The address gave “Time zone” as “Mars/Olympus”."),
+        ({"start_date": "2024-02-30"}, "The address gave “From” as “2024-02-30”."),
+        (
+            {"start_date": "2024-02-30", "end_date": "31/03/2024"},
+            "The address gave “From” as “2024-02-30” and “To” as “31/03/2024”.",
+        ),
+        # shortened, and no control or bidirectional character reaches the page
+        (
+            {"tz": "Europe/\u202e" + "x" * 60},
+            "The address gave “Time zone” as “Europe/\ufffd" + "x" * 31 + "…”.",
+        ),
+    ],
+)
+def test_a_refused_value_the_form_cannot_show_is_quoted(
+    admin: FlaskClient, query: dict[str, str], quoted: str
+) -> None:
+    response = admin.get(page_path(), query_string=query)
+    assert response.status_code == 400
+    assert quoted in unescape(response.get_data(as_text=True))
+
+
+def test_a_refused_range_quotes_nothing_the_form_shows(admin: FlaskClient) -> None:
+    html = admin.get(
+        page_path(), query_string={"start_date": "2024-04-01", "end_date": "2024-03-01", "tz": "Asia/Tokyo"}
+    ).get_data(as_text=True)
+    assert "The address gave" not in html and "<option selected>Asia/Tokyo</option>" in html
+
+
 def test_a_date_given_twice_marks_the_dates_and_keeps_the_zone(admin: FlaskClient) -> None:
     query = [("start_date", "2024-03-01"), ("start_date", "2024-03-02"), ("end_date", "2024-03-31")]
     response = admin.get(page_path(), query_string=[*query, ("tz", "Asia/Tokyo")])
