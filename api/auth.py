@@ -46,7 +46,7 @@ class Caller:
     workspace_id: uuid.UUID
     member_id: uuid.UUID
     scopes: frozenset[str]  # effective: the key's scopes that the member's role grants now
-    key_scopes: frozenset[str] = frozenset()  # the key's own, as created
+    key_scopes: frozenset[str]  # the key's own, as created
 
     def has(self, scope: str) -> bool:
         return scope in self.scopes

@@ -288,8 +288,9 @@ def billing(workspace_id: str) -> Response:
         "person": person,
         "key_id": caller.key_id,
         "analytics": caller.has(auth.ANALYTICS_READ),
-        # (a key granted analytics:read whose member's role does not grant it sees own usage alone)
-        "role_lacks_analytics": auth.ANALYTICS_READ in caller.key_scopes,
+        # a key granted analytics:read whose member's role does not grant it: own usage alone
+        "role_lacks_analytics": auth.ANALYTICS_READ in caller.key_scopes
+        and not caller.has(auth.ANALYTICS_READ),
         "sign_out_action": url_for("page.sign_out", workspace_id=str(workspace), **range_args()),
         "zone": UTC_ZONE,
         "zone_choices": zone_choices(),

@@ -13,8 +13,8 @@ from typing import Any
 from flask import request
 
 from api import reports, zones
-from api.errors import ApiError, bad_request
-from api.params import RANGE_PARAMETERS, DateRange, current_month, parse_date, range_from
+from api.errors import ApiError
+from api.params import RANGE_PARAMETERS, DateRange, current_month, parse_date, range_from, single_values
 from api.zones import Zone
 
 # The form's label for each query parameter, as the page's messages name them.
@@ -53,14 +53,15 @@ def quick_picks(today: date, given: tuple[str | None, str | None]) -> list[Quick
 def form_dates(given: tuple[str | None, str | None]) -> tuple[str | None, str | None]:
     """What a refused range's form keeps: each bound that is a real date (so an inverted range
     can be corrected where it was typed); anything else is left empty."""
+    return _real_date(given[0]), _real_date(given[1])
 
-    def real(value: str | None) -> str | None:
-        try:
-            return parse_date(value, "date").isoformat() if value else None
-        except ApiError:
-            return None
 
-    return real(given[0]), real(given[1])
+def _real_date(value: str | None) -> str | None:
+    """``value`` if it is a real date written YYYY-MM-DD (what a date field can hold), else None."""
+    try:
+        return parse_date(value, "date").isoformat() if value else None
+    except ApiError:
+        return None
 
 
 _SHOWN_LENGTH = 40
@@ -77,7 +78,7 @@ def not_in_the_form(args: Any) -> str:
         if len(given) != 1 or not given[0]:
             continue
         value = given[0]
-        shown = value in zone_choices() if name == "tz" else form_dates((value, None))[0] is not None
+        shown = value in zone_choices() if name == "tz" else _real_date(value) is not None
         if not shown:
             text = "".join(char if char.isprintable() else "\ufffd" for char in value)
             if len(text) > _SHOWN_LENGTH:
@@ -106,14 +107,7 @@ def page_values(args: Any, names: Sequence[str] = PAGE_PARAMETERS) -> dict[str, 
     Unlike the API, the page ignores every other parameter: a link opened from an e-mail or
     a chat often carries tracking tags (``utm_source=...``), and the form shows the range
     and zone the view used, so nothing is taken silently."""
-    values: dict[str, str] = {}
-    for name in names:
-        given = args.getlist(name)
-        if len(given) > 1:
-            raise bad_request("invalid_parameter", f"{name} must be given at most once.")
-        if given:
-            values[name] = given[0]
-    return values
+    return single_values(args, names, ignore_unknown=True)
 
 
 def page_zone(args: Any) -> Zone:

@@ -62,11 +62,16 @@ def parse_date(value: str, name: str) -> date:
         raise bad_request("invalid_parameter", f"{name} is not a real calendar date.") from None
 
 
-def single_values(args: MultiDict[str, str], accepted: Collection[str]) -> dict[str, str]:
-    """The query parameters as a plain dict, refusing unknown and repeated ones."""
+def single_values(
+    args: MultiDict[str, str], accepted: Collection[str], ignore_unknown: bool = False
+) -> dict[str, str]:
+    """The query parameters as a plain dict, refusing repeated ones, and unknown ones unless
+    ``ignore_unknown`` (then left out)."""
     values: dict[str, str] = {}
     for name, given in args.lists():
         if name not in accepted:
+            if ignore_unknown:
+                continue
             shown = f" '{name}'" if _SHOWABLE_NAME.fullmatch(name) else ""
             expected = ", ".join(accepted) if accepted else "none"
             raise bad_request(
