@@ -1,0 +1,135 @@
+"""What every report endpoint shares: the blueprint, the steps before and after its
+statement (authenticate, parse, authorize; 304, JSON or CSV with an ``ETag``), the
+freshness columns every statement reads, default ranges, and how values are written."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from api import auth, caching, csvexport
+from api.buildlock import BUILD_RUNNING, running_at_start
+from api.db import get_db
+from api.jsonenc import rounded
+from api.params import DateRange, current_month, last_30_days, month_to_date, parse_uuid
+from api.reportquery import CSV, ReportQuery, report_query
+from api.zones import Zone, known_to_the_warehouse, reading
+
+bp = Blueprint("reports", __name__, url_prefix="/api/v2/w/<workspace_id>/reports")
+
+CREDIT_PLACES = 6
+SECONDS_PLACES = 3
+
+DATA_AS_OF = "(select data_as_of from marts.data_freshness where freshness_id = 1)"
+# What the answer's ETag derives from (``api.caching``), read in the same statement.
+DATA_VERSION = "(select version_at from marts.data_freshness where freshness_id = 1)"
+# Every report statement's freshness columns (``caching.note_version`` reads them): whether a
+# build runs while it reads decides how its ETag is made.
+FRESHNESS = (
+    f"{DATA_AS_OF} as data_as_of,\n    {DATA_VERSION} as data_version,\n"
+    f"    {caching.MART_TABLE_IDS} as mart_tables,\n    {BUILD_RUNNING} as building"
+)
+
+# Each report's range when ``start_date`` / ``end_date`` are not given (CONTRACT §4).
+AI_DEFAULT_RANGE = last_30_days
+SMS_DEFAULT_RANGE = current_month
+PHONE_DEFAULT_RANGE = current_month
+VOICE_DEFAULT_RANGE = current_month
+MEMBER_DEFAULT_RANGE = month_to_date
+
+
+def as_count(value: Any) -> int:
+    return int(value or 0)
+
+
+def as_credits(value: Any) -> Decimal:
+    return rounded(value, CREDIT_PLACES)
+
+
+def as_seconds(value: Any) -> Decimal:
+    return rounded(value, SECONDS_PLACES)
+
+
+def text_key(value: str | None) -> tuple[bool, str]:
+    return (value is None, value or "")
+
+
+def camel_envelope(workspace_id: uuid.UUID, dates: DateRange, data_as_of: Any) -> dict[str, Any]:
+    """The fields that open the SMS, phone and voice bodies, in documented order."""
+    return {
+        "workspaceId": str(workspace_id),
+        "startDate": dates.start.isoformat(),
+        "endDate": dates.end.isoformat(),
+        "dataAsOf": data_as_of,
+    }
+
+
+def total_row(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The one row of an SMS, phone or voice statement (or ``{}``)."""
+    return rows[0] if rows else {}
+
+
+def report_request(workspace_id: str, default: Callable[[date], DateRange]) -> tuple[uuid.UUID, ReportQuery]:
+    """Steps 1-3 of every workspace report: 401, then 400, then 403 (see ``api.auth``)."""
+    caller = auth.authenticate()
+    workspace = parse_uuid(workspace_id, "workspace_id")
+    query = report_query(request.args, default, request.accept_mimetypes)
+    auth.authorize(caller, workspace, auth.ANALYTICS_READ)
+    return workspace, query
+
+
+def statement_reading(
+    workspace_id: uuid.UUID, dates: DateRange, zone: Zone, by_day: bool = True
+) -> tuple[bool, dict[str, Any]]:
+    """Whether a report's statement (the API's or the page's) may take whole UTC dates from the
+    daily marts (``api.zones.reading``; not while a build runs), and its parameters."""
+    mixed = zone.is_utc or not running_at_start(get_db())
+    read = reading(dates, zone, by_day, mixed)
+    return read.planned, {"workspace_id": workspace_id, **read.params}
+
+
+def respond(
+    report: str,
+    workspace: uuid.UUID,
+    query: ReportQuery,
+    json_body: Callable[[], dict[str, Any]],
+    csv_table: Callable[[], csvexport.CsvTable],
+    member: uuid.UUID | None = None,
+) -> Response:
+    """The last step, once the caller may have the answer: 304 when ``If-None-Match``
+    still matches (without running the report), else the report as JSON or CSV,
+    with its ``ETag`` and caching headers (see ``api.caching``)."""
+    parameters = {
+        "workspace_id": workspace,
+        "member_id": member,
+        "start_date": query.dates.start,
+        "end_date": query.dates.end,
+        "tz": query.zone.name,
+        "format": query.format,
+    }
+    building = running_at_start(get_db())
+    if caching.is_conditional() and not building:
+        version = caching.read_version()
+        tag = caching.etag(report, parameters, version)
+        if not version.building and caching.matches(tag):
+            return caching.not_modified(tag)
+    with known_to_the_warehouse(query.zone):
+        if query.format == CSV:
+            table = csv_table()
+            name = csvexport.filename(report, workspace, query.dates, query.zone, member)
+            response = csvexport.csv_response(table, name)
+        else:
+            response = jsonify(json_body())
+    version = caching.noted_version()
+    if building or version.building:
+        # a build ran while the statement did (seen as the request began, or as it ended)
+        tag = caching.body_etag(report, parameters, response.get_data())
+        if caching.matches(tag):
+            return caching.not_modified(tag)
+        return caching.cacheable(response, tag)
+    return caching.cacheable(response, caching.etag(report, parameters, version))

@@ -1,0 +1,148 @@
+"""``/member-usage/<member_id>``: one member's chats, messages, credits and tokens."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Response, request
+
+from api import auth, caching, csvexport
+from api.db import get_db
+from api.errors import ApiError
+from api.params import DateRange, parse_uuid
+from api.reportquery import report_query
+from api.reports.common import (
+    FRESHNESS,
+    MEMBER_DEFAULT_RANGE,
+    as_count,
+    as_credits,
+    bp,
+    respond,
+    statement_reading,
+)
+from api.zones import UTC_ZONE, Zone, range_rows, rows_by_day, with_zone
+
+MEMBER_IN_WORKSPACE_SQL = """
+select workspace_id
+from staging.stg_product__members
+where member_id = %(member_id)s
+"""
+
+MEMBER_USAGE_TEMPLATE = """
+select
+    {day_column} as usage_date,
+    sum(chats_created) as chats,
+    sum(messages_sent) as messages,
+    sum(credits) as credits,
+    sum(total_tokens) as total_tokens,
+    {freshness}
+from (
+    {member_rows}
+) as member_usage
+group by grouping sets ({grouping_sets})
+{having}
+"""
+
+MEMBER_MEASURES = ("chats_created", "messages_sent", "ai_event_count", "credits", "total_tokens")
+
+
+def member_usage_sql(zone: Zone, per_day: bool = False, planned: bool = True) -> str:
+    """The member statement for ``zone``: one row (the totals, from ``range_rows``), or
+    with ``per_day`` also one row per day with activity (the CSV lines)."""
+    return MEMBER_USAGE_TEMPLATE.format(
+        member_rows=rows_by_day("member_usage", zone, planned, (), MEMBER_MEASURES, key="member_id")
+        if per_day
+        else range_rows("member_usage", zone, MEMBER_MEASURES, key="member_id", planned=planned),
+        having="having grouping(usage_day) = 1 or sum(chats_created + messages_sent + ai_event_count) <> 0"
+        if per_day
+        else "",
+        day_column="usage_day" if per_day else "null::date",
+        grouping_sets="(), (usage_day)" if per_day else "()",
+        freshness=FRESHNESS,
+    )
+
+
+MEMBER_USAGE_SQL = member_usage_sql(UTC_ZONE)
+
+
+def shape_member_usage(
+    workspace_id: uuid.UUID, member_id: uuid.UUID, dates: DateRange, row: dict[str, Any] | None
+) -> dict[str, Any]:
+    row = row or {}
+    return {
+        "workspaceId": str(workspace_id),
+        "memberId": str(member_id),
+        "startDate": dates.start.isoformat(),
+        "endDate": dates.end.isoformat(),
+        "dataAsOf": row.get("data_as_of"),
+        "totalChats": as_count(row.get("chats")),
+        "totalMessages": as_count(row.get("messages")),
+        "totalCredits": as_credits(row.get("credits")),
+        "totalTokens": as_count(row.get("total_tokens")),
+    }
+
+
+def member_usage_report(
+    workspace_id: uuid.UUID, member_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE
+) -> dict[str, Any]:
+    """One member's usage body (one statement, then ``shape_member_usage``); the caller has authorized."""
+    planned, params = statement_reading(workspace_id, dates, zone, by_day=False)
+    row = get_db().fetch_one(member_usage_sql(zone, planned=planned), {**params, "member_id": member_id})
+    caching.note_version([row] if row else [])
+    return with_zone(shape_member_usage(workspace_id, member_id, dates, row), zone)
+
+
+def member_usage_lines(
+    workspace_id: uuid.UUID, member_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE
+) -> csvexport.CsvTable:
+    """One member's CSV: one line per day with activity (one statement)."""
+    planned, params = statement_reading(workspace_id, dates, zone)
+    rows = get_db().fetch_all(
+        member_usage_sql(zone, per_day=True, planned=planned), {**params, "member_id": member_id}
+    )
+    caching.note_version(rows)
+    lines = [
+        {
+            "date": row["usage_date"],
+            "chats": as_count(row["chats"]),
+            "messages": as_count(row["messages"]),
+            "credits": as_credits(row["credits"]),
+            "tokens": as_count(row["total_tokens"]),
+        }
+        for row in rows
+        if row["usage_date"] is not None
+    ]
+    lines.sort(key=lambda line: line["date"])
+    return csvexport.member_table(lines)
+
+
+@bp.get("/member-usage/<member_id>")
+def member_usage(workspace_id: str, member_id: str) -> Response:
+    """One member's chats, messages, credits and tokens (default: this month to today).
+
+    Checks, in order: 401 (key), 400 (``workspace_id``, ``member_id``, dates),
+    403 (workspace; own usage needs ``members:read`` or ``analytics:read``,
+    anyone else's ``analytics:read``, decided before the member is looked up),
+    then 404 when the member is not in this workspace: unknown, or (in the
+    live staging view) a member of another workspace. A *deleted* member of
+    this workspace is still reported: their past usage is part of the
+    workspace's bill, and deletion only stops their own keys from working.
+    """
+    caller = auth.authenticate()
+    workspace = parse_uuid(workspace_id, "workspace_id")
+    member = parse_uuid(member_id, "member_id")
+    query = report_query(request.args, MEMBER_DEFAULT_RANGE, request.accept_mimetypes)
+    auth.authorize_member_usage(caller, workspace, member)
+    if member != caller.member_id:
+        found = get_db().fetch_one(MEMBER_IN_WORKSPACE_SQL, {"member_id": member})
+        if found is None or found["workspace_id"] != workspace:
+            raise ApiError(404, "member_not_found", "There is no member with this id in this workspace.")
+    return respond(
+        "member-usage",
+        workspace,
+        query,
+        lambda: member_usage_report(workspace, member, query.dates, query.zone),
+        lambda: member_usage_lines(workspace, member, query.dates, query.zone),
+        member=member,
+    )

@@ -1,0 +1,89 @@
+"""``/sms-usage``: SMS messages, characters and segments per day and workspace number."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from flask import Response
+
+from api import csvexport
+from api.jsonenc import RawJSON
+from api.jsonsql import COUNT, Field
+from api.params import DateRange
+from api.reports.common import SMS_DEFAULT_RANGE, as_count, bp, camel_envelope, total_row
+from api.reports.lists import lists_body, lists_report, number_day_fields, number_day_sql
+from api.zones import UTC_ZONE, Zone
+
+SMS_USAGE_TEMPLATE = """
+select
+    sum(message_count) as messages,
+    sum(inbound_messages) as inbound,
+    sum(outbound_messages) as outbound,
+    sum(characters) as characters,
+    sum(segments) as segments,
+    sum(inbound_segments) as inbound_segments,
+    sum(outbound_segments) as outbound_segments,
+    {freshness},
+    {rows_json} as rows_json
+from (
+    {day_rows}
+) as days
+"""
+
+SMS_MEASURES = (
+    "message_count",
+    "inbound_messages",
+    "outbound_messages",
+    "characters",
+    "segments",
+    "inbound_segments",
+    "outbound_segments",
+)
+
+
+SMS_ROW_FIELDS = (
+    *number_day_fields("inbound_messages", "outbound_messages"),
+    Field("characters", "characters", COUNT),
+    Field("segments", "segments", COUNT),
+    Field("inboundSegments", "inbound_segments", COUNT),
+    Field("outboundSegments", "outbound_segments", COUNT),
+)
+
+
+def sms_usage_sql(zone: Zone, planned: bool = True) -> str:
+    return number_day_sql(SMS_USAGE_TEMPLATE, "sms_usage", SMS_MEASURES, SMS_ROW_FIELDS, zone, planned)
+
+
+SMS_USAGE_SQL = sms_usage_sql(UTC_ZONE)
+
+
+def shape_sms_usage(
+    workspace_id: uuid.UUID, dates: DateRange, rows: Sequence[dict[str, Any]]
+) -> dict[str, Any]:
+    total = total_row(rows)
+    return {
+        **camel_envelope(workspace_id, dates, total.get("data_as_of")),
+        "totalMessages": as_count(total.get("messages")),
+        "totalInbound": as_count(total.get("inbound")),
+        "totalOutbound": as_count(total.get("outbound")),
+        "totalCharacters": as_count(total.get("characters")),
+        "totalSegments": as_count(total.get("segments")),
+        "totalInboundSegments": as_count(total.get("inbound_segments")),
+        "totalOutboundSegments": as_count(total.get("outbound_segments")),
+        "rows": RawJSON(total.get("rows_json") or "[]"),
+    }
+
+
+def sms_usage_report(
+    workspace_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE, raw: bool = False
+) -> dict[str, Any]:
+    """The SMS report's body (one statement, then ``shape_sms_usage``); the caller has authorized."""
+    return lists_body(sms_usage_sql, shape_sms_usage, workspace_id, dates, zone, raw)
+
+
+@bp.get("/sms-usage")
+def sms_usage(workspace_id: str) -> Response:
+    """SMS messages, characters and segments per day and workspace number (default: this month)."""
+    return lists_report("sms-usage", workspace_id, SMS_DEFAULT_RANGE, sms_usage_report, csvexport.sms_table)
