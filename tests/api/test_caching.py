@@ -229,6 +229,33 @@ def test_a_build_that_ends_while_the_report_runs_still_gets_a_body_tag(
     assert response.status_code == 200 and response.headers["ETag"] != tag
 
 
+def test_a_build_that_starts_after_the_key_check_gets_no_304(
+    app: Flask, api: ApiClient, keys: dict[str, Key], warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The lock is free when the request's key is checked and taken just before the version is
+    # read: the build may already have committed marts ahead of data_freshness, so a tag that
+    # still matches the old version must not answer 304.
+    tag = etag_of(api, keys["admin"], "ai-usage")
+    database = app.extensions["usage_reports_db"]
+    with warehouse.connect() as lock:
+        taken = [False]
+        read_version = database.fetch_one
+
+        def take_first(query: str, params: Any = None) -> Any:
+            if query == caching.DATA_VERSION_SQL and not taken[0]:
+                lock.execute("select pg_advisory_lock(%s)", (buildlock.BUILD_LOCK_KEY,))
+                taken[0] = True
+            return read_version(query, params)
+
+        monkeypatch.setattr(database, "fetch_one", take_first)
+        try:
+            response = conditional(api, keys["admin"], "ai-usage", tag)
+        finally:
+            lock.execute("select pg_advisory_unlock_all()")
+    assert taken[0]  # the version was read after the build began
+    assert response.status_code == 200 and response.headers["ETag"] != tag
+
+
 def test_the_tag_is_a_function_of_its_inputs() -> None:
     params = {"workspace_id": data.W1, "start_date": "2024-03-01", "tz": "UTC", "format": "json"}
     none = caching.Version(None, None)

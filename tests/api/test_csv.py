@@ -179,9 +179,9 @@ EXPECTED_LINES = {
         # STT seconds are weight / 8: 255 / 8 = 31.875
         "date,kind,provider,model,messages,duration_seconds,characters",
         "2026-04-30,stt,deepgram,nova-2,8,31.875,",
-        "2026-04-30,tts,elevenlabs,turbo,8,,255",
+        "2026-04-30,tts,azure,turbo,8,,255",
         "2026-05-01,stt,deepgram,nova-2,1,32,",
-        "2026-05-01,tts,elevenlabs,turbo,1,,256",
+        "2026-05-01,tts,azure,turbo,1,,256",
     ],
     # chats ZC1 (created at A1) and ZC4 (at A9)
     f"member-usage/{MAYA}": [

@@ -126,8 +126,9 @@ def rows() -> dict[str, list[tuple[Any, ...]]]:
         tables["stt_events"].append(
             (_uuid("f5500000", number), WZ, None, "deepgram", "nova-2", Decimal(weight) / 8, at, BASE_LOADED)
         )
+        # a TTS provider that sorts before the STT one: voice CSV lines go by kind before provider
         tables["tts_events"].append(
-            (_uuid("f5700000", number), WZ, None, "elevenlabs", "turbo", weight, at, BASE_LOADED)
+            (_uuid("f5700000", number), WZ, None, "azure", "turbo", weight, at, BASE_LOADED)
         )
     return tables
 

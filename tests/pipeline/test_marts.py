@@ -780,12 +780,12 @@ def test_rows_without_an_id_are_quarantined_not_lost(warehouse: str) -> None:
 def test_impossible_values_are_quarantined_and_builds_go_on(warehouse: str) -> None:
     # W11 has one valid AI event and one valid call, counted by an incremental build. Then a
     # loader lands nonsense: the AI event again at 'infinity' (its day must be cleared, and
-    # the span of days to rebuild must stay finite), times before 1970 or beyond 2099,
-    # NaN credits and durations, 2^62 tokens, a completed call ending at 'infinity', labels
-    # longer than max_label_characters (3,200 characters that do not compress would not fit
-    # a mart's key index). The next incremental build must finish, count none of it, list
+    # the span of days to rebuild must stay finite), times before 1970 or beyond 2099 (a
+    # message among them), NaN credits and durations, 2^62 tokens, a missing token count, a
+    # completed call ending at 'infinity', labels longer than max_label_characters (3,200
+    # characters that do not compress would not fit a mart's key index). The next incremental build must finish, count none of it, list
     # each row with its reason, and equal a full refresh. A label of exactly 200 characters
-    # (in W13) is counted.
+    # and an AI event at 1970's first instant (both in W13) are counted.
     w11 = "f0000000-0000-4000-8000-000000000011"
     w13 = "f0000000-0000-4000-8000-000000000013"
     huge = "".join(hashlib.md5(str(i).encode()).hexdigest() for i in range(100))
@@ -857,6 +857,20 @@ def test_impossible_values_are_quarantined_and_builds_go_on(warehouse: str) -> N
                values ('e1100000-0000-4000-8000-000000000007', %s, %s, 'infinity', now())""",
             (w11, M1),
         )
+        conn.execute(
+            """insert into raw.messages (message_id, workspace_id, chat_id, sender_member_id, role, channel,
+                   created_at, _loaded_at)
+               values ('e1100000-0000-4000-8000-000000000011', %s, null, %s, 'user', 'web',
+                       '1969-12-31 23:59:59+00', now())""",
+            (w11, M1),
+        )
+        # a token count the loader left out is no zero
+        conn.execute(
+            ai.replace("0, 0, 0, %s", "null, 0, 0, %s"),
+            ("e1100000-0000-4000-8000-000000000010", w11, 5, "1.5", "2026-05-03 10:00:00+00"),
+        )
+        # the first instant of 1970 is a time the reports take
+        conn.execute(ai, ("e1300000-0000-4000-8000-000000000002", w13, 5, "1.5", "1970-01-01 00:00:00+00"))
     quarantined = """select source_table, row_id, event_date, reason from marts.quarantined_rows
                      where workspace_id = %s order by source_table, row_id"""
     expected = [
@@ -876,9 +890,16 @@ def test_impossible_values_are_quarantined_and_builds_go_on(warehouse: str) -> N
             date(2026, 5, 3),
             "provider, model or model_type longer than max_label_characters",
         ),
+        (
+            "ai_usage_events",
+            "e1100000-0000-4000-8000-000000000010",
+            date(2026, 5, 3),
+            "negative or missing token count",
+        ),
         ("call_events", "CA-W11", date(2026, 5, 3), "started_at or ended_at outside 1970-2099"),
         ("call_events", "CA-W11-LONG", date(2026, 5, 3), "workspace_number longer than max_label_characters"),
         ("chats", "e1100000-0000-4000-8000-000000000007", None, "created_at outside 1970-2099"),
+        ("messages", "e1100000-0000-4000-8000-000000000011", None, "created_at outside 1970-2099"),
         ("sms_messages", "SM-W11", None, "sent_at outside 1970-2099"),
         (
             "sms_messages",
@@ -907,6 +928,14 @@ def test_impossible_values_are_quarantined_and_builds_go_on(warehouse: str) -> N
             "select provider, characters, event_count from marts.voice_usage_daily where workspace_id = %s",
             w13,
         ) == [("p" * 200, 12, 1)], build
+        assert rows(
+            warehouse,
+            "select usage_date, event_count from marts.ai_usage_daily where workspace_id = %s",
+            w13,
+        ) == [(date(1970, 1, 1), 1)], build
+        assert one(warehouse, "select count(*) from marts.quarantined_rows where workspace_id = %s", w13) == (
+            0,
+        ), build
 
 
 def test_a_chat_quarantined_for_its_time_still_gives_its_ai_usage_to_its_owner(warehouse: str) -> None:
