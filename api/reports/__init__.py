@@ -25,7 +25,7 @@ or encoding the warehouse uses), nulls last:
 
 * AI ``by_provider`` / ``by_type``: credits descending, then name;
   ``top_models``: credits descending, then model, provider and type; at most 10.
-  Sorted here, in Python (a few dozen items).
+  Sorted in Python (``ai.shape_ai_usage``: a few dozen items).
 * SMS and phone ``rows``: date, then phone number.
 * Voice ``sttRows`` / ``ttsRows``: date, provider, model;
   ``sttByProvider`` / ``ttsByProvider``: provider, model.
