@@ -155,6 +155,16 @@ def test_list_of_a_workspace_without_keys_says_so_and_whether_it_exists(
     assert known.exit_code == 0 and known.stderr == ""
 
 
+def test_list_marks_revoked_and_expired_keys(app: Flask, keys: dict[str, Key]) -> None:
+    result = invoke(app, "keys", "list", "--workspace", data.W1)
+    assert result.exit_code == 0, result.output
+    rows = {line.split()[0]: line for line in result.stdout.splitlines()[1:]}
+    revoked, expired, admin = (rows[keys[name].key_id] for name in ("revoked", "expired", "admin"))
+    assert revoked.endswith("  yes")
+    assert "(expired)" in expired and expired.endswith("  no")
+    assert "(expired)" not in admin and admin.endswith("  no")
+
+
 def test_list_json(app: Flask, keys: dict[str, Key]) -> None:
     result = invoke(app, "keys", "list", "--workspace", data.W1, "--json")
     assert result.exit_code == 0, result.output

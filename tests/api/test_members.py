@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+
+from api.members import shape_members
 from tests.api import fixture_data as data
 from tests.api.conftest import ApiClient, Key, body
 
@@ -29,3 +32,16 @@ def test_members_are_utf8_json(api: ApiClient, keys: dict[str, Key]) -> None:
 def test_members_of_another_tenant(api: ApiClient, keys: dict[str, Key]) -> None:
     response = api.get(f"/api/v2/w/{data.W2}/members", keys["w2_admin"])
     assert body(response) == [{"memberId": data.HAL, "displayName": "Hal Other", "role": "Admin"}]
+
+
+def test_members_without_a_name_come_after_the_named_ones_by_id() -> None:
+    def member(number: int, name: str | None) -> dict[str, object]:
+        return {"member_id": uuid.UUID(int=number), "display_name": name, "role_name": "Member"}
+
+    listed = shape_members([member(2, None), member(3, "Zoë"), member(1, None), member(4, "Ada")])
+    assert [(item["memberId"], item["displayName"]) for item in listed] == [
+        (str(uuid.UUID(int=4)), "Ada"),
+        (str(uuid.UUID(int=3)), "Zoë"),
+        (str(uuid.UUID(int=1)), None),
+        (str(uuid.UUID(int=2)), None),
+    ]

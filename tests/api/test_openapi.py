@@ -13,6 +13,7 @@ from jsonschema import Draft202012Validator
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from api.openapi import openapi_document
 from tests.api import fixture_data as data
 from tests.api.conftest import ApiClient, Key, body
 
@@ -107,3 +108,31 @@ def _fuzz(strategy: Any, mode: GenerationMode, seen: Counter[tuple[str, int]]) -
         seen[(mode.value, response.status_code)] += 1
 
     run()
+
+
+def test_every_object_in_the_document_names_all_its_fields_and_no_others() -> None:
+    """Real responses are checked against the document, but a schema loosened by mistake
+    (a field no longer required, extra fields allowed) would still pass them: every object
+    lists each of its properties as required and allows no other, except a report's ``tz``,
+    which a body has only when its zone is not UTC."""
+    loose: list[tuple[str, list[str], object]] = []
+
+    def walk(node: object, path: str) -> None:
+        if isinstance(node, dict):
+            if "properties" in node:
+                optional = sorted(set(node["properties"]) - set(node.get("required", [])))
+                if node.get("additionalProperties") is not False or optional not in ([], ["tz"]):
+                    loose.append((path, optional, node.get("additionalProperties")))
+                if optional == ["tz"] and not path.endswith("UsageReport"):
+                    loose.append((path, optional, "tz outside a report body"))
+            for key, value in node.items():
+                walk(value, f"{path}/{key}")
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                walk(value, f"{path}[{index}]")
+
+    document = openapi_document()
+    walk(document, "")
+    assert loose == []
+    reports = [name for name in document["components"]["schemas"] if name.endswith("UsageReport")]
+    assert len(reports) == 5

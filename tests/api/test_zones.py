@@ -781,3 +781,18 @@ def test_only_names_the_warehouse_reads_as_abbreviations_are_replaced_and_by_the
         abbreviations = {row[0].upper() for row in conn.execute("select abbrev from pg_timezone_abbrevs")}
     readable_as_abbreviations = {name for name in known_zones() if name.upper() in abbreviations}
     assert readable_as_abbreviations - {"UTC"} == set(zones.ABBREVIATION_ZONES)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "changes"),
+    [
+        (date(2024, 3, 10), date(2024, 3, 10), True),  # New York's 23-hour day alone
+        (date(2024, 3, 1), date(2024, 3, 10), True),  # ... as the range's last day
+        (date(2024, 3, 10), date(2024, 3, 20), True),  # ... as its first
+        (date(2024, 3, 1), date(2024, 3, 9), False),  # the day before it
+        (date(2024, 3, 11), date(2024, 11, 2), False),  # summer time throughout
+        (date(2024, 11, 3), date(2024, 11, 3), True),  # the 25-hour day
+    ],
+)
+def test_clocks_change_checks_every_day_of_the_range(start: date, end: date, changes: bool) -> None:
+    assert zones.clocks_change(Zone("America/New_York"), DateRange(start, end)) is changes

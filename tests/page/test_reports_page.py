@@ -520,6 +520,9 @@ def test_number_formats() -> None:
     assert pageformat.fmt_seconds(Decimal("6140.05")) == "6,140.050"
     assert pageformat.fmt_seconds(Decimal("12.000")) == "12.000"
     assert pageformat.fmt_duration(132) == "2 min 12 s" and pageformat.fmt_duration(7384) == "2 h 3 min"
+    # a share of a whole, in percent with one decimal; a share of nothing has none
+    assert pageformat.share(1, 3) == "33.3%" and pageformat.share(0, 5) == "0.0%"
+    assert pageformat.share(102, 132) == "77.3%" and pageformat.share(5, 0) == "\u2013"
     # from an hour on, to the nearest minute (not cut: 32:59:56 is 33 hours)
     assert (
         pageformat.fmt_duration(118_796) == "33 h 0 min" and pageformat.fmt_duration(59_513) == "16 h 32 min"
@@ -590,3 +593,21 @@ def test_a_garbage_cookie_is_no_session(client: FlaskClient) -> None:
         client.set_cookie("usage_reports_session", value, path=page_path())
         response = client.get(page_path())
         assert response.status_code == 200 and 'name="api_key"' in response.get_data(as_text=True)
+
+
+def by_number_rows(html: str, table_id: str) -> list[tuple[str, str, str]]:
+    """The number, first figure and share of each row of a per-number table, in page order."""
+    table = html[html.index(f'id="{table_id}"') :]
+    table = table[: table.index("</table>")]
+    row = re.compile(
+        r'<th scope="row" class="tel">([^<]*)</th>\s*<td class="num"><data value="([^"]*)">[^<]*</data></td>\s*'
+        r'<td class="num muted">([^<]*)</td>'
+    )
+    return [match.groups() for match in row.finditer(table)]
+
+
+def test_per_number_tables_put_the_busiest_number_first(admin: FlaskClient) -> None:
+    html = get_page(admin, {"start_date": "2024-03-01", "end_date": "2024-03-31"})
+    # SMS segments: N1 3 + 4 of 9, N2 1 + 1; call seconds: N1 101 + 1 of 132, N2 30
+    assert by_number_rows(html, "sms-by-number") == [(data.N1, "7", "77.8%"), (data.N2, "2", "22.2%")]
+    assert by_number_rows(html, "phone-by-number") == [(data.N1, "102", "77.3%"), (data.N2, "30", "22.7%")]

@@ -213,6 +213,25 @@ def test_sign_in_needs_the_forms_csrf_token(client: FlaskClient, keys: dict[str,
     assert not is_signed_in(client)
 
 
+def anonymous_cookie(signed_at: datetime) -> str:
+    """The cookie the sign-in form writes before anyone signs in (its CSRF token "token"),
+    as if written at ``signed_at``."""
+    return cookie_signed_at({"w": W1, "c": "token"}, signed_at)
+
+
+def test_a_sign_in_form_older_than_a_session_is_refused(app: Flask, keys: dict[str, Key]) -> None:
+    # the form's token lives as long as a session (SESSION_HOURS), not twice that as a
+    # signed-in session's cookie may
+    now = datetime.now(UTC)
+    for age, status in ((timedelta(hours=1), 303), (timedelta(hours=websession.SESSION_HOURS + 1), 400)):
+        client = app.test_client()
+        client.set_cookie(websession.COOKIE_NAME, anonymous_cookie(now - age), path=page_path())
+        response = client.post(page_path(), data={"csrf_token": "token", "api_key": keys["admin"].token})
+        assert response.status_code == status, age
+        assert ("form had expired" in response.get_data(as_text=True)) is (status == 400)
+        assert is_signed_in(client) is (status == 303)
+
+
 def test_sign_in_without_any_cookie_is_refused(app: Flask, keys: dict[str, Key]) -> None:
     # a cross-site form post (login CSRF) carries no cookie (SameSite=Lax): no token match
     response = app.test_client().post(page_path(), data={"api_key": keys["admin"].token, "csrf_token": "x"})
@@ -247,15 +266,22 @@ def test_an_expired_key_ends_the_session(app: Flask, warehouse: Warehouse) -> No
     assert "This API key has expired." in response.get_data(as_text=True)
 
 
-def replayed_cookie(key: Key, expires_at: datetime, signed_at: datetime) -> str:
-    """A session cookie for ``key`` as sign-in would have written it at ``signed_at``."""
+def cookie_signed_at(payload: dict[str, object], signed_at: datetime) -> str:
+    """The page's session cookie holding ``payload``, as if written at ``signed_at``."""
 
     class SignedThen(TimestampSigner):
         def get_timestamp(self) -> int:
             return int(signed_at.timestamp())
 
     serializer = URLSafeTimedSerializer(SECRET, salt=websession._SALT, signer=SignedThen)
-    return serializer.dumps({"w": W1, "c": "token", "k": key.key_id, "e": int(expires_at.timestamp())})
+    return serializer.dumps(payload)
+
+
+def replayed_cookie(key: Key, expires_at: datetime, signed_at: datetime) -> str:
+    """A session cookie for ``key`` as sign-in would have written it at ``signed_at``."""
+    return cookie_signed_at(
+        {"w": W1, "c": "token", "k": key.key_id, "e": int(expires_at.timestamp())}, signed_at
+    )
 
 
 def test_a_session_replayed_after_it_expired_is_told_so(app: Flask) -> None:
@@ -346,6 +372,8 @@ def test_a_form_from_another_site_is_refused_and_writes_no_cookie(app: Flask, ke
     elsewhere: list[dict[str, str]] = [{"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"}]
     # browsers without Fetch Metadata (older ones; any over plain HTTP but to localhost): Origin
     elsewhere += [{"Origin": "https://evil.example"}, {"Origin": "null"}, {"Origin": "http://localhost.evil"}]
+    # the same host on another port is another origin
+    elsewhere += [{"Origin": "http://localhost:8080"}]
     # and an Origin that is no URL at all (an unclosed IPv6 bracket), which no browser sends
     elsewhere += [{"Origin": "http://[::1"}, {"Origin": "http://a]b"}]
     for headers in elsewhere:
@@ -374,6 +402,16 @@ def test_a_form_from_another_site_is_refused_and_writes_no_cookie(app: Flask, ke
         headers={"Origin": "https://reports.example", "X-Forwarded-Host": "reports.example"},
     )
     assert response.status_code == 303
+    # a page served on a port: its forms come from that host and port
+    ported = signed_in_client(app, keys["admin"])
+    token = csrf_token(ported.get(page_path(), base_url="http://localhost:8000").get_data(as_text=True))
+    response = ported.post(
+        f"{page_path()}/sign-out",
+        data={"csrf_token": token},
+        headers={"Origin": "http://localhost:8000"},
+        base_url="http://localhost:8000",
+    )
+    assert response.status_code == 303 and not is_signed_in(ported)
 
 
 def test_sign_out_without_a_cookie_writes_none(app: Flask) -> None:

@@ -212,6 +212,8 @@ def test_a_warehouse_it_cannot_reach_or_without_raw_tables_is_one_line(warehouse
     for env, message in (
         ({"BUILD_LOCK_WAIT_SECONDS": "abc"}, "BUILD_LOCK_WAIT_SECONDS must be a number of seconds"),
         ({"BUILD_LOCK_WAIT_SECONDS": "nan"}, "BUILD_LOCK_WAIT_SECONDS must be a number of seconds"),
+        ({"BUILD_LOCK_WAIT_SECONDS": "inf"}, "BUILD_LOCK_WAIT_SECONDS must be a number of seconds"),
+        ({"BUILD_LOCK_WAIT_SECONDS": "-1"}, "BUILD_LOCK_WAIT_SECONDS must be a number of seconds"),
         ({"DBT_PROFILES_DIR": "/nonexistent"}, "no dbt profile in /nonexistent: run make setup"),
     ):
         refused = start_build(warehouse, **env)
