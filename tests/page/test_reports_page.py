@@ -439,6 +439,16 @@ def test_buckets_are_days_then_months_then_years() -> None:
     assert granularity == "month" and len(buckets) == 15 and buckets[0].start == date(2023, 1, 15)
     granularity, buckets = charts.buckets_for(date(1, 1, 1), date(9999, 12, 31))
     assert granularity == "year" and buckets[-1].key == "9999"
+    # at most MAX_BARS bars: the longest range of days, of months, then years
+    start = date(2000, 1, 1)
+    for end, granularity, count in (
+        (start + timedelta(days=charts.MAX_BARS - 1), "day", charts.MAX_BARS),
+        (start + timedelta(days=charts.MAX_BARS), "month", 14),
+        (date(2000 + charts.MAX_BARS // 12, charts.MAX_BARS % 12, 28), "month", charts.MAX_BARS),
+        (date(2000 + charts.MAX_BARS // 12, charts.MAX_BARS % 12 + 1, 1), "year", 34),
+    ):
+        assert charts.buckets_for(start, end)[0] == granularity, end
+        assert len(charts.buckets_for(start, end)[1]) == count, end
 
 
 def test_a_chart_is_accessible_and_empty_without_activity() -> None:
