@@ -353,3 +353,20 @@ def test_downloads_need_a_live_session(app: Flask, client: FlaskClient, keys: di
     assert client.get(export_path("nothing")).status_code == 404
     other = signed_in_client(app, keys["w2_admin"], data.W2)
     assert other.get(export_path("ai-usage")).status_code == 401  # its cookie is for W2's page only
+
+
+def test_per_number_tables_order_by_traffic_not_by_number(app: Flask) -> None:
+    # In Los Angeles on 30 Apr - 1 May the odd number sorts first by its text ("+1 555 ..."
+    # before "+1555...") but carried the least: 64 segments and 64 s, against 191 + 256.
+    dates, zone = DateRange(date(2026, 4, 30), date(2026, 5, 1)), Zone("America/Los_Angeles")
+    with app.test_request_context():
+        sms = pagesections.sms_section(uuid.UUID(zone_data.WZ), dates, zone)["by_number"]
+        phone = pagesections.phone_section(uuid.UUID(zone_data.WZ), dates, zone)["by_number"]
+    assert [(row["phoneNumber"], row["segments"]) for row in sms] == [
+        (zone_data.NUMBER, 191 + 256),
+        (zone_data.ODD_NUMBER, 64),
+    ]
+    assert [(row["phoneNumber"], row["totalDurationSeconds"]) for row in phone] == [
+        (zone_data.NUMBER, 191 + 256),
+        (zone_data.ODD_NUMBER, 64),
+    ]
