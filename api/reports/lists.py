@@ -63,13 +63,18 @@ def day_texts(rows: Sequence[dict[str, Any]], column: str) -> str:
     return "[" + ",".join(row[column] for row in rows[1:] if row[column] is not None) + "]"
 
 
+def list_text(row: dict[str, Any], column: str) -> RawJSON:
+    """A list the statement wrote as JSON text into ``column`` of ``row`` (``[]`` when none)."""
+    return RawJSON(row.get(column) or "[]")
+
+
 def listed(rows: Sequence[dict[str, Any]], day_column: str, list_column: str) -> RawJSON:
     """A day list of a phone or voice body: joined from the day rows' ``day_column`` texts
     after a UTC statement's head row (``day_texts``), else the one row's ``list_column``."""
     total = total_row(rows)
     if day_column in total:
         return RawJSON(day_texts(rows, day_column))
-    return RawJSON(total.get(list_column) or "[]")
+    return list_text(total, list_column)
 
 
 # The lookups of a UTC statement over a prepared mart (``marts.*_daily_lists``: a row per

@@ -9,11 +9,10 @@ from typing import Any
 from flask import Response
 
 from api import csvexport
-from api.jsonenc import RawJSON
 from api.jsonsql import COUNT, Field
 from api.params import DateRange
 from api.reports.common import SMS_DEFAULT_RANGE, as_count, bp, camel_envelope, total_row
-from api.reports.lists import lists_body, lists_report, number_day_fields, number_day_sql
+from api.reports.lists import list_text, lists_body, lists_report, number_day_fields, number_day_sql
 from api.zones import UTC_ZONE, Zone
 
 SMS_USAGE_TEMPLATE = """
@@ -72,7 +71,7 @@ def shape_sms_usage(
         "totalSegments": as_count(total.get("segments")),
         "totalInboundSegments": as_count(total.get("inbound_segments")),
         "totalOutboundSegments": as_count(total.get("outbound_segments")),
-        "rows": RawJSON(total.get("rows_json") or "[]"),
+        "rows": list_text(total, "rows_json"),
     }
 
 

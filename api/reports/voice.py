@@ -9,7 +9,6 @@ from typing import Any
 from flask import Response
 
 from api import csvexport
-from api.jsonenc import RawJSON
 from api.jsonsql import COUNT, DATE, DECIMAL, TEXT, Field, json_array, sort_key
 from api.params import DateRange
 from api.reports.common import (
@@ -27,6 +26,7 @@ from api.reports.lists import (
     THROUGH_END,
     head_then_day_texts,
     last_list_row,
+    list_text,
     listed,
     lists_body,
     lists_report,
@@ -183,17 +183,14 @@ def shape_voice_usage(
     row and then the day rows whose texts make the day lists."""
     row = total_row(rows)
 
-    def by_model_list(name: str) -> RawJSON:
-        return RawJSON(row.get(name) or "[]")
-
     return {
         **camel_envelope(workspace_id, dates, row.get("data_as_of")),
         "totalSttDurationSeconds": as_seconds(row.get("stt_duration_seconds")),
         "totalSttMessages": as_count(row.get("stt_messages")),
         "totalTtsCharacters": as_count(row.get("tts_characters")),
         "totalTtsMessages": as_count(row.get("tts_messages")),
-        "sttByProvider": by_model_list("stt_by_model_json"),
-        "ttsByProvider": by_model_list("tts_by_model_json"),
+        "sttByProvider": list_text(row, "stt_by_model_json"),
+        "ttsByProvider": list_text(row, "tts_by_model_json"),
         "sttRows": listed(rows, "stt_day_json", "stt_rows_json"),
         "ttsRows": listed(rows, "tts_day_json", "tts_rows_json"),
     }
