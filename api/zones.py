@@ -219,9 +219,13 @@ class Reading:
     planned: bool
 
 
-# The longest window a plan covers (about three years of UTC dates); a longer window
-# reads every quarter hour instead.
-PLAN_DAYS = 1100
+# The longest range ``clocks_change`` checks day by day (about three years).
+CLOCK_CHECK_DAYS = 1100
+
+# The UTC dates a mart row can have: staging keeps events from 1970-01-01 up to 2100
+# (the ``event_time_ok`` macro), so a plan covers no date outside them, whatever the window.
+FIRST_EVENT_DATE = date(1970, 1, 1)
+LAST_EVENT_DATE = date(2099, 12, 31)
 
 # A plan is a list of runs of consecutive UTC dates cut alike (see ``_plan``).
 PLAN_COLUMNS = ("plan_first", "plan_last", "plan_cut", "plan_before", "plan_after")
@@ -256,82 +260,95 @@ def reading(dates: DateRange, zone: Zone, by_day: bool = True, mixed: bool = Tru
 def clocks_change(zone: Zone, dates: DateRange) -> bool:
     """Whether a local day of ``dates`` in ``zone`` is not 24 hours long (its clocks change
     on it: daylight saving, a new standard offset). Checked day by day for up to
-    ``PLAN_DAYS`` days; a longer range is taken to hold a change."""
+    ``CLOCK_CHECK_DAYS`` days; a longer range is taken to hold a change."""
     if zone.is_utc:
         return False
     count = (dates.end - dates.start).days + 1
-    if count > PLAN_DAYS or dates.end == date.max:
+    if count > CLOCK_CHECK_DAYS or dates.end == date.max:
         return True
     starts = [zone.day_start(dates.start + timedelta(days=number)) for number in range(count + 1)]
     return any(later - earlier != timedelta(days=1) for earlier, later in itertools.pairwise(starts))
 
 
 def _plan(zone: Zone, window: UtcWindow) -> dict[str, list[Any]] | None:
-    """``_runs`` (computed once per zone and window in a process: a dashboard asks for the
-    same ranges again and again), as lists of the caller's own."""
-    plan = _runs(zone, window)
+    """``_runs`` for the window's UTC dates that can hold events (``FIRST_EVENT_DATE`` ..
+    ``LAST_EVENT_DATE``: a window of any length costs at most 130 years of dates there,
+    ~0.1 s once, and one wholly outside them an empty plan), as lists of the caller's
+    own. ``None`` for an empty window."""
+    if window.high <= window.low:
+        return None
+    low_date, high_date = max(window.low_date, FIRST_EVENT_DATE), min(window.high_date, LAST_EVENT_DATE)
+    if low_date > high_date:
+        return {name: [] for name in PLAN_COLUMNS}
+    plan = _runs(zone, low_date, high_date)
     return None if plan is None else {name: list(values) for name, values in plan.items()}
 
 
 @functools.lru_cache(maxsize=1024)
-def _runs(zone: Zone, window: UtcWindow) -> dict[str, list[Any]] | None:
-    """Where a local midnight cuts each UTC date of the window, as runs of dates cut alike.
+def _runs(zone: Zone, low_date: date, high_date: date) -> dict[str, list[Any]] | None:
+    """Where a local midnight cuts each UTC date ``low_date`` .. ``high_date``, as runs of
+    dates cut alike (computed once per zone and dates in a process: a dashboard asks for
+    the same ranges again and again).
 
     A run covers the UTC dates ``plan_first`` .. ``plan_last``; on each date D of it the
     cut is at D + ``plan_cut`` (``None``: all of D is one local day), the part of D
     before the cut is on local day D + ``plan_before`` days and the part from the cut
     on is on D + ``plan_after`` days. While the offset stays the same, so does all of
     that: a 90-day window is one run, or two around a daylight-saving change, plus one
-    for the day of the change. ``None`` for the whole plan when the window is too long
-    or a date is irregular (two local midnights in one UTC date, or one off the quarter
-    hours: only in history)."""
-    count = (window.high_date - window.low_date).days + 1
-    if count > PLAN_DAYS or window.high <= window.low:
-        return None
-    try:
-        return _plan_runs(zone, window, count)
-    except OverflowError:  # a window at the ends of the calendar (year 1 or 9999)
-        return None
-
-
-def _plan_runs(zone: Zone, window: UtcWindow, count: int) -> dict[str, list[Any]] | None:
-    info = zone.info
+    for the day of the change. ``None`` for the whole plan when a date is irregular (two
+    local midnights in one UTC date, or one off the quarter hours: only in history)."""
+    count = (high_date - low_date).days + 1
     day_length = timedelta(days=1)
-    first = datetime.combine(window.low_date, time(), UTC)
-    offsets = [(first + number * day_length).astimezone(info).utcoffset() for number in range(count + 1)]
+    first = datetime.combine(low_date, time(), UTC)
+    offsets = [(first + number * day_length).astimezone(zone.info).utcoffset() for number in range(count + 1)]
     plan: dict[str, list[Any]] = {name: [] for name in PLAN_COLUMNS}
-    for number in range(count):
-        day = window.low_date + timedelta(days=number)
-        start = first + number * day_length
-        offset = offsets[number]
-        if offset is not None and offset == offsets[number + 1]:
-            # the same offset all day: local midnight is at -offset
-            first_day = (start + offset).date()
-            into_day = (-offset) % day_length
-            cut = into_day or None
-        else:
-            # the offset changes within the date: the local day of each quarter hour, as
-            # the quarter-hourly path assigns them, must change at most once, forwards
-            days = [zone.local_date(start + number * _QUARTER_HOUR) for number in range(_QUARTERS_PER_DAY)]
-            first_day = days[0]
-            changes = [number for number in range(1, len(days)) if days[number] != days[number - 1]]
-            if not changes:
-                cut = None
-            elif len(changes) == 1 and days[changes[0]] == first_day + timedelta(days=1):
-                cut = changes[0] * _QUARTER_HOUR
-            else:
-                return None
-        if cut is not None and cut % _QUARTER_HOUR:
+    number = 0
+    while number < count:
+        # dates number .. end - 1 keep one offset all day, so one cut (or this date alone)
+        end = number + 1
+        if offsets[number] is not None and offsets[number] == offsets[end]:
+            while end < count and offsets[end + 1] == offsets[number]:
+                end += 1
+        run = _date_run(zone, first + number * day_length, offsets[number], offsets[number + 1])
+        if run is None:
             return None
-        before = None if cut is None else (first_day - day).days
-        after = (first_day - day).days + (cut is not None)
-        run = (cut, before, after)
-        if plan["plan_last"] and plan["plan_last"][-1] == day - timedelta(days=1) and _last_run(plan) == run:
-            plan["plan_last"][-1] = day
-            continue
-        for name, value in zip(PLAN_COLUMNS, (day, day, *run), strict=True):
-            plan[name].append(value)
+        day, last = low_date + timedelta(days=number), low_date + timedelta(days=end - 1)
+        if plan["plan_last"] and plan["plan_last"][-1] == day - day_length and _last_run(plan) == run:
+            plan["plan_last"][-1] = last
+        else:
+            for name, value in zip(PLAN_COLUMNS, (day, last, *run), strict=True):
+                plan[name].append(value)
+        number = end
     return plan
+
+
+def _date_run(
+    zone: Zone, start: datetime, offset: timedelta | None, next_offset: timedelta | None
+) -> tuple[timedelta | None, int | None, int] | None:
+    """The cut, before and after of the UTC date that begins at ``start`` (see ``_runs``),
+    given the zone's offsets at its start and at the next date's; ``None`` if irregular."""
+    day = start.date()
+    cut: timedelta | None
+    if offset is not None and offset == next_offset:
+        # the same offset all day: local midnight is at -offset
+        first_day = (start + offset).date()
+        cut = (-offset) % timedelta(days=1) or None
+    else:
+        # the offset changes within the date: the local day of each quarter hour, as
+        # the quarter-hourly path assigns them, must change at most once, forwards
+        days = [zone.local_date(start + number * _QUARTER_HOUR) for number in range(_QUARTERS_PER_DAY)]
+        first_day = days[0]
+        changes = [number for number in range(1, len(days)) if days[number] != days[number - 1]]
+        if not changes:
+            cut = None
+        elif len(changes) == 1 and days[changes[0]] == first_day + timedelta(days=1):
+            cut = changes[0] * _QUARTER_HOUR
+        else:
+            return None
+    if cut is not None and cut % _QUARTER_HOUR:
+        return None
+    before = None if cut is None else (first_day - day).days
+    return cut, before, (first_day - day).days + (cut is not None)
 
 
 def _last_run(plan: dict[str, list[Any]]) -> tuple[Any, ...]:
@@ -409,8 +426,8 @@ def rows_by_day(
       of its columns ``dims`` keeps; the part from the cut on is the daily row less that. Each
       part goes to its local day, or nowhere when that day is outside the range. So a
       zoned report reads the rows of a UTC one plus one quarter hour per row.
-    * Another zone, not planned (a window longer than ``PLAN_DAYS``, a date cut twice,
-      a build running): every quarter hour of the window on its local day.
+    * Another zone, not planned (a date cut twice or off the quarter hours, a build
+      running): every quarter hour of the window on its local day.
     """
     mart = _checked(mart)
     if not {*dims, *([key] if key else [])} <= set(MART_KEYS[mart]):

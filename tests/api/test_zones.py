@@ -5,10 +5,12 @@ against the rules applied straight to the staging events."""
 from __future__ import annotations
 
 import csv
+import re
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from importlib import resources
+from itertools import pairwise, product
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -382,20 +384,26 @@ ORACLES = {
 @pytest.mark.parametrize("zone", [*ZONES, "Europe/London", "America/Santiago", "America/Havana"])
 @pytest.mark.parametrize("path", list(ORACLES))
 def test_rows_match_the_events_put_on_local_days(
-    api: ApiClient, keys: dict[str, Key], zkey: Key, warehouse: Warehouse, zone: str, path: str
+    api: ApiClient,
+    keys: dict[str, Key],
+    zkey: Key,
+    warehouse: Warehouse,
+    monkeypatch: pytest.MonkeyPatch,
+    zone: str,
+    path: str,
 ) -> None:
     """Each day's row equals its events' sum straight from staging, whichever way the
-    statement reads the marts: a planned window (a year) and one read quarter hour by
-    quarter hour (a century)."""
+    statement reads the marts: daily rows split by a plan (a year, a century) and, as while
+    a build runs, every quarter hour of the window on its local day."""
     field, key_field, amount, oracle = ORACLES[path]
+    windows = [("2024-01-01", "2024-12-31"), ("2026-01-01", "2026-12-31"), ("2000-01-01", "2100-12-31")]
     for workspace, key in ((data.W1, keys["admin"]), (WZ, zkey)):
         with warehouse.connect() as conn:
             events = conn.execute(oracle, {"tz": zone, "ws": workspace}).fetchall()
-        for start, end in (
-            ("2024-01-01", "2024-12-31"),
-            ("2026-01-01", "2026-12-31"),
-            ("2000-01-01", "2100-12-31"),
-        ):
+        for build_running, (start, end) in product((False, True), windows):
+            monkeypatch.setattr(
+                reports.common, "running_at_start", lambda _db, running=build_running: running
+            )
             expected = {
                 (day.isoformat(), name): D(total)
                 for day, name, total in events
@@ -407,7 +415,7 @@ def test_rows_match_the_events_put_on_local_days(
                 {"start_date": start, "end_date": end, "tz": zone},
             )
             got = {(row["date"], row[key_field]): D(row[amount]) for row in body(response)[field]}
-            assert got == expected, (workspace, start, end)
+            assert got == expected, (workspace, start, end, build_running)
 
 
 @pytest.mark.parametrize("zone", [*ZONES, "Europe/London", "America/Santiago"])
@@ -426,7 +434,7 @@ def test_planned_windows_sum_to_the_utc_sums(
 
 
 # Single days and short windows on the edges of the fixtures' data (W1: 2024-02-29 ..
-# 2024-04-01 UTC; WZ: 2026-03-08 .. 2026-11-02) and across daylight-saving changes.
+# 2024-04-01 UTC; WZ: 2026-03-08 .. 2026-11-02) and across daylight-saving changes, and three centuries.
 SPLIT_WINDOWS = [
     ("2024-03-03", "2024-03-03"),
     ("2024-02-28", "2024-03-01"),
@@ -435,6 +443,7 @@ SPLIT_WINDOWS = [
     ("2026-03-07", "2026-03-09"),
     ("2026-04-30", "2026-05-01"),
     ("2026-10-31", "2026-11-02"),
+    ("1900-01-01", "2199-12-31"),  # planned over the dates events can have, 1970-2099
 ]
 
 
@@ -619,20 +628,31 @@ def test_zone_names() -> None:
 def test_a_zone_the_warehouse_does_not_know_is_a_400(
     api: ApiClient, keys: dict[str, Key], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    # Whenever the warehouse is asked for a row's local day (here: every quarter hour of a
-    # window too long to plan) that is a 400; totals (the AI body, member usage) need only the
-    # window, from zoneinfo.
+    # Whenever the warehouse is asked for a row's local day (every quarter hour of the window
+    # on its local day, as while a build runs) that is a 400. Otherwise local days come from
+    # zoneinfo alone (the plan, the window's ends) and the zone serves, however long the range;
+    # totals (the AI body, member usage) need only the window.
     with zone_only_zoneinfo_knows(monkeypatch, tmp_path) as zone:
         long = {"start_date": "2000-01-01", "end_date": "2100-12-31", "tz": zone}
-        for path, query in (
-            ("sms-usage", long),
-            ("voice-usage", long),
-            ("ai-usage", {**long, "format": "csv"}),
-        ):
+        by_day = (("sms-usage", long), ("voice-usage", long), ("ai-usage", {**long, "format": "csv"}))
+        for path, query in by_day:
+            response = api.get(f"{W1_REPORTS}/{path}", keys["admin"], query)
+            assert response.status_code == 200, response.get_data(as_text=True)
+        monkeypatch.setattr(reports.common, "running_at_start", lambda _database: True)
+        for path, query in by_day:
             response = api.get(f"{W1_REPORTS}/{path}", keys["admin"], query)
             assert response.status_code == 400, response.get_data(as_text=True)
             assert error_of(response)["message"] == "tz names a time zone the warehouse does not know."
         assert api.get(f"{W1_REPORTS}/ai-usage", keys["admin"], long).status_code == 200
+
+
+def test_plans_cover_the_dates_staging_keeps() -> None:
+    # a plan leaves out the UTC dates no mart row can have: those outside the macro that
+    # keeps events (a wider macro would otherwise lose rows from zoned lists)
+    macro = (Path(__file__).resolve().parents[2] / "macros" / "utc_date.sql").read_text()
+    bounds = re.findall(r"cast\('([0-9-]{10}) 00:00:00\+00' as timestamp with time zone\)", macro)
+    last_date = zones.LAST_EVENT_DATE + timedelta(days=1)
+    assert bounds == [zones.FIRST_EVENT_DATE.isoformat(), last_date.isoformat()]
 
 
 def _plan_of(zone: str, start: str, end: str) -> list[tuple[str, str, str, Any, Any]] | None:
@@ -673,14 +693,29 @@ def _plan_of(zone: str, start: str, end: str) -> list[tuple[str, str, str, Any, 
         # St John's fell back at 00:01 (2010-11-07): local dates go 7, 6, 7 within a UTC date
         ("America/St_Johns", "2010-11-06", "2010-11-08", None),
         ("Antarctica/Casey", "2010-03-03", "2010-03-05", None),
-        # longer than PLAN_DAYS
-        ("Asia/Kolkata", "2020-01-01", "2026-01-01", None),
+        # any length: six years are one run; only the dates that can hold events (1970-2099)
+        # are planned, and a window with none of them has no runs at all
+        ("Asia/Kolkata", "2020-01-01", "2026-01-01", [("2019-12-31", "2026-01-01", "18:30", 0, 1)]),
+        ("Asia/Kolkata", "0001-01-01", "9999-12-31", [("1970-01-01", "2099-12-31", "18:30", 0, 1)]),
+        ("America/New_York", "2150-01-01", "2150-12-31", []),
+        # daylight saving since 1980: two runs a year (Berlin changes at 01:00 UTC, so each
+        # change date is cut as the dates after it), after one run for 1970-1979
+        ("Europe/Berlin", "1900-01-01", "2100-12-31", "241 runs, 1970-01-01 .. 2099-12-31"),
     ],
 )  # fmt: skip
 def test_the_plan_cuts_each_utc_date_at_local_midnight(
-    zone: str, start: str, end: str, plan: list[tuple[str, str, str, Any, Any]] | None
+    zone: str, start: str, end: str, plan: list[tuple[str, str, str, Any, Any]] | str | None
 ) -> None:
-    assert _plan_of(zone, start, end) == plan
+    got = _plan_of(zone, start, end)
+    if isinstance(plan, str):
+        assert got is not None
+        assert f"{len(got)} runs, {got[0][0]} .. {got[-1][1]}" == plan
+        day = timedelta(days=1)
+        assert all(
+            earlier[1] == (date.fromisoformat(later[0]) - day).isoformat() for earlier, later in pairwise(got)
+        )
+        return
+    assert got == plan
     assert not reading(DateRange(date(2026, 5, 1), date(2026, 5, 2)), UTC_ZONE).planned
 
 
