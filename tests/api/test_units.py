@@ -39,6 +39,13 @@ def test_decimals_are_written_from_their_digits(value: Decimal, text: str) -> No
     assert json.loads(text, parse_float=Decimal) == value
 
 
+def test_negative_decimals_are_json_numbers() -> None:
+    # credits are signed (an adjustment or refund is a valid event): a negative total is a number
+    text = encode({"total_credits": Decimal("-0.250000"), "rows": [Decimal("-3"), Decimal("-1E+3")]})
+    assert text == '{"total_credits":-0.25,"rows":[-3,-1000]}'
+    assert json.loads(text, parse_float=Decimal) == {"total_credits": Decimal("-0.25"), "rows": [-3, -1000]}
+
+
 def test_non_finite_numbers_are_refused() -> None:
     with pytest.raises(ValueError):
         decimal_literal(Decimal("NaN"))
