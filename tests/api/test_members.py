@@ -45,3 +45,12 @@ def test_members_without_a_name_come_after_the_named_ones_by_id() -> None:
         (str(uuid.UUID(int=1)), None),
         (str(uuid.UUID(int=2)), None),
     ]
+
+
+def test_members_are_in_code_point_order_not_by_case() -> None:
+    def member(number: int, name: str) -> dict[str, object]:
+        return {"member_id": uuid.UUID(int=number), "display_name": name, "role_name": "Member"}
+
+    listed = shape_members([member(1, "bob"), member(2, "Émile"), member(3, "Zed"), member(4, "Ana")])
+    # upper case before lower case before accented letters, as Python and the JSON lists sort text
+    assert [item["displayName"] for item in listed] == ["Ana", "Zed", "bob", "Émile"]
