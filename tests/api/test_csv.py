@@ -116,6 +116,11 @@ def test_format_given_twice_is_a_400(api: ApiClient, keys: dict[str, Key]) -> No
             {**MARCH, "tz": "Etc/GMT+12"},
             f"ai-usage_{data.W1}_2024-03-01_2024-03-31_Etc-GMT+12.csv",
         ),
+        (  # every slash of the zone, or the name would hold a directory
+            "phone-usage",
+            {**MARCH, "tz": "America/Argentina/Buenos_Aires"},
+            f"phone-usage_{data.W1}_2024-03-01_2024-03-31_America-Argentina-Buenos_Aires.csv",
+        ),
     ],
 )
 def test_the_file_name_names_report_workspace_range_and_zone(
