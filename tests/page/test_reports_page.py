@@ -467,6 +467,29 @@ def test_a_chart_is_accessible_and_empty_without_activity() -> None:
     assert empty.is_empty and empty.peak is None
 
 
+def test_a_chart_states_the_total_of_its_whole_range(admin: FlaskClient, keys: dict[str, Key]) -> None:
+    # the range's last day holds credits (azure, 2024-03-06): the total a screen reader hears
+    # is the report's, to the last day
+    query = {"start_date": "2024-03-03", "end_date": "2024-03-06"}
+    html = get_page(admin, query)
+    body = api_json(admin, f"{API}/reports/ai-usage", keys["admin"], query)
+    desc = re.search(r'<desc id="ai-chart-desc">([^<]*)</desc>', html)
+    assert desc is not None
+    assert body["total_credits"] == Decimal("1.700001")
+    assert f"Total {pageformat.fmt_credits(body['total_credits'])} credits." in unescape(desc.group(1))
+
+
+def test_the_highest_day_of_a_tie_is_the_first() -> None:
+    _, buckets = charts.buckets_for(date(2024, 3, 1), date(2024, 3, 3))
+    series = charts.series_by_bucket(
+        "day", buckets, [(date(2024, 3, 1), "openai", Decimal(2)), (date(2024, 3, 3), "openai", Decimal(2))]
+    )
+    chart = charts.Chart("c", "Credits", "credits", "day", buckets, series, pageformat.fmt_credits)
+    peak = chart.peak
+    assert peak is not None and peak[0].start == date(2024, 3, 1)
+    assert "Highest day: Fri 1 Mar 2024, 2.000000 credits." in chart.svg("1 to 3 Mar 2024")
+
+
 def test_an_axis_has_one_unit_from_its_top_tick() -> None:
     def labels(maximum: float) -> list[str]:
         step = charts.nice_step(maximum)
@@ -508,6 +531,17 @@ def test_many_series_fold_into_other() -> None:
     series = charts.series_by_bucket("day", buckets, points)
     assert len(series) == charts.MAX_SERIES and series[-1].name == "Other"
     assert sum(s.total for s in series) == sum(range(1, 12))
+
+
+def test_the_largest_series_are_kept_and_the_smallest_fold_into_other() -> None:
+    _, buckets = charts.buckets_for(date(2024, 3, 1), date(2024, 3, 1))
+    points = [(date(2024, 3, 1), f"p{index:02d}", Decimal(index)) for index in range(1, 12)]
+    series = charts.series_by_bucket("day", buckets, points)
+    # by total, largest first: p11 .. p05 kept, p04 .. p01 (1 + 2 + 3 + 4) are "Other"
+    assert [(s.name, s.total) for s in series] == [
+        *((f"p{index:02d}", Decimal(index)) for index in range(11, 4, -1)),
+        ("Other", Decimal(10)),
+    ]
 
 
 @pytest.mark.parametrize(
