@@ -7,9 +7,10 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from flask import Flask
 
 from tests.api import fixture_data as data
-from tests.api.conftest import ApiClient, Key, Warehouse, error_of
+from tests.api.conftest import BOTH, ApiClient, Key, Warehouse, create_key_with_cli, error_of
 
 W1 = f"/api/v2/w/{data.W1}"
 W3 = f"/api/v2/w/{data.W3}"
@@ -73,6 +74,13 @@ def test_unknown_key_is_401(api: ApiClient) -> None:
 def test_bearer_scheme_is_case_insensitive(api: ApiClient, keys: dict[str, Key]) -> None:
     response = api.get(f"{W1}/members", headers={"Authorization": f"bearer {keys['admin'].token}"})
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("scheme", ["Token", "Basic", "Bearers", "MAC"])
+def test_a_valid_key_under_another_scheme_is_401(api: ApiClient, keys: dict[str, Key], scheme: str) -> None:
+    # the key itself is good: only "Bearer" carries it
+    response = api.get(f"{W1}/members", headers={"Authorization": f"{scheme} {keys['admin'].token}"})
+    assert_401(response, "invalid_api_key")
 
 
 def test_revoked_key_is_401(api: ApiClient, keys: dict[str, Key]) -> None:
@@ -235,3 +243,23 @@ def test_last_used_at_is_written_at_most_once_a_minute(
     stale = last_used()
     assert api.get(f"{W1}/reports/ai-usage", key).status_code == 200
     assert last_used() > stale
+
+
+def test_a_use_records_only_its_own_key(
+    app: Flask, api: ApiClient, keys: dict[str, Key], warehouse: Warehouse
+) -> None:
+    # a key never used (another workspace's) keeps "never" while another key is used
+    unused = create_key_with_cli(app, data.W2, data.HAL, "Never used", BOTH)
+    key = keys["admin"]
+    with warehouse.connect() as conn:
+        conn.execute("update api.api_keys set last_used_at = null where key_id = %s", (key.key_id,))
+    assert api.get(f"{W1}/members", key).status_code == 200
+    with warehouse.connect() as conn:
+        rows = dict(
+            conn.execute(
+                "select key_id, last_used_at from api.api_keys where key_id in (%s, %s)",
+                (key.key_id, unused.key_id),
+            ).fetchall()
+        )
+    assert rows[key.key_id] is not None
+    assert rows[unused.key_id] is None
