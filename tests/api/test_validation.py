@@ -51,6 +51,22 @@ def test_malformed_member_id_is_400(api: ApiClient, keys: dict[str, Key], member
     assert_400(api.get(f"{W1}/reports/member-usage/{member}", keys["admin"]), "member_id")
 
 
+@pytest.mark.parametrize(
+    ("path", "parameter"),
+    [
+        (f"/api/v2/w/{data.W1}0/members", "workspace_id"),
+        (f"/api/v2/w/{data.W1}-0/reports/ai-usage", "workspace_id"),
+        (f"{W1}/reports/member-usage/{data.ADA}0", "member_id"),
+        (f"{W1}/reports/member-usage/{data.ADA}%20", "member_id"),
+    ],
+)
+def test_an_id_followed_by_more_is_400(
+    api: ApiClient, keys: dict[str, Key], path: str, parameter: str
+) -> None:
+    # a well-formed UUID with anything after it is not a UUID (and never a 500)
+    assert_400(api.get(path, keys["admin"]), parameter)
+
+
 def test_uuids_are_case_insensitive(api: ApiClient, keys: dict[str, Key]) -> None:
     response = api.get(f"/api/v2/w/{data.W1.upper()}/reports/member-usage/{data.ADA.upper()}", keys["admin"])
     assert response.status_code == 200
@@ -135,6 +151,21 @@ def test_unknown_query_parameters_are_400(api: ApiClient, keys: dict[str, Key]) 
     # a name that is not shown back is still refused
     response = api.get(f"{W1}/reports/ai-usage", keys["admin"], {"\x00" * 3: "x"})
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "name", ["<script>alert(1)</script>", "x" * 41, "start date", "\x00\x00\x00", "d\u00e9but"]
+)
+def test_an_unknown_name_is_not_echoed_unless_short_and_printable(
+    api: ApiClient, keys: dict[str, Key], name: str
+) -> None:
+    response = api.get(f"{W1}/reports/ai-usage", keys["admin"], {name: "2024-03-01"})
+    assert response.status_code == 400
+    error = error_of(response)
+    assert error["code"] == "unknown_parameter"
+    assert error["message"] == (
+        "Unknown query parameter; this endpoint accepts: start_date, end_date, tz, format."
+    )
 
 
 def test_repeated_query_parameters_are_400(api: ApiClient, keys: dict[str, Key]) -> None:
