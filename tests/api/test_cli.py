@@ -219,6 +219,39 @@ def test_create_refuses_names_that_would_forge_the_listing(app: Flask, name: str
     )
 
 
+def test_create_trims_the_name_and_refuses_a_blank_one(app: Flask) -> None:
+    blank = create_args()
+    blank[blank.index("CLI test")] = " \t "
+    result = invoke(app, *blank, "--scope", "members:read")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert "--name must not be empty." in result.stderr
+    key = create_key_with_cli(app, data.W1, data.CLEO, "  Padded name \t", ["members:read"])
+    listed = invoke(app, "keys", "list", "--workspace", data.W1, "--json")
+    assert listed.exit_code == 0, listed.output
+    names = {item["id"]: item["name"] for item in json.loads(listed.stdout)}
+    assert names[key.key_id] == "Padded name"
+
+
+@pytest.mark.usefixtures("keys")  # the key table exists
+def test_list_shows_a_name_stored_before_the_rule_on_one_line(app: Flask, warehouse: Warehouse) -> None:
+    # a name with a line break and a terminal escape, stored before create refused them, must
+    # not forge rows or colour the operator's terminal: such characters are shown as U+FFFD
+    workspace = "e0000000-0000-4000-8000-00000000000e"
+    with warehouse.connect() as conn:
+        conn.execute(
+            "insert into api.api_keys (key_id, workspace_id, member_id, name, scopes, token_sha256, expires_at)"
+            " values ('key_00000000000000ee', %s, %s, %s, array['members:read'],"
+            " sha256(convert_to(%s, 'UTF8')), now() + interval '1 day')",
+            (workspace, data.CLEO, "old\nkey_forged \x1b[31mred", "urk_stored_before_the_rule"),
+        )
+    result = invoke(app, "keys", "list", "--workspace", workspace)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2, result.stdout
+    assert "old\ufffdkey_forged \ufffd[31mred" in lines[1]
+    assert "\x1b" not in result.stdout
+
+
 def test_arguments_that_are_not_utf8_are_one_line_errors(warehouse: Warehouse) -> None:
     # a shell passes bytes; Python turns the undecodable ones into lone surrogates
     args: list[str | bytes] = [*create_args(), "--scope", "members:read"]
