@@ -213,6 +213,23 @@ def test_sign_in_needs_the_forms_csrf_token(client: FlaskClient, keys: dict[str,
     assert not is_signed_in(client)
 
 
+def test_a_token_that_differs_only_at_its_end_is_refused(app: Flask, keys: dict[str, Key]) -> None:
+    # the whole token must match, not a prefix of it
+    client = app.test_client()
+    token = csrf_token(client.get(page_path()).get_data(as_text=True))
+    for near in (token[:-1] + ("A" if token[-1] != "A" else "B"), token[:8], token + "x"):
+        response = client.post(page_path(), data={"csrf_token": near, "api_key": keys["admin"].token})
+        assert response.status_code == 400, near
+        assert "form had expired" in response.get_data(as_text=True)
+    assert not is_signed_in(client)
+    # and sign-out wants the signed-in page's own token just as whole
+    signed_in = signed_in_client(app, keys["admin"])
+    token = csrf_token(signed_in.get(page_path()).get_data(as_text=True))
+    near = token[:-1] + ("A" if token[-1] != "A" else "B")
+    assert signed_in.post(f"{page_path()}/sign-out", data={"csrf_token": near}).status_code == 403
+    assert is_signed_in(signed_in)
+
+
 def anonymous_cookie(signed_at: datetime) -> str:
     """The cookie the sign-in form writes before anyone signs in (its CSRF token "token"),
     as if written at ``signed_at``."""
@@ -418,6 +435,19 @@ def test_sign_out_without_a_cookie_writes_none(app: Flask) -> None:
     response = app.test_client().post(f"{page_path()}/sign-out", data={"csrf_token": "x"})
     assert response.status_code == 303
     assert response.headers.getlist("Set-Cookie") == []
+
+
+def test_sign_out_drops_a_cookie_that_is_no_session(app: Flask) -> None:
+    # a cookie that no longer verifies (another secret, tampered) is deleted where it lives,
+    # on the page's path: a deletion for another path would leave it in the browser
+    client = app.test_client()
+    client.set_cookie(websession.COOKIE_NAME, "not-a-signed-value", path=page_path())
+    response = client.post(f"{page_path()}/sign-out", data={"csrf_token": "x"})
+    assert response.status_code == 303
+    attributes = cookie_attributes(session_cookie_header(response))
+    assert attributes["path"] == page_path()
+    assert parsedate_to_datetime(attributes["expires"]) < datetime.now(UTC)
+    assert client.get_cookie(websession.COOKIE_NAME, path=page_path()) is None
 
 
 def test_sign_out_clears_the_session(app: Flask, keys: dict[str, Key]) -> None:
