@@ -1127,6 +1127,33 @@ def test_voice_lists_carry_late_rows_forward(warehouse: str) -> None:
     )
 
 
+def test_copies_landed_together_keep_the_later_event_time_in_every_build(warehouse: str) -> None:
+    # Two copies of one AI event land in one statement (the same instant) with different event
+    # times: 7 prompt tokens at 3 May 10:00, 5 at 4 May 10:00. The later event time wins (CONTRACT
+    # §4), before the text (which would keep the 7), in the incremental build as in a full one:
+    # 5 tokens on 4 May and nothing on 3 May.
+    w31 = "f0000000-0000-4000-8000-000000000031"
+    with connect(warehouse) as conn:
+        conn.execute(
+            """insert into raw.ai_usage_events (event_id, workspace_id, chat_id, source, provider, model,
+                    model_type, prompt_tokens, completion_tokens, cached_tokens, audio_input_tokens,
+                    audio_output_tokens, credits, recorded_at, _loaded_at)
+               select 'e2300000-0000-4000-8000-000000000001', %s, null, 'chat_message', 'openai', 'gpt-4o',
+                    'chat', copies.tokens, 0, 0, 0, 0, 1.000000, copies.recorded_at, now() - interval '1 minute'
+               from (values (7, timestamptz '2026-05-03 10:00:00+00'), (5, timestamptz '2026-05-04 10:00:00+00'))
+                   as copies (tokens, recorded_at)""",
+            (w31,),
+        )
+    for build in (("build",), ("build", "--full-refresh")):
+        dbt(warehouse, *build)
+        assert rows(
+            warehouse,
+            """select usage_date::text, event_count, prompt_tokens from marts.ai_usage_daily
+               where workspace_id = %s order by usage_date""",
+            w31,
+        ) == [("2026-05-04", 1, 5)], build
+
+
 def test_a_daily_mart_built_without_its_quarter_hours_reads_no_further_than_they_did(
     warehouse: str,
 ) -> None:
