@@ -1154,6 +1154,72 @@ def test_copies_landed_together_keep_the_later_event_time_in_every_build(warehou
         ) == [("2026-05-04", 1, 5)], build
 
 
+def test_a_late_row_on_a_later_day_keeps_every_model_used_before(warehouse: str) -> None:
+    # W33 uses gpt-4o on 1 May (3 tokens, 1 s of STT on nova-2) and nova-pro on 2 May (4 tokens),
+    # and is built. A late event lands on 3 May with a model of its own (claude, 5 tokens; STT
+    # whisper-1, 2 s): the 3 May rows start from the 2 May totals and must still list every
+    # model used before, unchanged, beside the new one (a range 1-3 May subtracts nothing).
+    w33 = "f0000000-0000-4000-8000-000000000033"
+    ai = """insert into raw.ai_usage_events (event_id, workspace_id, chat_id, source, provider, model, model_type,
+                    prompt_tokens, completion_tokens, cached_tokens, audio_input_tokens, audio_output_tokens,
+                    credits, recorded_at, _loaded_at)
+                values (%s, %s, null, 'chat_message', %s, %s, 'chat', %s, 0, 0, 0, 0, 1.000000, %s,
+                        now() - interval '1 minute')"""
+    stt = """insert into raw.stt_events (event_id, workspace_id, call_id, provider, model, duration_seconds,
+                    recorded_at, _loaded_at)
+               values (%s, %s, null, %s, %s, %s, %s, now() - interval '1 minute')"""
+    with connect(warehouse) as conn:
+        conn.execute(
+            ai, ("e2300000-0000-4000-8000-000000000031", w33, "openai", "gpt-4o", 3, "2026-05-01 10:00:00+00")
+        )
+        conn.execute(
+            ai,
+            (
+                "e2300000-0000-4000-8000-000000000032",
+                w33,
+                "aws",
+                "amazon.nova-pro",
+                4,
+                "2026-05-02 10:00:00+00",
+            ),
+        )
+        conn.execute(
+            stt,
+            ("e2300000-0000-4000-8000-000000000033", w33, "deepgram", "nova-2", 1, "2026-05-01 10:00:00+00"),
+        )
+    dbt(warehouse, "build")
+    with connect(warehouse) as conn:
+        conn.execute(
+            ai,
+            ("e2300000-0000-4000-8000-000000000034", w33, "anthropic", "claude", 5, "2026-05-03 10:00:00+00"),
+        )
+        conn.execute(
+            stt,
+            ("e2300000-0000-4000-8000-000000000035", w33, "openai", "whisper-1", 2, "2026-05-03 10:00:00+00"),
+        )
+    dbt(warehouse, "build")  # the running-totals tests pass
+    expected_ai = [("amazon.nova-pro", 1, 4), ("claude", 1, 5), ("gpt-4o", 1, 3)]
+    assert (
+        rows(
+            warehouse,
+            """select model, running_event_count, running_prompt_tokens from marts.ai_usage_running_totals
+           where workspace_id = %s and usage_date = '2026-05-03' order by model""",
+            w33,
+        )
+        == expected_ai
+    )
+    voice = """select model_names, running_event_counts, running_duration_seconds from marts.voice_usage_daily_lists
+               where workspace_id = %s and usage_date = '2026-05-03'"""
+    assert one(warehouse, voice, w33) == (
+        ["nova-2", "whisper-1"],
+        [1, 1],
+        [Decimal("1.000"), Decimal("2.000")],
+    )
+    incremental = snapshot(warehouse)
+    dbt(warehouse, "build", "--full-refresh")
+    assert snapshot(warehouse) == incremental
+
+
 def test_a_daily_mart_built_without_its_quarter_hours_reads_no_further_than_they_did(
     warehouse: str,
 ) -> None:
