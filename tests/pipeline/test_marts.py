@@ -1220,6 +1220,40 @@ def test_a_late_row_on_a_later_day_keeps_every_model_used_before(warehouse: str)
     assert snapshot(warehouse) == incremental
 
 
+def test_a_state_that_landed_after_the_chosen_one_wins_though_an_older_state_landed_later(
+    warehouse: str,
+) -> None:
+    # Call CA-LAG of W34: state A (in progress, updated 10:05) lands three hours ago and is built;
+    # state B (ringing, updated 10:00: older) lands an hour ago and loses to A; then a lagging
+    # loader commits state C (completed at 10:05, updated 10:05: tied with A), stamped two hours
+    # ago. On the updated_at tie the state that landed last wins, C (after A), not A because some
+    # other state of the call landed later: one finished call of 300 s, as a full build says.
+    w34 = "f0000000-0000-4000-8000-000000000034"
+    state = """insert into raw.call_events (call_id, workspace_id, direction, workspace_number, remote_number,
+                    status, started_at, ended_at, answered_by, updated_at, _loaded_at)
+               values ('CA-LAG', %s, 'inbound', '+15550003434', '+15557773434', %s,
+                    '2026-05-05 10:00:00+00', %s, 'human', %s, now() - %s::interval)"""
+    calls = """select call_count, duration_seconds from marts.phone_usage_daily
+               where workspace_id = %s and usage_date = '2026-05-05'"""
+    with connect(warehouse) as conn:
+        conn.execute(state, (w34, "in-progress", None, "2026-05-05 10:05:00+00", "3 hours"))
+    dbt(warehouse, "build")
+    with connect(warehouse) as conn:
+        conn.execute(state, (w34, "ringing", None, "2026-05-05 10:00:00+00", "1 hour"))
+    dbt(warehouse, "build")
+    assert rows(warehouse, calls, w34) == []
+    with connect(warehouse) as conn:
+        conn.execute(state, (w34, "completed", "2026-05-05 10:05:00+00", "2026-05-05 10:05:00+00", "2 hours"))
+    dbt(warehouse, "build")
+    assert rows(warehouse, calls, w34) == [(1, 300)]
+    assert one(
+        warehouse, "select call_status from staging.stg_product__call_events where call_id = 'CA-LAG'"
+    ) == ("completed",)
+    incremental = snapshot(warehouse)
+    dbt(warehouse, "build", "--full-refresh")
+    assert snapshot(warehouse) == incremental
+
+
 def test_a_daily_mart_built_without_its_quarter_hours_reads_no_further_than_they_did(
     warehouse: str,
 ) -> None:
