@@ -1254,6 +1254,37 @@ def test_a_state_that_landed_after_the_chosen_one_wins_though_an_older_state_lan
     assert snapshot(warehouse) == incremental
 
 
+def test_a_daily_mart_built_after_its_twin_lost_its_record_reads_again_what_the_twin_takes(
+    warehouse: str,
+) -> None:
+    # An `--empty` run of the quarter-hourly AI mart removes its records, so its next build reads
+    # every staging row. The daily mart, built alone before that, must then record nothing past
+    # its twin (0, not the newest staging row), or it never rebuilds the day of an event only
+    # the twin takes: W32's event of 26 May must reach ai_usage_daily.
+    w32 = "f0000000-0000-4000-8000-000000000032"
+    with connect(warehouse) as conn:
+        conn.execute(
+            """insert into raw.ai_usage_events (event_id, workspace_id, chat_id, source, provider, model,
+                    model_type, prompt_tokens, completion_tokens, cached_tokens, audio_input_tokens,
+                    audio_output_tokens, credits, recorded_at, _loaded_at)
+               values ('e2300000-0000-4000-8000-000000000021', %s, null, 'chat_message', 'openai', 'gpt-4o',
+                    'chat', 6, 0, 0, 0, 0, 1.000000, '2026-05-26 10:00:00+00', now() - interval '1 minute')""",
+            (w32,),
+        )
+    dbt(warehouse, "run", "--empty", "--select", "ai_usage_quarter_hourly")
+    dbt(warehouse, "run", "--select", "stg_product__ai_usage_events", "ai_usage_daily")
+    dbt(warehouse, "build")  # the reconciliation tests pass: daily = its quarter hours
+    assert rows(
+        warehouse,
+        """select usage_date::text, event_count, total_tokens from marts.ai_usage_daily
+           where workspace_id = %s order by usage_date""",
+        w32,
+    ) == [("2026-05-26", 1, 6)]
+    incremental = snapshot(warehouse)
+    dbt(warehouse, "build", "--full-refresh")
+    assert snapshot(warehouse) == incremental
+
+
 def test_a_daily_mart_built_without_its_quarter_hours_reads_no_further_than_they_did(
     warehouse: str,
 ) -> None:
