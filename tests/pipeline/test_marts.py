@@ -193,12 +193,17 @@ def snapshot(database: str) -> dict[str, list[tuple]]:
         }
 
 
+def assert_a_full_refresh_agrees(database: str) -> None:
+    """Every mart row the incremental builds left is what ``--full-refresh`` writes."""
+    incremental = snapshot(database)
+    dbt(database, "build", "--full-refresh")
+    assert snapshot(database) == incremental
+
+
 def test_late_rows_incremental_equals_full_refresh(warehouse: str) -> None:
     load_fixture(warehouse, "raw_late.sql", append=True)
     dbt(warehouse, "build")
-    incremental = snapshot(warehouse)
-    dbt(warehouse, "build", "--full-refresh")
-    assert snapshot(warehouse) == incremental
+    assert_a_full_refresh_agrees(warehouse)
 
     # e7 back-dated to 1 May adds 2 tokens and 0.00001 credits; e1's third copy adds nothing;
     # e10 (negative tokens) and e11 (no workspace) are quarantined.
@@ -300,9 +305,7 @@ def test_a_quiet_table_s_late_row_reaches_every_mart_that_reads_it(warehouse: st
            where workspace_id = %s and usage_date = '2026-05-21'""",
         W1,
     ) == ("tts", "elevenlabs", 42, 1)
-    incremental = snapshot(warehouse)
-    dbt(warehouse, "build", "--full-refresh")
-    assert snapshot(warehouse) == incremental
+    assert_a_full_refresh_agrees(warehouse)
 
 
 def test_each_mart_records_how_far_it_read_each_staging_table(warehouse: str) -> None:
@@ -437,9 +440,7 @@ def test_a_loader_transaction_that_commits_hours_late_is_counted(warehouse: str)
         "select sum(message_count), sum(segments) from marts.sms_usage_daily where workspace_id = %s",
         w14,
     ) == (1, 1)
-    incremental = snapshot(warehouse)
-    dbt(warehouse, "build", "--full-refresh")
-    assert snapshot(warehouse) == incremental
+    assert_a_full_refresh_agrees(warehouse)
 
 
 def test_an_older_copy_committed_after_the_newer_one_was_built_loses(warehouse: str) -> None:
@@ -571,9 +572,7 @@ def test_a_build_after_build_state_is_lost_numbers_staging_rows_past_what_marts_
     assert one(
         warehouse, "select sum(event_count) from marts.ai_usage_daily where workspace_id = %s", w19
     ) == (2,)
-    incremental = snapshot(warehouse)
-    dbt(warehouse, "build", "--full-refresh")
-    assert snapshot(warehouse) == incremental
+    assert_a_full_refresh_agrees(warehouse)
 
 
 def test_a_build_that_skipped_a_mart_moves_the_version_when_it_catches_up(warehouse: str) -> None:
@@ -639,9 +638,7 @@ def test_a_row_stamped_in_the_future_does_not_hide_later_rows(warehouse: str) ->
         " from staging.stg_product__ai_usage_events where event_id = %s",
         "e0000000-0000-4000-8000-000000000020",
     ) == (True, True)
-    incremental = snapshot(warehouse)
-    dbt(warehouse, "build", "--full-refresh")
-    assert snapshot(warehouse) == incremental
+    assert_a_full_refresh_agrees(warehouse)
 
 
 @pytest.mark.parametrize(
@@ -1215,9 +1212,7 @@ def test_a_late_row_on_a_later_day_keeps_every_model_used_before(warehouse: str)
         [1, 1],
         [Decimal("1.000"), Decimal("2.000")],
     )
-    incremental = snapshot(warehouse)
-    dbt(warehouse, "build", "--full-refresh")
-    assert snapshot(warehouse) == incremental
+    assert_a_full_refresh_agrees(warehouse)
 
 
 def test_a_state_that_landed_after_the_chosen_one_wins_though_an_older_state_landed_later(
@@ -1249,9 +1244,7 @@ def test_a_state_that_landed_after_the_chosen_one_wins_though_an_older_state_lan
     assert one(
         warehouse, "select call_status from staging.stg_product__call_events where call_id = 'CA-LAG'"
     ) == ("completed",)
-    incremental = snapshot(warehouse)
-    dbt(warehouse, "build", "--full-refresh")
-    assert snapshot(warehouse) == incremental
+    assert_a_full_refresh_agrees(warehouse)
 
 
 def test_a_daily_mart_built_after_its_twin_lost_its_record_reads_again_what_the_twin_takes(
@@ -1280,9 +1273,7 @@ def test_a_daily_mart_built_after_its_twin_lost_its_record_reads_again_what_the_
            where workspace_id = %s order by usage_date""",
         w32,
     ) == [("2026-05-26", 1, 6)]
-    incremental = snapshot(warehouse)
-    dbt(warehouse, "build", "--full-refresh")
-    assert snapshot(warehouse) == incremental
+    assert_a_full_refresh_agrees(warehouse)
 
 
 def test_a_daily_mart_built_without_its_quarter_hours_reads_no_further_than_they_did(
