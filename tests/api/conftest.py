@@ -177,8 +177,12 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
         name_data.load(conn)  # and one whose voice models have awkward names
     command = os.environ.get("API_TESTS_DBT_COMMAND", "build")
     # dbt's unit tests carry their own inputs (make test-dbt runs them); here the
-    # data tests run on this suite's dataset.
-    _run_dbt(dbt_env, command, *(["--exclude-resource-type", "unit_test"] if command == "build" else []))
+    # data tests run on this suite's dataset. `dbt run` loads no seeds: the scopes seed first.
+    if command == "build":
+        _run_dbt(dbt_env, "build", "--exclude-resource-type", "unit_test")
+    else:
+        _run_dbt(dbt_env, "seed")
+        _run_dbt(dbt_env, command)
     return Warehouse(env=env, dbt_env=dbt_env, conninfo=conninfo, today=today)
 
 
