@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 from flask import Flask, render_template_string
 from flask.testing import FlaskClient
+from psycopg.conninfo import make_conninfo
 
-from api import charts, pageformat, pagesections
+from api import charts, create_app, pageformat, pagesections
 from api.params import DateRange, current_month, utc_today
 from api.zones import Zone
 from tests.api import fixture_data as data
@@ -25,11 +26,14 @@ from tests.page.conftest import (
     API,
     BOTH,
     REPORTS,
+    SECRET,
     W1,
+    Warehouse,
     api_json,
     expected_metrics,
     page_metrics,
     page_path,
+    sign_in,
     signed_in_client,
     with_prefix,
 )
@@ -399,6 +403,31 @@ def test_quick_picks_are_links_with_the_range_in_the_url(admin: FlaskClient) -> 
     assert f'value="{today.isoformat()}"' in picked  # the form shows the range
 
 
+def page_title(html: str) -> str:
+    match = re.search(r"<title>(.*?)</title>", html, re.S)
+    assert match is not None, "no <title>"
+    return unescape(" ".join(match.group(1).split()))
+
+
+def test_the_title_names_the_range_only_when_both_dates_are_given(admin: FlaskClient) -> None:
+    # a tab or a history entry says which range it shows: both ends, each with its own month and year
+    across_months = get_page(admin, {"start_date": "2024-02-29", "end_date": "2024-04-01"})
+    assert page_title(across_months) == (
+        "Detailed reports \u00b7 29 Feb \u2013 1 Apr 2024, UTC \u00b7 Billing \u00b7 Usage reports"
+    )
+    across_years = get_page(
+        admin, {"start_date": "2023-12-30", "end_date": "2024-01-02", "tz": "Asia/Kolkata"}
+    )
+    assert page_title(across_years) == (
+        "Detailed reports \u00b7 30 Dec 2023 \u2013 2 Jan 2024, Asia/Kolkata \u00b7 Billing \u00b7 Usage reports"
+    )
+    # one date given: each report fills the other end with its own default, so no one range is named
+    for query in ({"start_date": "2024-03-04"}, {"end_date": utc_today().isoformat()}, {}):
+        assert page_title(get_page(admin, query)) == "Detailed reports \u00b7 Billing \u00b7 Usage reports", (
+            query
+        )
+
+
 def test_the_page_is_semantic_and_self_contained(admin: FlaskClient) -> None:
     response = admin.get(page_path(), query_string={"start_date": "2024-03-01", "end_date": "2024-03-31"})
     html = response.get_data(as_text=True)
@@ -573,6 +602,11 @@ def test_number_formats() -> None:
     )
     assert pageformat.fmt_duration(3_629) == "1 h 0 min" and pageformat.fmt_duration(3_630) == "1 h 1 min"
     assert pageformat.fmt_range(date(2024, 3, 1), date(2024, 3, 31)) == "1 \u2013 31 Mar 2024"
+    # each end keeps its own month, and its own year when they differ
+    assert pageformat.fmt_range(date(2024, 2, 29), date(2024, 4, 1)) == "29 Feb \u2013 1 Apr 2024"
+    assert pageformat.fmt_range(date(2023, 12, 30), date(2024, 1, 2)) == "30 Dec 2023 \u2013 2 Jan 2024"
+    # under a minute: seconds alone, no "0 min"
+    assert pageformat.fmt_duration(45) == "45 s" and pageformat.fmt_duration(0) == "0 s"
     assert pageformat.literal(Decimal("1.500000")) == "1.5" and pageformat.literal(12) == "12"
     instant = datetime(2026, 11, 26, 1, 59, 30, tzinfo=UTC)
     assert pageformat.fmt_timestamp(instant) == "26 Nov 2026, 01:59 UTC"
@@ -655,3 +689,22 @@ def test_per_number_tables_put_the_busiest_number_first(admin: FlaskClient) -> N
     # SMS segments: N1 3 + 4 of 9, N2 1 + 1; call seconds: N1 101 + 1 of 132, N2 30
     assert by_number_rows(html, "sms-by-number") == [(data.N1, "7", "77.8%"), (data.N2, "2", "22.2%")]
     assert by_number_rows(html, "phone-by-number") == [(data.N1, "102", "77.3%"), (data.N2, "30", "22.7%")]
+
+
+def test_an_unreachable_database_is_a_503_page_that_says_when_to_try_again(
+    warehouse: Warehouse, keys: dict[str, Key]
+) -> None:
+    # as the API's 503 (tests/api/test_faults.py): a browser, a proxy or a monitor is told when to retry
+    conninfo = make_conninfo(warehouse.conninfo, dbname="usage_reports_test_page_does_not_exist")
+    down = create_app(
+        {"TESTING": True, "DATABASE_CONNINFO": conninfo, "ADMIN_CONNINFO": conninfo, "SECRET_KEY": SECRET}
+    )
+    try:
+        response = sign_in(down.test_client(), keys["admin"].token)
+    finally:
+        down.extensions["usage_reports_db"].close()
+    html = response.get_data(as_text=True)
+    assert response.status_code == 503, html[:2000]
+    assert response.headers["Retry-After"] == "5"
+    assert "The report database is unavailable right now. Try again in a moment." in html
+    assert "does_not_exist" not in html
