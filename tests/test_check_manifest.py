@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 
+import check_manifest
 from check_manifest import violations
 
 
@@ -85,3 +89,58 @@ def test_an_enforced_primary_key_counts_as_a_grain_test() -> None:
         config={"contract": {"enforced": True}},
     )
     assert violations({"nodes": {"model.p.mart": mart}}) == []
+
+
+def test_a_blank_description_is_no_description() -> None:
+    mart = model(
+        "mart",
+        "models/marts/mart.sql",
+        [],
+        description=" \n",
+        columns={"id": {"description": "  "}, "day": {"description": "The UTC day."}},
+    )
+    assert violations({"nodes": {"model.p.mart": mart, "test.p.1": grain_test("model.p.mart")}}) == [
+        "mart: no description",
+        "mart.id: no description",
+    ]
+
+
+def test_a_primary_key_that_is_not_enforced_is_no_grain_test() -> None:
+    # dbt only creates the constraint when the contract is enforced: otherwise nothing checks the grain
+    mart = model(
+        "mart",
+        "models/marts/mart.sql",
+        [],
+        constraints=[{"type": "primary_key", "columns": ["id"]}],
+        config={"contract": {"enforced": False}},
+    )
+    assert violations({"nodes": {"model.p.mart": mart}}) == [
+        "mart: no grain test (unique_combination, unique or enforced primary_key)"
+    ]
+
+
+def test_the_command_exits_1_listing_every_problem(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # what `make test-dbt` runs: a problem must fail it, not only be printed
+    manifest = tmp_path / "manifest.json"
+    mart = model("mart", "models/marts/mart.sql", [], columns={"id": {"description": ""}})
+    manifest.write_text(json.dumps({"nodes": {"model.p.mart": mart, "test.p.1": grain_test("model.p.mart")}}))
+    monkeypatch.setattr(check_manifest, "MANIFEST", manifest)
+    assert check_manifest.main() == 1
+    out, err = capsys.readouterr()
+    assert err == "manifest check: mart.id: no description\n"
+    assert out == "manifest check: 1 models, 1 problems\n"
+    manifest.write_text(
+        json.dumps(
+            {
+                "nodes": {
+                    "model.p.mart": model("mart", "models/marts/mart.sql", []),
+                    "test.p.1": grain_test("model.p.mart"),
+                }
+            }
+        )
+    )
+    assert check_manifest.main() == 0
+    monkeypatch.setattr(check_manifest, "MANIFEST", tmp_path / "missing.json")
+    assert check_manifest.main() == 2
