@@ -11,6 +11,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from tests.api.conftest import PROJECT_ROOT
@@ -71,3 +72,25 @@ def test_commands_get_the_servers_own_client_tools_and_a_missing_one_is_one_line
     )
     assert missing.returncode == 127
     assert missing.stderr == "pgenv: command not found: no-such-command-here\n"
+
+
+def test_stop_stops_the_server(project_copy: Path) -> None:
+    # `make db-stop`: the server is gone afterwards (its socket refuses, its postmaster.pid removed),
+    # and stopping it again says so
+    env = {name: value for name, value in os.environ.items() if not name.startswith("PG")}
+    script = str(project_copy / "scripts" / "pgenv.py")
+    started = subprocess.run(
+        [sys.executable, script, "--", "sh", "-c", 'echo "$PGHOST $PGPORT"'],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert started.returncode == 0, started.stderr
+    host, port = started.stdout.split()
+    with psycopg.connect(host=host, port=port, user="postgres", dbname="postgres") as conn:
+        assert conn.execute("select 1").fetchone() == (1,)
+    stopped = subprocess.run([sys.executable, script, "--stop"], env=env, capture_output=True, text=True)
+    assert stopped.returncode == 0 and stopped.stdout == "embedded PostgreSQL stopped\n", stopped.stderr
+    assert not (project_copy / ".pgdata" / "data" / "postmaster.pid").exists()
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect(host=host, port=port, user="postgres", dbname="postgres", connect_timeout=5).close()
+    again = subprocess.run([sys.executable, script, "--stop"], env=env, capture_output=True, text=True)
+    assert again.returncode == 0 and again.stdout == "embedded PostgreSQL is not running\n"
