@@ -267,6 +267,7 @@ def test_arguments_that_are_not_utf8_are_one_line_errors(warehouse: Warehouse) -
     ("setting", "value", "message"),
     [
         ("API_POOL_MAX_SIZE", "x", "API_POOL_MAX_SIZE must be an integer, got 'x'"),
+        ("API_POOL_MAX_SIZE", "0", "API_POOL_MAX_SIZE must be at least 1, got 0"),
         ("API_STATEMENT_TIMEOUT_MS", "5", "API_STATEMENT_TIMEOUT_MS must be at least 100, got 5"),
         ("SECRET_KEY", "short", "SECRET_KEY holds 5 characters, fewer than 32"),
     ],

@@ -136,3 +136,43 @@ def test_every_object_in_the_document_names_all_its_fields_and_no_others() -> No
     assert loose == []
     reports = [name for name in document["components"]["schemas"] if name.endswith("UsageReport")]
     assert len(reports) == 5
+
+
+def test_the_document_states_what_a_client_may_rely_on() -> None:
+    """What a generated client or a retrying script reads from the document: every 503 names a
+    Retry-After (an integer of seconds) it can count on, and every count in a report is a whole
+    number that is never negative."""
+    document = openapi_document()
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            unavailable = operation["responses"].get("503")
+            if unavailable is None:
+                continue
+            while "$ref" in unavailable:
+                unavailable = document["components"]["responses"][unavailable["$ref"].rsplit("/", 1)[1]]
+            retry_after = unavailable["headers"]["Retry-After"]
+            assert retry_after["required"] is True, (method, path)
+            assert retry_after["schema"] == {"type": "integer"}, (method, path)
+    counts: list[str] = []
+
+    def walk(node: object, where: str) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "integer" and not where.endswith("/status"):
+                counts.append(where)
+                assert node.get("minimum") == 0, where
+            for key, value in node.items():
+                walk(value, f"{where}/{key}")
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                walk(value, f"{where}[{index}]")
+
+    schemas = document["components"]["schemas"]
+    for name in schemas:
+        if name.endswith("UsageReport"):
+            walk(schemas[name], name)
+    assert (
+        "AiUsageReport/properties/total_tokens" in counts
+        and "SmsUsageReport/properties/totalSegments" in counts
+    )
