@@ -182,3 +182,59 @@ def test_marts_older_than_the_api_are_a_503_until_the_next_build(
     assert response.headers["Retry-After"] == "60"
     assert "version_at" not in response.get_data(as_text=True)
     assert client.get(path, headers=keys["admin"].header).status_code == 200
+
+
+def test_an_outage_after_requests_were_served_is_a_503_at_once_and_over_when_the_server_is_back(
+    warehouse: Warehouse,
+) -> None:
+    # A database of its own that goes away (no connections allowed, sessions ended) after the
+    # process served more requests than its pool holds: each request of the outage is a 503
+    # at once (not held for the pool's timeout), and the first request after it is served.
+    name = "usage_reports_test_api_outage"
+    with warehouse.connect() as admin:
+        admin.execute(f"drop database if exists {name} with (force)")
+        admin.execute(f"create database {name}")
+    app = create_app(
+        {
+            "DATABASE_CONNINFO": make_conninfo(warehouse.conninfo, dbname=name),
+            "POOL_MAX_SIZE": 1,
+            "POOL_TIMEOUT_SECONDS": 30.0,
+        }
+    )
+    client = app.test_client()
+    # a database without marts: a request that reaches it is "not ready" (503, Retry-After: 60);
+    # one that cannot reach it is "unreachable" (503, Retry-After: 5)
+    key = {"Authorization": "Bearer urk_" + "x" * 43}
+    url = f"/api/v2/w/{data.W1}/members"
+
+    def retry_after() -> str:
+        response = client.get(url, headers=key)
+        assert response.status_code == 503
+        return response.headers["Retry-After"]
+
+    try:
+        for _ in range(3):
+            assert retry_after() == "60"
+        with warehouse.connect() as admin:
+            admin.execute(f"alter database {name} allow_connections false")
+            admin.execute(
+                "select pg_terminate_backend(pid) from pg_stat_activity where datname = %s", (name,)
+            )
+            deadline = time.monotonic() + 10
+            while admin.execute("select 1 from pg_stat_activity where datname = %s", (name,)).fetchone():
+                assert time.monotonic() < deadline, "the database's sessions did not end"
+                time.sleep(0.05)
+        for _ in range(2):
+            began = time.monotonic()
+            assert retry_after() == "5"
+            assert time.monotonic() - began < 10  # at once, not after the pool's 30 s
+        with warehouse.connect() as admin:
+            admin.execute(f"alter database {name} allow_connections true")
+        began = time.monotonic()
+        for _ in range(3):
+            assert retry_after() == "60"
+        assert time.monotonic() - began < 10
+    finally:
+        app.extensions["usage_reports_db"].close()
+        with warehouse.connect() as admin:
+            admin.execute(f"drop database if exists {name} with (force)")
