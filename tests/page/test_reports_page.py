@@ -428,6 +428,14 @@ def test_the_title_names_the_range_only_when_both_dates_are_given(admin: FlaskCl
         )
 
 
+def test_a_headline_of_credits_rounded_away_from_the_total_shows_it_exactly(admin: FlaskClient) -> None:
+    html = get_page(admin, {"start_date": "2024-03-01", "end_date": "2024-03-31"})
+    ai_stats = html[html.index('id="ai"') :]
+    ai_stats = ai_stats[: ai_stats.index("</dl>")]
+    assert '<dd class="stat__value">1.70</dd>' in ai_stats
+    assert '<dd class="stat__sub">exactly <data value="1.700001" data-metric="ai.total_credits">' in ai_stats
+
+
 def test_the_page_is_semantic_and_self_contained(admin: FlaskClient) -> None:
     response = admin.get(page_path(), query_string={"start_date": "2024-03-01", "end_date": "2024-03-31"})
     html = response.get_data(as_text=True)
@@ -605,6 +613,10 @@ def test_number_formats() -> None:
     # each end keeps its own month, and its own year when they differ
     assert pageformat.fmt_range(date(2024, 2, 29), date(2024, 4, 1)) == "29 Feb \u2013 1 Apr 2024"
     assert pageformat.fmt_range(date(2023, 12, 30), date(2024, 1, 2)) == "30 Dec 2023 \u2013 2 Jan 2024"
+    # a headline's two decimals get the exact value beside them only when they are not exact
+    assert pageformat.is_exact_short(Decimal("1.500000")) and not pageformat.is_exact_short(
+        Decimal("1.700001")
+    )
     # under a minute: seconds alone, no "0 min"
     assert pageformat.fmt_duration(45) == "45 s" and pageformat.fmt_duration(0) == "0 s"
     assert pageformat.literal(Decimal("1.500000")) == "1.5" and pageformat.literal(12) == "12"
