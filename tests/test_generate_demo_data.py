@@ -76,7 +76,7 @@ def load(database: str, *, invalid_rows: bool) -> dict[str, int]:
 
 def invalid_counts(database: str) -> dict[str, int]:
     with connect(database) as conn:
-        return {kind: conn.execute(query).fetchone()[0] for kind, query in INVALID.items()}  # type: ignore[index]
+        return {kind: conn.execute(query).fetchone()[0] for kind, query in INVALID.items()}
 
 
 def test_without_invalid_rows_every_row_is_valid_and_in_its_days(database: str) -> None:
@@ -91,7 +91,7 @@ def test_without_invalid_rows_every_row_is_valid_and_in_its_days(database: str) 
                            count(*) filter (where _loaded_at >= %s)
                     from raw.{table}""",
                 (CUTOFF,),
-            ).fetchone()  # type: ignore[misc]
+            ).fetchone()
             # every event in the three days (each of them has some), none at or after the cutoff
             assert first >= datetime(2024, 2, 28, tzinfo=UTC) and last < CUTOFF, (table, first, last)
             assert days == 3, table
@@ -100,7 +100,7 @@ def test_without_invalid_rows_every_row_is_valid_and_in_its_days(database: str) 
         (calls_outside,) = conn.execute(
             "select count(*) from raw.call_events where started_at < %s or ended_at >= %s",
             (datetime(2024, 2, 28, tzinfo=UTC), CUTOFF),
-        ).fetchone()  # type: ignore[misc]
+        ).fetchone()
         assert calls_outside == 0
 
 
