@@ -185,6 +185,31 @@ def test_invalid_rows_are_quarantined(warehouse: str) -> None:
     ]
 
 
+def test_the_sms_reconciliation_fails_on_a_mart_row_missing_or_wrong(warehouse: str) -> None:
+    # The reconciliation tests are what stands between a wrong mart and a user: each must fail
+    # when the mart lacks a row staging has, and when a measure differs. The 2 May +2222 row is
+    # taken out, then its segments changed, then it is put back as it was.
+    test = ("test", "--select", "assert_sms_usage_reconciles")
+    key = "workspace_id = %s and usage_date = '2026-05-02' and phone_number = '+15550002222'"
+    with connect(warehouse) as conn:
+        cursor = conn.execute(f"select * from marts.sms_usage_daily where {key}", (W1,))
+        columns = [column.name for column in cursor.description or ()]
+        saved = cursor.fetchall()
+        assert len(saved) == 1
+        conn.execute(f"delete from marts.sms_usage_daily where {key}", (W1,))
+    missing = dbt(warehouse, *test, check=False)
+    with connect(warehouse) as conn:
+        marks = ", ".join(["%s"] * len(columns))
+        conn.execute(f"insert into marts.sms_usage_daily ({', '.join(columns)}) values ({marks})", saved[0])
+        conn.execute(f"update marts.sms_usage_daily set segments = segments + 1 where {key}", (W1,))
+    wrong = dbt(warehouse, *test, check=False)
+    with connect(warehouse) as conn:
+        conn.execute(f"update marts.sms_usage_daily set segments = segments - 1 where {key}", (W1,))
+    assert missing.returncode != 0 and "FAIL 1 assert_sms_usage_reconciles" in missing.stdout
+    assert wrong.returncode != 0 and "FAIL 1 assert_sms_usage_reconciles" in wrong.stdout
+    dbt(warehouse, *test)
+
+
 def snapshot(database: str) -> dict[str, list[tuple]]:
     with connect(database) as conn:
         return {
@@ -777,6 +802,64 @@ def test_rows_without_an_id_are_quarantined_not_lost(warehouse: str) -> None:
         for table in MART_TABLES:
             assert conn.execute(
                 f"select count(*) from marts.{table} where workspace_id = %s", (w10,)
+            ).fetchone() == (0,), table
+
+
+def test_rows_of_no_direction_and_negative_voice_are_quarantined_with_their_reason(warehouse: str) -> None:
+    # W14: an SMS and a call without a direction, an STT event of negative seconds, a TTS event
+    # without a character count, and a call state row without its call_id, started on 3 May but
+    # updated on 4 May (a call's day is its started_at). None reaches a mart; each is listed with
+    # the rule it breaks.
+    w14 = "f0000000-0000-4000-8000-000000000014"
+    started = "2026-05-03 10:00:00+00"
+    with connect(warehouse) as conn:
+        conn.execute(
+            """insert into raw.sms_messages (sms_id, workspace_id, direction, workspace_number, remote_number, body,
+                   carrier_segments, sent_at, _loaded_at)
+               values ('SM-W14', %s, null, '+15550001414', '+15557771414', 'hi', null, %s, now())""",
+            (w14, started),
+        )
+        call = """insert into raw.call_events (call_id, workspace_id, direction, workspace_number, remote_number,
+                      status, started_at, ended_at, answered_by, updated_at, _loaded_at)
+                  values (%s, %s, %s, '+15550001414', '+15557771414', 'completed', %s, %s, 'human', %s, now())"""
+        conn.execute(call, ("CA-W14", w14, None, started, "2026-05-03 10:01:00+00", "2026-05-03 10:01:01+00"))
+        conn.execute(
+            call, (None, w14, "inbound", started, "2026-05-04 09:00:00+00", "2026-05-04 09:00:01+00")
+        )
+        conn.execute(
+            """insert into raw.stt_events (event_id, workspace_id, call_id, provider, model, duration_seconds,
+                   recorded_at, _loaded_at)
+               values ('e1400000-0000-4000-8000-000000000001', %s, null, 'deepgram', 'nova-2', -1.5, %s, now())""",
+            (w14, started),
+        )
+        conn.execute(
+            """insert into raw.tts_events (event_id, workspace_id, call_id, provider, model, characters,
+                   recorded_at, _loaded_at)
+               values ('e1400000-0000-4000-8000-000000000002', %s, null, 'elevenlabs', 'turbo', null, %s, now())""",
+            (w14, started),
+        )
+    dbt(warehouse, "build")
+    assert rows(
+        warehouse,
+        """select source_table, row_id, event_date::text, reason from marts.quarantined_rows
+           where workspace_id = %s order by source_table, row_id""",
+        w14,
+    ) == [
+        ("call_events", "CA-W14", "2026-05-03", "unknown direction"),
+        ("call_events", None, "2026-05-03", "missing call_id"),
+        ("sms_messages", "SM-W14", "2026-05-03", "unknown direction"),
+        ("stt_events", "e1400000-0000-4000-8000-000000000001", "2026-05-03", "negative or missing duration"),
+        (
+            "tts_events",
+            "e1400000-0000-4000-8000-000000000002",
+            "2026-05-03",
+            "negative or missing characters",
+        ),
+    ]
+    with connect(warehouse) as conn:
+        for table in MART_TABLES:
+            assert conn.execute(
+                f"select count(*) from marts.{table} where workspace_id = %s", (w14,)
             ).fetchone() == (0,), table
 
 
