@@ -102,7 +102,7 @@ renamed as (
         updated_at,
         {{ utc_date('started_at') }} as call_date,
         (
-            status = 'completed'
+            coalesce(status = 'completed', false)
             and coalesce({{ event_time_ok('started_at') }}, false)
             and coalesce({{ event_time_ok('ended_at') }}, false)
             and ended_at >= started_at
