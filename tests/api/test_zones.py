@@ -418,6 +418,33 @@ def test_rows_match_the_events_put_on_local_days(
             assert got == expected, (workspace, start, end, build_running)
 
 
+# W2 sends an SMS and takes a call on W1's number ``data.N1`` at 2024-03-03 10:00 UTC and
+# records STT with deepgram nova-2 then; W1 uses that number at 10:00 and 11:00 and that model
+# at 10:00. In these zones local midnight cuts the date after 11:00 UTC.
+SHARED_KEY_ZONES = ["Asia/Kolkata", "Asia/Tokyo", "Etc/GMT+12"]
+
+
+@pytest.mark.parametrize("zone", SHARED_KEY_ZONES)
+@pytest.mark.parametrize("path", list(ORACLES))
+def test_a_key_another_workspace_also_uses_is_cut_by_its_own_quarter_hours(
+    api: ApiClient, keys: dict[str, Key], warehouse: Warehouse, zone: str, path: str
+) -> None:
+    """Where local midnight cuts a UTC date, a daily row's part before the cut is the running
+    total of the last quarter hour before it of that workspace, number or model: another
+    tenant's busier quarter hour on the same number and date is none of its business."""
+    field, key_field, amount, oracle = ORACLES[path]
+    with warehouse.connect() as conn:
+        events = conn.execute(oracle, {"tz": zone, "ws": data.W2}).fetchall()
+    expected = {(day.isoformat(), name): D(total) for day, name, total in events}
+    response = api.get(
+        f"/api/v2/w/{data.W2}/reports/{path}",
+        keys["w2_admin"],
+        {"start_date": "2024-03-01", "end_date": "2024-03-31", "tz": zone},
+    )
+    got = {(row["date"], row[key_field]): D(row[amount]) for row in body(response)[field]}
+    assert got == expected
+
+
 @pytest.mark.parametrize("zone", [*ZONES, "Europe/London", "America/Santiago"])
 def test_planned_windows_sum_to_the_utc_sums(
     api: ApiClient, keys: dict[str, Key], zkey: Key, zone: str
@@ -685,6 +712,12 @@ def _plan_of(zone: str, start: str, end: str) -> list[tuple[str, str, str, Any, 
         ("Europe/London", "2026-07-06", "2026-07-07", [("2026-07-05", "2026-07-07", "23:00", 0, 1)]),
         # London's spring change at 01:00 UTC: 03-29 starts at 00:00Z and ends at 23:00Z
         ("Europe/London", "2026-03-29", "2026-03-29", [("2026-03-29", "2026-03-29", "23:00", 0, 1)]),
+        # ... in a longer window it starts the summer run, not the end of the winter one; the
+        # autumn change at 01:00 UTC leaves all of 10-25 on local 10-25 (a 25-hour day, no cut)
+        ("Europe/London", "2026-03-27", "2026-03-31",
+         [("2026-03-27", "2026-03-28", "-", "-", 0), ("2026-03-29", "2026-03-31", "23:00", 0, 1)]),
+        ("Europe/London", "2026-10-24", "2026-10-26",
+         [("2026-10-23", "2026-10-24", "23:00", 0, 1), ("2026-10-25", "2026-10-26", "-", "-", 0)]),
         # New York across the spring change: the cut moves from 05:00 to 04:00
         ("America/New_York", "2026-03-07", "2026-03-09",
          [("2026-03-07", "2026-03-08", "05:00", -1, 0), ("2026-03-09", "2026-03-10", "04:00", -1, 0)]),
@@ -693,6 +726,9 @@ def _plan_of(zone: str, start: str, end: str) -> list[tuple[str, str, str, Any, 
         # St John's fell back at 00:01 (2010-11-07): local dates go 7, 6, 7 within a UTC date
         ("America/St_Johns", "2010-11-06", "2010-11-08", None),
         ("Antarctica/Casey", "2010-03-03", "2010-03-05", None),
+        # Liberia kept -0:44:30 until 1972-01-07: midnight off the quarter hours is not planned
+        ("Africa/Monrovia", "1971-06-01", "1971-06-02", None),
+        ("Africa/Monrovia", "1972-06-01", "1972-06-02", [("1972-06-01", "1972-06-02", "-", "-", 0)]),
         # any length: six years are one run; only the dates that can hold events (1970-2099)
         # are planned, and a window with none of them has no runs at all
         ("Asia/Kolkata", "2020-01-01", "2026-01-01", [("2019-12-31", "2026-01-01", "18:30", 0, 1)]),
