@@ -374,3 +374,15 @@ def test_per_number_tables_order_by_traffic_not_by_number(app: Flask) -> None:
         (zone_data.NUMBER, 191 + 256),
         (zone_data.ODD_NUMBER, 64),
     ]
+
+
+def test_per_number_tables_count_the_local_days_each_number_carried_traffic(app: Flask) -> None:
+    # In Los Angeles on 30 Apr - 1 May the plain number is busy on both days (A1-A6 and A8,
+    # then A9), the odd one on 30 Apr alone (A7)
+    dates, zone = DateRange(date(2026, 4, 30), date(2026, 5, 1)), Zone("America/Los_Angeles")
+    with app.test_request_context():
+        sms = pagesections.sms_section(uuid.UUID(zone_data.WZ), dates, zone)["by_number"]
+        phone = pagesections.phone_section(uuid.UUID(zone_data.WZ), dates, zone)["by_number"]
+    days = {zone_data.NUMBER: 2, zone_data.ODD_NUMBER: 1}
+    assert {row["phoneNumber"]: row["days"] for row in sms} == days
+    assert {row["phoneNumber"]: row["days"] for row in phone} == days
