@@ -806,52 +806,52 @@ def test_rows_without_an_id_are_quarantined_not_lost(warehouse: str) -> None:
 
 
 def test_rows_of_no_direction_and_negative_voice_are_quarantined_with_their_reason(warehouse: str) -> None:
-    # W14: an SMS and a call without a direction, an STT event of negative seconds, a TTS event
+    # W35: an SMS and a call without a direction, an STT event of negative seconds, a TTS event
     # without a character count, and a call state row without its call_id, started on 3 May but
     # updated on 4 May (a call's day is its started_at). None reaches a mart; each is listed with
     # the rule it breaks.
-    w14 = "f0000000-0000-4000-8000-000000000014"
+    w35 = "f0000000-0000-4000-8000-000000000035"
     started = "2026-05-03 10:00:00+00"
     with connect(warehouse) as conn:
         conn.execute(
             """insert into raw.sms_messages (sms_id, workspace_id, direction, workspace_number, remote_number, body,
                    carrier_segments, sent_at, _loaded_at)
-               values ('SM-W14', %s, null, '+15550001414', '+15557771414', 'hi', null, %s, now())""",
-            (w14, started),
+               values ('SM-W35', %s, null, '+15550003535', '+15557773535', 'hi', null, %s, now())""",
+            (w35, started),
         )
         call = """insert into raw.call_events (call_id, workspace_id, direction, workspace_number, remote_number,
                       status, started_at, ended_at, answered_by, updated_at, _loaded_at)
-                  values (%s, %s, %s, '+15550001414', '+15557771414', 'completed', %s, %s, 'human', %s, now())"""
-        conn.execute(call, ("CA-W14", w14, None, started, "2026-05-03 10:01:00+00", "2026-05-03 10:01:01+00"))
+                  values (%s, %s, %s, '+15550003535', '+15557773535', 'completed', %s, %s, 'human', %s, now())"""
+        conn.execute(call, ("CA-W35", w35, None, started, "2026-05-03 10:01:00+00", "2026-05-03 10:01:01+00"))
         conn.execute(
-            call, (None, w14, "inbound", started, "2026-05-04 09:00:00+00", "2026-05-04 09:00:01+00")
+            call, (None, w35, "inbound", started, "2026-05-04 09:00:00+00", "2026-05-04 09:00:01+00")
         )
         conn.execute(
             """insert into raw.stt_events (event_id, workspace_id, call_id, provider, model, duration_seconds,
                    recorded_at, _loaded_at)
-               values ('e1400000-0000-4000-8000-000000000001', %s, null, 'deepgram', 'nova-2', -1.5, %s, now())""",
-            (w14, started),
+               values ('e3500000-0000-4000-8000-000000000001', %s, null, 'deepgram', 'nova-2', -1.5, %s, now())""",
+            (w35, started),
         )
         conn.execute(
             """insert into raw.tts_events (event_id, workspace_id, call_id, provider, model, characters,
                    recorded_at, _loaded_at)
-               values ('e1400000-0000-4000-8000-000000000002', %s, null, 'elevenlabs', 'turbo', null, %s, now())""",
-            (w14, started),
+               values ('e3500000-0000-4000-8000-000000000002', %s, null, 'elevenlabs', 'turbo', null, %s, now())""",
+            (w35, started),
         )
     dbt(warehouse, "build")
     assert rows(
         warehouse,
         """select source_table, row_id, event_date::text, reason from marts.quarantined_rows
            where workspace_id = %s order by source_table, row_id""",
-        w14,
+        w35,
     ) == [
-        ("call_events", "CA-W14", "2026-05-03", "unknown direction"),
+        ("call_events", "CA-W35", "2026-05-03", "unknown direction"),
         ("call_events", None, "2026-05-03", "missing call_id"),
-        ("sms_messages", "SM-W14", "2026-05-03", "unknown direction"),
-        ("stt_events", "e1400000-0000-4000-8000-000000000001", "2026-05-03", "negative or missing duration"),
+        ("sms_messages", "SM-W35", "2026-05-03", "unknown direction"),
+        ("stt_events", "e3500000-0000-4000-8000-000000000001", "2026-05-03", "negative or missing duration"),
         (
             "tts_events",
-            "e1400000-0000-4000-8000-000000000002",
+            "e3500000-0000-4000-8000-000000000002",
             "2026-05-03",
             "negative or missing characters",
         ),
@@ -859,7 +859,7 @@ def test_rows_of_no_direction_and_negative_voice_are_quarantined_with_their_reas
     with connect(warehouse) as conn:
         for table in MART_TABLES:
             assert conn.execute(
-                f"select count(*) from marts.{table} where workspace_id = %s", (w14,)
+                f"select count(*) from marts.{table} where workspace_id = %s", (w35,)
             ).fetchone() == (0,), table
 
 
