@@ -2,7 +2,8 @@
 names: JSON's own characters, control characters, non-ASCII in and beyond the BMP, and
 names that sort differently by code point than by a linguistic collation. The build writes
 the voice report's UTC day lists from them (marts.voice_usage_daily_lists); the tests in
-test_jsonsql.py check the report's bytes. Nothing else in the suite reads WN."""
+test_jsonsql.py check the report's bytes. WN also has a few AI events (``AI_EVENTS``) for
+the AI report's edge cases (test_csv.py). Nothing else in the suite reads WN."""
 
 from __future__ import annotations
 
@@ -29,6 +30,45 @@ PROVIDERS = [
 ]
 MODELS = ["separators \u2028 \u2029", "bell\x07del\x7f", "plain"]
 DAYS = ["2025-06-01", "2025-06-02", "2025-06-04"]
+
+
+# provider, model, type, prompt tokens, credits, recorded_at. The range the test asks for is
+# 2025-06-01..2025-06-02: gpt-x is used as chat and as realtime both before it and in it (each
+# type's totals are its own); alpha and zulu cost the same and their providers sort the other
+# way round from their names; gratis costs nothing but its tokens count.
+AI_EVENTS = [
+    ("openai", "gpt-x", "chat", 10, Decimal("1.000000"), "2025-05-30T10:00:00+00:00"),
+    ("openai", "gpt-x", "realtime", 40, Decimal("4.000000"), "2025-05-30T11:00:00+00:00"),
+    ("openai", "gpt-x", "chat", 20, Decimal("2.000000"), "2025-06-01T10:00:00+00:00"),
+    ("openai", "gpt-x", "realtime", 30, Decimal("3.000000"), "2025-06-02T10:00:00+00:00"),
+    ("zeta", "alpha", "chat", 5, Decimal("0.500000"), "2025-06-01T12:00:00+00:00"),
+    ("alpha", "zulu", "chat", 6, Decimal("0.500000"), "2025-06-01T13:00:00+00:00"),
+    ("free", "gratis", "chat", 7, Decimal("0.000000"), "2025-06-02T12:00:00+00:00"),
+]
+
+
+def _ai_rows() -> list[tuple[Any, ...]]:
+    """``AI_EVENTS`` as raw rows: prompt tokens only, no chat."""
+    rows: list[tuple[Any, ...]] = []
+    for number, (provider, model, kind, prompt, credits, at) in enumerate(AI_EVENTS, start=1):
+        source = "chat_message" if kind == "chat" else "realtime"
+        tokens = (prompt, 0, 0, 0, 0)
+        rows.append(
+            (
+                _uuid("f6900000", number),
+                WN,
+                None,
+                source,
+                provider,
+                model,
+                kind,
+                *tokens,
+                credits,
+                at,
+                BASE_LOADED,
+            )
+        )
+    return rows
 
 
 def _uuid(prefix: str, number: int) -> str:
@@ -63,6 +103,7 @@ def rows() -> dict[str, list[tuple[Any, ...]]]:
         "members": [(NORA, WN, "admin", "Nora Name", "2023-02-01T00:00:00+00:00", None, BASE_LOADED)],
         "stt_events": stt,
         "tts_events": tts,
+        "ai_usage_events": _ai_rows(),
     }
 
 

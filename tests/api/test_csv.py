@@ -14,6 +14,7 @@ import pytest
 from flask import Flask
 
 from tests.api import fixture_data as data
+from tests.api import name_data
 from tests.api.conftest import BOTH, ApiClient, Key, body, create_key_with_cli, error_of
 from tests.api.zone_data import MAYA, WZ
 
@@ -292,3 +293,39 @@ def test_w1_march_by_hand(api: ApiClient, keys: dict[str, Key]) -> None:
         ("2024-03-05", "openai", "gpt-4o-mini", "0.000001"),
         ("2024-03-06", "azure", "gpt-4o", "0.3"),
     ]
+
+
+def test_ai_types_ties_and_free_models(app: Flask, api: ApiClient) -> None:
+    """One model used as chat and as realtime, before the range and in it; two models of equal
+    credits; a model that costs nothing (name_data.AI_EVENTS). The JSON groups by model,
+    provider and type, ties by model name then provider, and the CSV has a line for every
+    day, provider, model and type with events, free ones too, adding up to the totals."""
+    key = create_key_with_cli(app, name_data.WN, name_data.NORA, "Nameco AI", BOTH)
+    url = f"/api/v2/w/{name_data.WN}/reports/ai-usage"
+    query = {"start_date": "2025-06-01", "end_date": "2025-06-02"}
+    report = body(api.get(url, key, query))
+    assert [
+        (m["model"], m["provider"], m["type"], m["total_tokens"], m["total_credits"])
+        for m in report["top_models"]
+    ] == [
+        ("gpt-x", "openai", "realtime", 30, 3),
+        ("gpt-x", "openai", "chat", 20, 2),
+        ("alpha", "zeta", "chat", 5, Decimal("0.5")),
+        ("zulu", "alpha", "chat", 6, Decimal("0.5")),
+        ("gratis", "free", "chat", 7, 0),
+    ]
+    assert [(t["type"], t["total_tokens"], t["total_credits"]) for t in report["by_type"]] == [
+        ("chat", 38, 3),  # 2 + 0.5 + 0.5 + 0: tied with realtime, so by name
+        ("realtime", 30, 3),
+    ]
+    assert (report["total_tokens"], report["total_credits"]) == (68, 6)
+    lines = csv_lines(api.get(url, key, {**query, "format": "csv"}).get_data(as_text=True))
+    assert [(line["date"], line["provider"], line["model"], line["type"], line["total_tokens"], line["credits"])
+            for line in lines] == [
+        ("2025-06-01", "alpha", "zulu", "chat", "6", "0.5"),
+        ("2025-06-01", "openai", "gpt-x", "chat", "20", "2"),
+        ("2025-06-01", "zeta", "alpha", "chat", "5", "0.5"),
+        ("2025-06-02", "free", "gratis", "chat", "7", "0"),
+        ("2025-06-02", "openai", "gpt-x", "realtime", "30", "3"),
+    ]  # fmt: skip
+    assert sum(int(line["total_tokens"]) for line in lines) == report["total_tokens"]
