@@ -1,11 +1,13 @@
 """Reports as CSV (CONTRACT §6): ``format=csv`` or ``Accept: text/csv``.
 
-UTF-8 without a byte-order mark, a header line, RFC 4180 (Python's ``csv``
-module: fields holding a comma, a quote or a line break are quoted, quotes
-doubled; lines end with CRLF). Numbers are written as in the JSON body (exact
-decimals, trailing zeros dropped: ``0.1``, ``12.5``, ``3``), dates
-``YYYY-MM-DD``, a missing value as an empty field. Every line is one row of
-the report's finest grouping, so the lines add up exactly to the JSON totals.
+UTF-8 without a byte-order mark, a header line, RFC 4180 (fields holding a
+comma, a quote or a line break are quoted, quotes doubled; lines end with
+CRLF, as Python's ``csv`` module writes them). Numbers are written as in the
+JSON body (exact decimals, trailing zeros dropped: ``0.1``, ``12.5``, ``3``),
+dates ``YYYY-MM-DD``, a missing value as an empty field. Every line is one
+row of the report's finest grouping, so the lines add up exactly to the JSON
+totals. The warehouse writes the lines (``api.csvsql``); this module adds the
+header, the file name and the headers of the response.
 
 Columns (snake_case), and the order of the lines:
 
@@ -32,18 +34,12 @@ written ``-``: ``America-Los_Angeles``).
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
-from typing import Any
 
 from flask import Response
 
-from api.jsonenc import decimal_literal
 from api.params import DateRange
 from api.zones import Zone
 
@@ -80,76 +76,11 @@ MEMBER_COLUMNS = ("date", "chats", "messages", "credits", "tokens")
 @dataclass(frozen=True)
 class CsvTable:
     columns: Sequence[str]
-    lines: Sequence[Mapping[str, Any]]
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, Decimal):
-        return decimal_literal(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
+    lines: str  # the lines after the header, each ending CRLF (``api.csvsql.csv_lines``)
 
 
 def render(table: CsvTable) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(table.columns)
-    for line in table.lines:
-        writer.writerow([_text(line.get(column)) for column in table.columns])
-    return out.getvalue()
-
-
-def _snake(rows: Iterable[Mapping[str, Any]], names: Mapping[str, str], **extra: Any) -> list[dict[str, Any]]:
-    return [{**extra, **{column: row[field] for field, column in names.items()}} for row in rows]
-
-
-def sms_table(body: Mapping[str, Any]) -> CsvTable:
-    names = {
-        "date": "date",
-        "phoneNumber": "phone_number",
-        "inbound": "inbound",
-        "outbound": "outbound",
-        "characters": "characters",
-        "segments": "segments",
-        "inboundSegments": "inbound_segments",
-        "outboundSegments": "outbound_segments",
-    }
-    return CsvTable(SMS_COLUMNS, _snake(body["rows"], names))
-
-
-def phone_table(body: Mapping[str, Any]) -> CsvTable:
-    names = {
-        "date": "date",
-        "phoneNumber": "phone_number",
-        "inbound": "inbound",
-        "outbound": "outbound",
-        "totalDurationSeconds": "total_duration_seconds",
-    }
-    return CsvTable(PHONE_COLUMNS, _snake(body["rows"], names))
-
-
-def voice_table(body: Mapping[str, Any]) -> CsvTable:
-    common = {"date": "date", "provider": "provider", "model": "model", "messages": "messages"}
-    stt = _snake(body["sttRows"], {**common, "durationSeconds": "duration_seconds"}, kind="stt")
-    tts = _snake(body["ttsRows"], {**common, "characters": "characters"}, kind="tts")
-
-    def order(line: Mapping[str, Any]) -> tuple[Any, ...]:
-        return tuple((line[name] is None, line[name] or "") for name in ("date", "kind", "provider", "model"))
-
-    return CsvTable(VOICE_COLUMNS, sorted(stt + tts, key=order))
-
-
-def ai_table(lines: Sequence[Mapping[str, Any]]) -> CsvTable:
-    return CsvTable(AI_COLUMNS, lines)
-
-
-def member_table(lines: Sequence[Mapping[str, Any]]) -> CsvTable:
-    return CsvTable(MEMBER_COLUMNS, lines)
+    return ",".join(table.columns) + "\r\n" + table.lines
 
 
 def filename(

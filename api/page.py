@@ -509,13 +509,9 @@ def sign_out(workspace_id: str) -> Response:
 # (``api.csvexport``), authorized like the page (the session's key re-checked live).
 
 
-def _ai_csv(workspace: uuid.UUID, dates: DateRange, zone: Zone, caller: auth.Caller) -> csvexport.CsvTable:
-    return reports.ai_usage_lines(workspace, dates, zone)
-
-
-def _body_csv(report: Any, table: Any) -> Any:
+def _workspace_csv(report: Any) -> Any:
     def lines(workspace: uuid.UUID, dates: DateRange, zone: Zone, caller: auth.Caller) -> csvexport.CsvTable:
-        return table(report(workspace, dates, zone))
+        return report(workspace, dates, zone)
 
     return lines
 
@@ -523,7 +519,7 @@ def _body_csv(report: Any, table: Any) -> Any:
 def _member_csv(
     workspace: uuid.UUID, dates: DateRange, zone: Zone, caller: auth.Caller
 ) -> csvexport.CsvTable:
-    return reports.member_usage_lines(workspace, caller.member_id, dates, zone)
+    return reports.member_usage_csv(workspace, caller.member_id, dates, zone)
 
 
 @dataclass(frozen=True)
@@ -534,22 +530,10 @@ class Export:
 
 
 EXPORTS: dict[str, Export] = {
-    "ai-usage": Export("ai", _ai_csv, auth.ANALYTICS_READ),
-    "sms-usage": Export(
-        "sms",
-        _body_csv(reports.sms_usage_report, csvexport.sms_table),
-        auth.ANALYTICS_READ,
-    ),
-    "phone-usage": Export(
-        "phone",
-        _body_csv(reports.phone_usage_report, csvexport.phone_table),
-        auth.ANALYTICS_READ,
-    ),
-    "voice-usage": Export(
-        "voice",
-        _body_csv(reports.voice_usage_report, csvexport.voice_table),
-        auth.ANALYTICS_READ,
-    ),
+    "ai-usage": Export("ai", _workspace_csv(reports.ai_usage_csv), auth.ANALYTICS_READ),
+    "sms-usage": Export("sms", _workspace_csv(reports.sms_usage_csv), auth.ANALYTICS_READ),
+    "phone-usage": Export("phone", _workspace_csv(reports.phone_usage_csv), auth.ANALYTICS_READ),
+    "voice-usage": Export("voice", _workspace_csv(reports.voice_usage_csv), auth.ANALYTICS_READ),
     "member-usage": Export("member", _member_csv, None),
 }
 

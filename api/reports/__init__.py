@@ -17,7 +17,8 @@ exactly as before; with another zone the quarter-hourly twins where the zone's l
 days cut UTC dates and the daily marts for the rest, each row on its local
 day. A day, provider or model that nets to no activity there (a count of
 zero: a zoned statement also sees the empty side of a UTC date it splits) is
-left out by ``having``. CSV (``api.csvexport``) lists each report's finest rows; ``ETag``
+left out by ``having``. CSV (``api.csvexport``) lists each report's finest rows, the
+lines written by the warehouse (``api.csvsql``) in a statement of their own; ``ETag``
 and ``If-None-Match`` are in ``api.caching``.
 
 Lists are sorted by Unicode code point (the same order whatever collation
@@ -40,7 +41,7 @@ written as exact JSON numbers (see ``api.jsonenc``). Counts are integers.
 from __future__ import annotations
 
 from api.reports import ai, common, lists, member, phone, sms, voice
-from api.reports.ai import AI_USAGE_SQL, ai_usage_lines, ai_usage_report, ai_usage_sql
+from api.reports.ai import AI_USAGE_SQL, ai_usage_csv, ai_usage_report, ai_usage_sql
 from api.reports.common import (
     AI_DEFAULT_RANGE,
     CREDIT_PLACES,
@@ -56,14 +57,14 @@ from api.reports.common import (
 from api.reports.member import (
     MEMBER_MEASURES,
     MEMBER_USAGE_SQL,
-    member_usage_lines,
+    member_usage_csv,
     member_usage_report,
     member_usage_sql,
     shape_member_usage,
 )
-from api.reports.phone import PHONE_USAGE_SQL, phone_usage_report, phone_usage_sql
-from api.reports.sms import SMS_USAGE_SQL, sms_usage_report, sms_usage_sql
-from api.reports.voice import VOICE_USAGE_SQL, voice_usage_report, voice_usage_sql
+from api.reports.phone import PHONE_USAGE_SQL, phone_usage_csv, phone_usage_report, phone_usage_sql
+from api.reports.sms import SMS_USAGE_SQL, sms_usage_csv, sms_usage_report, sms_usage_sql
+from api.reports.voice import VOICE_USAGE_SQL, voice_usage_csv, voice_usage_report, voice_usage_sql
 
 __all__ = [
     "AI_DEFAULT_RANGE",
@@ -81,25 +82,28 @@ __all__ = [
     "VOICE_DEFAULT_RANGE",
     "VOICE_USAGE_SQL",
     "ai",
-    "ai_usage_lines",
+    "ai_usage_csv",
     "ai_usage_report",
     "ai_usage_sql",
     "bp",
     "common",
     "lists",
     "member",
-    "member_usage_lines",
+    "member_usage_csv",
     "member_usage_report",
     "member_usage_sql",
     "phone",
+    "phone_usage_csv",
     "phone_usage_report",
     "phone_usage_sql",
     "shape_member_usage",
     "sms",
+    "sms_usage_csv",
     "sms_usage_report",
     "sms_usage_sql",
     "statement_reading",
     "voice",
+    "voice_usage_csv",
     "voice_usage_report",
     "voice_usage_sql",
 ]

@@ -10,19 +10,23 @@ from flask import Response
 
 from api import caching, csvexport
 from api.db import get_db
+from api.jsonsql import COUNT, DATE, DECIMAL, TEXT, Field, sort_key
 from api.params import DateRange
 from api.reports.common import (
     AI_DEFAULT_RANGE,
+    CREDIT_PLACES,
     FRESHNESS,
     as_count,
     as_credits,
     bp,
+    csv_statement,
+    fetch_csv,
     report_request,
     respond,
     statement_reading,
     text_key,
 )
-from api.zones import UTC_ZONE, Zone, range_rows, rows_by_day, with_zone
+from api.zones import UTC_ZONE, Zone, day_rows, range_rows, with_zone
 
 TOP_MODELS_LIMIT = 10
 
@@ -47,7 +51,6 @@ select
     grouping(provider) as provider_grouped,
     grouping(model) as model_grouped,
     grouping(model_type) as type_grouped,
-    {day_column} as usage_date,
     provider,
     model,
     model_type,
@@ -64,25 +67,16 @@ select
     ) as total_messages,
     {freshness}
 from usage
-group by grouping sets ({grouping_sets})
-{having}
+group by grouping sets ((), (provider), (model_type), (provider, model, model_type))
 """
 
 
-def ai_usage_sql(zone: Zone, per_day: bool = False, planned: bool = True) -> str:
-    """The AI statement for ``zone``; ``per_day`` groups by day, provider, model and type
-    instead (the CSV lines, with the grand total row for ``data_as_of``). The body only
-    totals the range (``range_rows``); the CSV lines need the days (``rows_by_day``)."""
+def ai_usage_sql(zone: Zone, planned: bool = True) -> str:
+    """The AI statement for ``zone``: the range's sums per provider, model and type
+    (``_ai_by_model``), then the totals and breakdowns over those."""
     return AI_USAGE_TEMPLATE.format(
-        usage_rows=rows_by_day("ai_usage", zone, planned, AI_DIMS, AI_MEASURES)
-        if per_day
-        else _ai_by_model(zone, planned),
+        usage_rows=_ai_by_model(zone, planned),
         message_rows=range_rows("message_counts", zone, ("message_count",), planned=planned),
-        having="having grouping(usage_day) = 1 or sum(event_count) <> 0" if per_day else "",
-        day_column="usage_day" if per_day else "null::date",
-        grouping_sets="(), (usage_day, provider, model, model_type)"
-        if per_day
-        else "(), (provider), (model_type), (provider, model, model_type)",
         freshness=FRESHNESS,
     )
 
@@ -204,32 +198,29 @@ def ai_usage_report(workspace_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_
     return with_zone(shape_ai_usage(workspace_id, dates, rows), zone)
 
 
-def ai_usage_lines(workspace_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -> csvexport.CsvTable:
-    """The AI report's CSV: one line per day, provider, model and type (one statement)."""
-    planned, params = statement_reading(workspace_id, dates, zone)
-    rows = get_db().fetch_all(ai_usage_sql(zone, per_day=True, planned=planned), params)
-    caching.note_version(rows)
-    lines = [
-        {
-            "date": row["usage_date"],
-            "provider": row["provider"],
-            "model": row["model"],
-            "type": row["model_type"],
-            "prompt_tokens": as_count(row["prompt_tokens"]),
-            "completion_tokens": as_count(row["completion_tokens"]),
-            "total_tokens": as_count(row["total_tokens"]),
-            "cached_tokens": as_count(row["cached_tokens"]),
-            "audio_input_tokens": as_count(row["audio_input_tokens"]),
-            "audio_output_tokens": as_count(row["audio_output_tokens"]),
-            "credits": as_credits(row["credits"]),
-        }
-        for row in rows
-        if row["usage_date"] is not None
-    ]
-    lines.sort(
-        key=lambda line: (line["date"], *(text_key(line[name]) for name in ("provider", "model", "type")))
+# The CSV: a line per day, provider, model and type with events (``day_rows``), written by
+# the warehouse (``api.csvsql``) in date, provider, model and type order.
+AI_CSV_FIELDS = (
+    Field("date", "usage_day", DATE),
+    Field("provider", "provider", TEXT),
+    Field("model", "model", TEXT),
+    Field("type", "model_type", TEXT),
+    *(Field(measure, measure, COUNT) for measure in AI_MEASURES[1:-1]),
+    Field("credits", "credits", DECIMAL, CREDIT_PLACES),
+)
+AI_CSV_ORDER = (sort_key("usage_day", DATE), *(sort_key(dim) for dim in AI_DIMS))
+
+
+def ai_usage_csv_sql(zone: Zone, planned: bool = True) -> str:
+    return csv_statement(
+        day_rows("ai_usage", zone, planned, AI_DIMS, AI_MEASURES), AI_CSV_FIELDS, AI_CSV_ORDER
     )
-    return csvexport.ai_table(lines)
+
+
+def ai_usage_csv(workspace_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -> csvexport.CsvTable:
+    """The AI report's CSV (one statement); the caller has authorized."""
+    planned, params = statement_reading(workspace_id, dates, zone)
+    return fetch_csv(csvexport.AI_COLUMNS, ai_usage_csv_sql(zone, planned), params)
 
 
 @bp.get("/ai-usage")
@@ -241,5 +232,5 @@ def ai_usage(workspace_id: str) -> Response:
         workspace,
         query,
         lambda: ai_usage_report(workspace, query.dates, query.zone),
-        lambda: ai_usage_lines(workspace, query.dates, query.zone),
+        lambda: ai_usage_csv(workspace, query.dates, query.zone),
     )

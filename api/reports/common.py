@@ -14,8 +14,10 @@ from flask import Blueprint, Response, jsonify, request
 
 from api import auth, caching, csvexport
 from api.buildlock import BUILD_RUNNING, running_at_start
+from api.csvsql import csv_lines
 from api.db import get_db
 from api.jsonenc import rounded
+from api.jsonsql import Field
 from api.params import DateRange, current_month, last_30_days, month_to_date, parse_uuid
 from api.reportquery import CSV, ReportQuery, report_query
 from api.zones import Zone, known_to_the_warehouse, reading
@@ -81,6 +83,21 @@ def report_request(workspace_id: str, default: Callable[[date], DateRange]) -> t
     query = report_query(request.args, default, request.accept_mimetypes)
     auth.authorize(caller, workspace, auth.ANALYTICS_READ)
     return workspace, query
+
+
+def csv_statement(rows: str, fields: Sequence[Field], order_by: Sequence[str]) -> str:
+    """A report's CSV statement: one row with the freshness columns and ``csv_lines``, the
+    lines ``api.csvsql`` writes from ``rows`` (a query for the report's finest rows)."""
+    return f"""select
+    {FRESHNESS},
+    (select {csv_lines(fields, order_by)} from ({rows}) as lines) as csv_lines"""
+
+
+def fetch_csv(columns: Sequence[str], statement: str, params: dict[str, Any]) -> csvexport.CsvTable:
+    """Run a CSV statement (``csv_statement``) and keep its version for the ``ETag``."""
+    rows = get_db().fetch_all(statement, params)
+    caching.note_version(rows)
+    return csvexport.CsvTable(columns, rows[0]["csv_lines"])
 
 
 def statement_reading(

@@ -16,7 +16,15 @@ from api.db import get_db
 from api.jsonenc import RawJSON, with_values
 from api.jsonsql import COUNT, DATE, TEXT, Field, json_array, sort_key
 from api.params import DateRange
-from api.reports.common import FRESHNESS, report_request, respond, statement_reading, total_row
+from api.reports.common import (
+    FRESHNESS,
+    csv_statement,
+    fetch_csv,
+    report_request,
+    respond,
+    statement_reading,
+    total_row,
+)
 from api.zones import Zone, day_rows, with_zone
 
 
@@ -25,17 +33,16 @@ def lists_report(
     workspace_id: str,
     default: Callable[[date], DateRange],
     body: Callable[[uuid.UUID, DateRange, Zone, bool], dict[str, Any]],
-    table: Callable[[dict[str, Any]], csvexport.CsvTable],
+    csv: Callable[[uuid.UUID, DateRange, Zone], csvexport.CsvTable],
 ) -> Response:
-    """An endpoint whose CSV lists its body's rows (SMS, phone, voice): the JSON keeps
-    the warehouse's list texts (``raw``), the CSV reads them as values."""
+    """An endpoint whose body keeps the warehouse's list texts (``raw``): SMS, phone, voice."""
     workspace, query = report_request(workspace_id, default)
     return respond(
         report,
         workspace,
         query,
         lambda: body(workspace, query.dates, query.zone, True),
-        lambda: table(body(workspace, query.dates, query.zone, False)),
+        lambda: csv(workspace, query.dates, query.zone),
     )
 
 
@@ -138,3 +145,19 @@ def number_day_sql(
         freshness=FRESHNESS,
         rows_json=json_array(fields, BY_DATE_AND_NUMBER),
     )
+
+
+def number_day_csv(
+    columns: Sequence[str],
+    mart: str,
+    measures: Sequence[str],
+    fields: Sequence[Field],
+    workspace_id: uuid.UUID,
+    dates: DateRange,
+    zone: Zone,
+) -> csvexport.CsvTable:
+    """An SMS or phone CSV: the body's ``rows`` (``fields`` of ``day_rows``, by date then
+    number), a line each (one statement)."""
+    planned, params = statement_reading(workspace_id, dates, zone)
+    rows = day_rows(mart, zone, planned, NUMBER_DIMS, measures)
+    return fetch_csv(columns, csv_statement(rows, fields, BY_DATE_AND_NUMBER), params)

@@ -10,14 +10,18 @@ from flask import Response, request
 from api import auth, caching, csvexport
 from api.db import get_db
 from api.errors import ApiError
+from api.jsonsql import COUNT, DATE, DECIMAL, Field, sort_key
 from api.params import DateRange, parse_uuid
 from api.reportquery import report_query
 from api.reports.common import (
+    CREDIT_PLACES,
     FRESHNESS,
     MEMBER_DEFAULT_RANGE,
     as_count,
     as_credits,
     bp,
+    csv_statement,
+    fetch_csv,
     respond,
     statement_reading,
 )
@@ -31,7 +35,6 @@ where member_id = %(member_id)s
 
 MEMBER_USAGE_TEMPLATE = """
 select
-    {day_column} as usage_date,
     sum(chats_created) as chats,
     sum(messages_sent) as messages,
     sum(credits) as credits,
@@ -40,30 +43,43 @@ select
 from (
     {member_rows}
 ) as member_usage
-group by grouping sets ({grouping_sets})
-{having}
 """
 
 MEMBER_MEASURES = ("chats_created", "messages_sent", "ai_event_count", "credits", "total_tokens")
 
 
-def member_usage_sql(zone: Zone, per_day: bool = False, planned: bool = True) -> str:
-    """The member statement for ``zone``: one row (the totals, from ``range_rows``), or
-    with ``per_day`` also one row per day with activity (the CSV lines)."""
+def member_usage_sql(zone: Zone, planned: bool = True) -> str:
+    """The member statement for ``zone``: one row, the totals of ``range_rows``."""
     return MEMBER_USAGE_TEMPLATE.format(
-        member_rows=rows_by_day("member_usage", zone, planned, (), MEMBER_MEASURES, key="member_id")
-        if per_day
-        else range_rows("member_usage", zone, MEMBER_MEASURES, key="member_id", planned=planned),
-        having="having grouping(usage_day) = 1 or sum(chats_created + messages_sent + ai_event_count) <> 0"
-        if per_day
-        else "",
-        day_column="usage_day" if per_day else "null::date",
-        grouping_sets="(), (usage_day)" if per_day else "()",
+        member_rows=range_rows("member_usage", zone, MEMBER_MEASURES, key="member_id", planned=planned),
         freshness=FRESHNESS,
     )
 
 
 MEMBER_USAGE_SQL = member_usage_sql(UTC_ZONE)
+
+# The CSV: a line per day with activity (a chat, a message or an AI event), by date.
+MEMBER_CSV_FIELDS = (
+    Field("date", "usage_day", DATE),
+    Field("chats", "chats", COUNT),
+    Field("messages", "messages", COUNT),
+    Field("credits", "credits", DECIMAL, CREDIT_PLACES),
+    Field("tokens", "total_tokens", COUNT),
+)
+
+
+def member_usage_csv_sql(zone: Zone, planned: bool = True) -> str:
+    rows = rows_by_day("member_usage", zone, planned, (), MEMBER_MEASURES, key="member_id")
+    days = f"""select
+        usage_day,
+        sum(chats_created) as chats,
+        sum(messages_sent) as messages,
+        sum(credits) as credits,
+        sum(total_tokens) as total_tokens
+    from ({rows}) as member_usage
+    group by usage_day
+    having sum(chats_created + messages_sent + ai_event_count) <> 0"""
+    return csv_statement(days, MEMBER_CSV_FIELDS, (sort_key("usage_day", DATE),))
 
 
 def shape_member_usage(
@@ -93,28 +109,13 @@ def member_usage_report(
     return with_zone(shape_member_usage(workspace_id, member_id, dates, row), zone)
 
 
-def member_usage_lines(
+def member_usage_csv(
     workspace_id: uuid.UUID, member_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE
 ) -> csvexport.CsvTable:
-    """One member's CSV: one line per day with activity (one statement)."""
+    """One member's CSV (one statement); the caller has authorized."""
     planned, params = statement_reading(workspace_id, dates, zone)
-    rows = get_db().fetch_all(
-        member_usage_sql(zone, per_day=True, planned=planned), {**params, "member_id": member_id}
-    )
-    caching.note_version(rows)
-    lines = [
-        {
-            "date": row["usage_date"],
-            "chats": as_count(row["chats"]),
-            "messages": as_count(row["messages"]),
-            "credits": as_credits(row["credits"]),
-            "tokens": as_count(row["total_tokens"]),
-        }
-        for row in rows
-        if row["usage_date"] is not None
-    ]
-    lines.sort(key=lambda line: line["date"])
-    return csvexport.member_table(lines)
+    statement = member_usage_csv_sql(zone, planned)
+    return fetch_csv(csvexport.MEMBER_COLUMNS, statement, {**params, "member_id": member_id})
 
 
 @bp.get("/member-usage/<member_id>")
@@ -143,6 +144,6 @@ def member_usage(workspace_id: str, member_id: str) -> Response:
         workspace,
         query,
         lambda: member_usage_report(workspace, member, query.dates, query.zone),
-        lambda: member_usage_lines(workspace, member, query.dates, query.zone),
+        lambda: member_usage_csv(workspace, member, query.dates, query.zone),
         member=member,
     )

@@ -19,6 +19,9 @@ from api.reports.common import (
     as_seconds,
     bp,
     camel_envelope,
+    csv_statement,
+    fetch_csv,
+    statement_reading,
     total_row,
 )
 from api.reports.lists import (
@@ -203,9 +206,32 @@ def voice_usage_report(
     return lists_body(voice_usage_sql, shape_voice_usage, workspace_id, dates, zone, raw)
 
 
+# The CSV: ``sttRows`` and ``ttsRows`` as lines of one file (``kind`` says which; an STT
+# line has no characters, a TTS line no seconds), by date, kind, provider and model.
+VOICE_CSV_FIELDS = (
+    Field("date", "usage_day", DATE),
+    Field("kind", "kind", TEXT),
+    Field("provider", "provider", TEXT),
+    Field("model", "model", TEXT),
+    Field("messages", "event_count", COUNT),
+    Field("duration_seconds", "case when kind = 'stt' then duration_seconds end", DECIMAL, SECONDS_PLACES),
+    Field("characters", "case when kind = 'tts' then characters end", COUNT),
+)
+VOICE_CSV_ORDER = (sort_key("usage_day", DATE), sort_key("kind"), *BY_MODEL)
+
+
+def voice_usage_csv_sql(zone: Zone, planned: bool = True) -> str:
+    rows = day_rows("voice_usage", zone, planned, VOICE_DIMS, VOICE_MEASURES)
+    return csv_statement(rows, VOICE_CSV_FIELDS, VOICE_CSV_ORDER)
+
+
+def voice_usage_csv(workspace_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -> csvexport.CsvTable:
+    """The voice report's CSV: its ``sttRows`` and ``ttsRows``, a line each; the caller has authorized."""
+    planned, params = statement_reading(workspace_id, dates, zone)
+    return fetch_csv(csvexport.VOICE_COLUMNS, voice_usage_csv_sql(zone, planned), params)
+
+
 @bp.get("/voice-usage")
 def voice_usage(workspace_id: str) -> Response:
     """Speech-to-text seconds and text-to-speech characters by provider and model (default: this month)."""
-    return lists_report(
-        "voice-usage", workspace_id, VOICE_DEFAULT_RANGE, voice_usage_report, csvexport.voice_table
-    )
+    return lists_report("voice-usage", workspace_id, VOICE_DEFAULT_RANGE, voice_usage_report, voice_usage_csv)

@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from api.csvexport import PHONE_COLUMNS, SMS_COLUMNS, VOICE_COLUMNS
+from api.jsonenc import decimal_literal
 from tests.api import fixture_data as data
 from tests.api import name_data
 from tests.api.conftest import BOTH, ApiClient, Key, body, create_key_with_cli, error_of
@@ -280,6 +282,65 @@ def test_csv_lines_add_up_to_the_json_totals(
         lines = csv_lines(csv_text(api, key, url, query))
         assert lines or all(not value for name, value in result.items() if name.startswith("total")), url
         assert_adds_up(path.split("/")[0], lines, result)
+
+
+# --- the lines are the JSON rows -------------------------------------------------------------
+
+# Each list report's CSV columns and the JSON row keys they come from (None: not in that row).
+ROW_KEYS = {
+    "sms-usage": {"rows": ("date", "phoneNumber", "inbound", "outbound", "characters", "segments",
+                           "inboundSegments", "outboundSegments")},
+    "phone-usage": {"rows": ("date", "phoneNumber", "inbound", "outbound", "totalDurationSeconds")},
+    "voice-usage": {"sttRows": ("date", "stt", "provider", "model", "messages", "durationSeconds", None),
+                    "ttsRows": ("date", "tts", "provider", "model", "messages", None, "characters")},
+}  # fmt: skip
+
+
+COLUMNS = {"sms-usage": SMS_COLUMNS, "phone-usage": PHONE_COLUMNS, "voice-usage": VOICE_COLUMNS}
+
+
+def python_csv(result: dict[str, Any], path: str) -> str:
+    """The lines Python's csv module writes for the body's rows (voice: STT and TTS rows in
+    one file, by date, kind, provider, model; the others in the body's order)."""
+    lines = []
+    for name, keys in ROW_KEYS[path].items():
+        for row in result[name]:
+            cells = [key if key in ("stt", "tts") else row[key] if key else None for key in keys]
+            lines.append(["" if cell is None else decimal_literal(cell) if isinstance(cell, D) else str(cell)
+                          for cell in cells])  # fmt: skip
+    if path == "voice-usage":
+        lines.sort(key=lambda line: line[:4])
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(lines)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("zone", [None, "Etc/UTC", "Asia/Kolkata", "America/Los_Angeles"])
+@pytest.mark.parametrize("path", list(ROW_KEYS))
+def test_csv_lines_are_the_json_rows(
+    app: Flask, api: ApiClient, keys: dict[str, Key], zkey: Key, path: str, zone: str | None
+) -> None:
+    """The CSV statement reads the daily marts, not the lists the JSON reads (in UTC, texts the
+    build prepared), and writes its own text: line for line it is the body's rows. WN's voice
+    names need quoting (a quote, a tab and a line feed)."""
+    nameco = create_key_with_cli(app, name_data.WN, name_data.NORA, f"Nameco rows {path} {zone}", BOTH)
+    cases = [
+        (W1_REPORTS, keys["admin"], {"start_date": "2000-01-01", "end_date": "2100-12-31"}),
+        (ZONED, zkey, {"start_date": "2026-01-01", "end_date": "2026-12-31"}),
+        (f"/api/v2/w/{name_data.WN}/reports", nameco, {"start_date": "2025-06-01", "end_date": "2025-06-04"}),
+    ]
+    seen = 0
+    for base, key, query in cases:
+        if zone is not None:
+            query = {**query, "tz": zone}
+        url = f"{base}/{path}"
+        result = body(api.get(url, key, query))
+        text = csv_text(api, key, url, query)
+        header, _, lines = text.partition("\r\n")
+        assert header == ",".join(COLUMNS[path])
+        assert lines == python_csv(result, path), url
+        seen += lines.count("\r\n")
+    assert seen >= 5
 
 
 def test_w1_march_by_hand(api: ApiClient, keys: dict[str, Key]) -> None:
