@@ -1,7 +1,7 @@
 """The Detailed Reports page: ``/w/<workspace_id>/settings/billing``.
 
-Server-rendered HTML with inline SVG charts, one style sheet and one small
-script (``tz.js``). Signing in exchanges an API key for a signed session cookie
+Server-rendered HTML with inline SVG charts, one style sheet and two small
+scripts (``tz.js`` on the reports, ``sign_in.js`` on the sign-in form). Signing in exchanges an API key for a signed session cookie
 (``api.websession``); every view re-checks the key live and shows exactly what
 its effective scopes allow:
 
@@ -92,7 +92,7 @@ bp = Blueprint(
 )
 
 SECURITY_HEADERS = {
-    # Nothing but this origin's style sheet and one script (tz.js); forms post here only.
+    # Nothing but this origin's style sheet and scripts (tz.js, sign_in.js); forms post here only.
     "Content-Security-Policy": (
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
         "frame-ancestors 'none'; base-uri 'none'"

@@ -9,7 +9,7 @@ the page's cookies and compares it with the API's, checks that nothing is loaded
 else and that nothing
 overflows a 375 px wide screen, signs out, signs in with a members-only key and checks that
 no workspace-wide report is there. A view opened from another site keeps the session, and a
-sign-out form posted from there is refused. Screenshots at 375 and 1440 px wide go to screenshots/
+sign-out form posted from there is refused. A link to a section lands on it after sign-in. Screenshots at 375 and 1440 px wide go to screenshots/
 (git-ignored).
 
 Chromium missing is a failure, not a skip: ``make test`` installs it first
@@ -375,6 +375,36 @@ def test_back_shows_the_range_of_the_view_and_a_renamed_zone_reads_as_today(
         # the form says what the reports under it show, not what was typed before leaving
         shown = {name: tab.locator(f"#{name}").input_value() for name in march}
         assert shown == march
+
+
+def test_a_link_to_a_section_lands_on_it_after_sign_in(
+    playwright: Any, server: str, keys: dict[str, Key]
+) -> None:
+    """A shared link to the voice section meets the sign-in form; a mistyped key keeps the
+    fragment too, and the right one lands on the section, scrolled to it (sign_in.js)."""
+    view = f"{server}{page_path()}?start_date=2024-03-01&end_date=2024-03-31&tz=UTC"
+    with chromium(playwright, "UTC") as context:
+        tab = context.new_page()
+        tab.goto(f"{view}#voice")
+        tab.fill("#api_key", "not-a-key")
+        with tab.expect_navigation():
+            tab.get_by_role("button", name="Sign in").click()
+        assert tab.locator("#sign-in-error").count() == 1
+        assert tab.url.endswith("#voice")
+        tab.fill("#api_key", keys["admin"].token)
+        with tab.expect_navigation():
+            tab.get_by_role("button", name="Sign in").click()
+        tab.wait_for_selector("#voice")
+        assert tab.url == f"{view}#voice"
+        # the browser scrolls to the section once the page has loaded (polled from here: the
+        # page's CSP refuses the string evaluation wait_for_function uses)
+        tab.wait_for_load_state("load")
+        top = "document.getElementById('voice').getBoundingClientRect().top"
+        for _ in range(50):
+            if abs(tab.evaluate(top)) < 200:
+                break
+            tab.wait_for_timeout(100)
+        assert abs(tab.evaluate(top)) < 200 and tab.evaluate("window.scrollY") > 0
 
 
 POST_FROM_HERE = """
