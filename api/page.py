@@ -54,6 +54,7 @@ from api.pageformat import (
     fmt_timestamp,
     is_exact_short,
     literal,
+    num,
     share,
 )
 from api.pageranges import (
@@ -142,6 +143,7 @@ def _helpers() -> dict[str, Any]:
         "fmt_range": fmt_range,
         "fmt_timestamp": fmt_timestamp,
         "literal": literal,
+        "num": num,
         "export_url": export_url,
         "share": share,
         "metric_key": metric_key,

@@ -8,7 +8,9 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from api.jsonenc import encode, rounded
+from markupsafe import Markup, escape
+
+from api.jsonenc import decimal_literal, encode, rounded
 from api.reports import CREDIT_PLACES, SECONDS_PLACES
 from api.zones import UTC_ZONE, Zone
 
@@ -89,7 +91,28 @@ def fmt_timestamp(value: datetime | None, zone: Zone = UTC_ZONE) -> str:
 
 def literal(value: Any) -> str:
     """The value exactly as the API's JSON writes it (for ``<data value>``)."""
+    if type(value) is int:  # the common cases first: a page can hold thousands
+        return str(value)
+    if type(value) is Decimal:
+        return decimal_literal(value)
     return encode(value).strip('"')
+
+
+def num(value: Any, metric: str | None = None, kind: str = "count", field: str | None = None) -> Markup:
+    """A number as the page shows it, ``<data value="(literal)">(formatted)</data>``, with
+    ``data-metric`` (a figure of its own) or ``data-field`` (a cell of a keyed row); ``kind``
+    is ``count``, ``credits`` or ``seconds``. A function rather than a template macro: a
+    year's tables hold tens of thousands, and a macro call costs several times this."""
+    names = f' data-metric="{escape(metric)}"' if metric else ""
+    if field:
+        names += f' data-field="{escape(field)}"'
+    if kind == "credits":
+        text = fmt_credits(value)
+    elif kind == "seconds":
+        text = fmt_seconds(value)
+    else:
+        text = fmt_count(value)
+    return Markup(f'<data value="{escape(literal(value))}"{names}>{escape(text)}</data>')
 
 
 def share(part: Decimal | int, whole: Decimal | int) -> str:

@@ -620,6 +620,19 @@ def test_number_formats() -> None:
     # under a minute: seconds alone, no "0 min"
     assert pageformat.fmt_duration(45) == "45 s" and pageformat.fmt_duration(0) == "0 s"
     assert pageformat.literal(Decimal("1.500000")) == "1.5" and pageformat.literal(12) == "12"
+    assert pageformat.literal(True) == "true" and pageformat.literal(None) == "null"
+    # a number's markup: the exact value, its name escaped, the formatted text
+    assert pageformat.num(Decimal("1234.50"), 'a"<b>&', "credits") == (
+        '<data value="1234.5" data-metric="a&#34;&lt;b&gt;&amp;">1,234.500000</data>'
+    )
+    assert pageformat.num(Decimal("0E-6"), field="total_credits", kind="credits") == (
+        '<data value="0" data-field="total_credits">0.000000</data>'
+    )
+    assert (
+        pageformat.num(75, field="x'y", kind="seconds")
+        == '<data value="75" data-field="x&#39;y">75.000</data>'
+    )
+    assert pageformat.num(12345) == '<data value="12345">12,345</data>'
     instant = datetime(2026, 11, 26, 1, 59, 30, tzinfo=UTC)
     assert pageformat.fmt_timestamp(instant) == "26 Nov 2026, 01:59 UTC"
     # beside reports of Los Angeles days, as a clock there shows it (not "tomorrow")
