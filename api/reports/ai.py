@@ -219,8 +219,7 @@ def ai_usage_csv_sql(zone: Zone, planned: bool = True) -> str:
 
 def ai_usage_csv(workspace_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -> csvexport.CsvTable:
     """The AI report's CSV (one statement); the caller has authorized."""
-    planned, params = statement_reading(workspace_id, dates, zone)
-    return fetch_csv(csvexport.AI_COLUMNS, ai_usage_csv_sql(zone, planned), params)
+    return fetch_csv(csvexport.AI_COLUMNS, ai_usage_csv_sql, workspace_id, dates, zone)
 
 
 @bp.get("/ai-usage")

@@ -93,9 +93,19 @@ def csv_statement(rows: str, fields: Sequence[Field], order_by: Sequence[str]) -
     (select {csv_lines(fields, order_by)} from ({rows}) as lines) as csv_lines"""
 
 
-def fetch_csv(columns: Sequence[str], statement: str, params: dict[str, Any]) -> csvexport.CsvTable:
-    """Run a CSV statement (``csv_statement``) and keep its version for the ``ETag``."""
-    rows = get_db().fetch_all(statement, params)
+def fetch_csv(
+    columns: Sequence[str],
+    statement: Callable[[Zone, bool], str],
+    workspace_id: uuid.UUID,
+    dates: DateRange,
+    zone: Zone,
+    **params: Any,
+) -> csvexport.CsvTable:
+    """A report's CSV: run its statement (``statement(zone, planned)``, a ``csv_statement``)
+    for the range, with ``params`` beside the range's own, and keep its version for the
+    ``ETag``. The caller has authorized."""
+    planned, reading_params = statement_reading(workspace_id, dates, zone)
+    rows = get_db().fetch_all(statement(zone, planned), {**reading_params, **params})
     caching.note_version(rows)
     return csvexport.CsvTable(columns, rows[0]["csv_lines"])
 

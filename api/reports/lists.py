@@ -158,6 +158,8 @@ def number_day_csv(
 ) -> csvexport.CsvTable:
     """An SMS or phone CSV: the body's ``rows`` (``fields`` of ``day_rows``, by date then
     number), a line each (one statement)."""
-    planned, params = statement_reading(workspace_id, dates, zone)
-    rows = day_rows(mart, zone, planned, NUMBER_DIMS, measures)
-    return fetch_csv(columns, csv_statement(rows, fields, BY_DATE_AND_NUMBER), params)
+
+    def statement(zone: Zone, planned: bool) -> str:
+        return csv_statement(day_rows(mart, zone, planned, NUMBER_DIMS, measures), fields, BY_DATE_AND_NUMBER)
+
+    return fetch_csv(columns, statement, workspace_id, dates, zone)

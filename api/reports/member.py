@@ -113,9 +113,9 @@ def member_usage_csv(
     workspace_id: uuid.UUID, member_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE
 ) -> csvexport.CsvTable:
     """One member's CSV (one statement); the caller has authorized."""
-    planned, params = statement_reading(workspace_id, dates, zone)
-    statement = member_usage_csv_sql(zone, planned)
-    return fetch_csv(csvexport.MEMBER_COLUMNS, statement, {**params, "member_id": member_id})
+    return fetch_csv(
+        csvexport.MEMBER_COLUMNS, member_usage_csv_sql, workspace_id, dates, zone, member_id=member_id
+    )
 
 
 @bp.get("/member-usage/<member_id>")

@@ -21,7 +21,6 @@ from api.reports.common import (
     camel_envelope,
     csv_statement,
     fetch_csv,
-    statement_reading,
     total_row,
 )
 from api.reports.lists import (
@@ -227,8 +226,7 @@ def voice_usage_csv_sql(zone: Zone, planned: bool = True) -> str:
 
 def voice_usage_csv(workspace_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -> csvexport.CsvTable:
     """The voice report's CSV: its ``sttRows`` and ``ttsRows``, a line each; the caller has authorized."""
-    planned, params = statement_reading(workspace_id, dates, zone)
-    return fetch_csv(csvexport.VOICE_COLUMNS, voice_usage_csv_sql(zone, planned), params)
+    return fetch_csv(csvexport.VOICE_COLUMNS, voice_usage_csv_sql, workspace_id, dates, zone)
 
 
 @bp.get("/voice-usage")

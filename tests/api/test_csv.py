@@ -14,10 +14,10 @@ import pytest
 from flask import Flask
 
 from api.csvexport import PHONE_COLUMNS, SMS_COLUMNS, VOICE_COLUMNS
-from api.jsonenc import decimal_literal
 from tests.api import fixture_data as data
 from tests.api import name_data
 from tests.api.conftest import BOTH, ApiClient, Key, body, create_key_with_cli, error_of
+from tests.api.test_csvsql import csv_cell
 from tests.api.zone_data import MAYA, WZ
 
 D = Decimal
@@ -306,8 +306,7 @@ def python_csv(result: dict[str, Any], path: str) -> str:
     for name, keys in ROW_KEYS[path].items():
         for row in result[name]:
             cells = [key if key in ("stt", "tts") else row[key] if key else None for key in keys]
-            lines.append(["" if cell is None else decimal_literal(cell) if isinstance(cell, D) else str(cell)
-                          for cell in cells])  # fmt: skip
+            lines.append([csv_cell(cell) for cell in cells])
     if path == "voice-usage":
         lines.sort(key=lambda line: line[:4])
     out = io.StringIO()

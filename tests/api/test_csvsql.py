@@ -47,7 +47,8 @@ from (
 """
 
 
-def _cell(value: Any) -> str:
+def csv_cell(value: Any) -> str:
+    """A value as this suite hands it to ``csv.writer``: the JSON body's literal text."""
     if value is None:
         return ""
     if isinstance(value, Decimal):
@@ -66,7 +67,7 @@ def _python_lines(names: list[str | None]) -> str:
         rows.append((day, name, count, seconds))
     rows.sort(key=lambda row: (row[0] is None, row[0] or date.min, row[1] is None, row[1] or ""))
     out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerows([_cell(value) for value in row] for row in rows)
+    csv.writer(out, lineterminator="\r\n").writerows([csv_cell(value) for value in row] for row in rows)
     return out.getvalue()
 
 
