@@ -20,6 +20,10 @@ W1 = "f0000000-0000-4000-8000-000000000001"
 W2 = "f0000000-0000-4000-8000-000000000002"
 M1 = "a0000000-0000-4000-8000-000000000001"
 M2 = "a0000000-0000-4000-8000-000000000002"
+# Every column of an AI event, as the tests below land them one statement at a time.
+AI_INSERT = """insert into raw.ai_usage_events (event_id, workspace_id, chat_id, source, provider, model,
+                    model_type, prompt_tokens, completion_tokens, cached_tokens, audio_input_tokens,
+                    audio_output_tokens, credits, recorded_at, _loaded_at)"""
 MART_TABLES = (
     *(
         f"{mart}_{grain}"
@@ -288,9 +292,7 @@ def test_a_quiet_table_s_late_row_reaches_every_mart_that_reads_it(warehouse: st
     chat = "c0000000-0000-4000-8000-000000000001"  # W1's, owned by M1
     with connect(warehouse) as conn:
         conn.execute(
-            """insert into raw.ai_usage_events (event_id, workspace_id, chat_id, source, provider, model,
-                    model_type, prompt_tokens, completion_tokens, cached_tokens, audio_input_tokens,
-                    audio_output_tokens, credits, recorded_at, _loaded_at)
+            f"""{AI_INSERT}
                values ('e2100000-0000-4000-8000-000000000001', %s, %s, 'chat_message', 'openai', 'gpt-4o',
                     'chat', 10, 5, 0, 0, 0, 1.000000, '2026-05-20 10:00:00+00', now() - interval '10 minutes')""",
             (W1, chat),
@@ -340,9 +342,7 @@ def test_each_mart_records_how_far_it_read_each_staging_table(warehouse: str) ->
     # is built from, at the newest build that wrote rows there (staged_batch).
     with connect(warehouse) as conn:
         conn.execute(
-            """insert into raw.ai_usage_events (event_id, workspace_id, chat_id, source, provider, model,
-                    model_type, prompt_tokens, completion_tokens, cached_tokens, audio_input_tokens,
-                    audio_output_tokens, credits, recorded_at, _loaded_at)
+            f"""{AI_INSERT}
                values ('e2100000-0000-4000-8000-000000000005', %s, null, 'realtime', 'openai', 'gpt-4o',
                     'realtime', 1, 1, 0, 0, 0, 0.100000, '2026-05-22 10:00:00+00', now() - interval '5 minutes')""",
             (W1,),
@@ -413,9 +413,7 @@ def test_a_late_commit_moves_the_version_though_not_data_as_of(warehouse: str) -
     data_as_of, version_at, _ = one(warehouse, freshness)
     with connect(warehouse) as conn:
         conn.execute(
-            """insert into raw.ai_usage_events (event_id, workspace_id, chat_id, source, provider, model,
-                    model_type, prompt_tokens, completion_tokens, cached_tokens, audio_input_tokens,
-                    audio_output_tokens, credits, recorded_at, _loaded_at)
+            f"""{AI_INSERT}
                values ('e0000000-0000-4000-8000-0000000000b7', 'f0000000-0000-4000-8000-000000000007', null,
                     'chat_message', 'openai', 'gpt-4o', 'chat', 3, 0, 0, 0, 0, 0.500000,
                     '2026-05-03 10:00:00+00', %s - interval '30 seconds')""",
@@ -431,9 +429,7 @@ def test_a_late_commit_moves_the_version_though_not_data_as_of(warehouse: str) -
     ) == (1,)
 
 
-AI_EVENT = """insert into raw.ai_usage_events (event_id, workspace_id, chat_id, source, provider, model,
-                    model_type, prompt_tokens, completion_tokens, cached_tokens, audio_input_tokens,
-                    audio_output_tokens, credits, recorded_at, _loaded_at)
+AI_EVENT = f"""{AI_INSERT}
                values (%s, %s, null, 'chat_message', 'openai', 'gpt-4o', 'chat', %s, 0, 0, 0, 0, 1.000000,
                     '2026-05-04 10:00:00+00', now() - %s::interval)"""
 
@@ -639,9 +635,7 @@ def test_a_build_that_takes_nothing_keeps_the_version(warehouse: str) -> None:
 def test_a_row_stamped_in_the_future_does_not_hide_later_rows(warehouse: str) -> None:
     # A loader whose clock runs a day ahead lands e20; e21 lands normally afterwards, stamped
     # before e20: the second build still takes it (W2 had 1 event, 2 tokens, 0.1 credits).
-    insert = """insert into raw.ai_usage_events (event_id, workspace_id, chat_id, source, provider, model, model_type,
-                    prompt_tokens, completion_tokens, cached_tokens, audio_input_tokens, audio_output_tokens,
-                    credits, recorded_at, _loaded_at)
+    insert = f"""{AI_INSERT}
                 values (%s, %s, null, 'chat_message', 'aws', 'amazon.nova-pro', 'chat', 10, 0, 0, 0, 0, 1.000000,
                         '2026-05-01 12:00:00+00', now() + %s::interval)"""
     with connect(warehouse) as conn:
@@ -687,9 +681,7 @@ def test_copies_tied_on_every_stamp_resolve_the_same_way_in_every_build(
     with connect(warehouse) as conn:
         (stamp,) = conn.execute("select now() - interval '1 minute'").fetchone()  # type: ignore[misc]
         conn.execute(
-            """insert into raw.ai_usage_events (event_id, workspace_id, chat_id, source, provider, model,
-                    model_type, prompt_tokens, completion_tokens, cached_tokens, audio_input_tokens,
-                    audio_output_tokens, credits, recorded_at, _loaded_at)
+            f"""{AI_INSERT}
                select %(id)s, %(w)s, null, 'chat_message', 'openai', 'gpt-4o', 'chat', copies.tokens,
                     0, 0, 0, 0, 1.000000, '2026-05-03 10:00:00+00', %(stamp)s
                from unnest(%(tokens)s::int[]) with ordinality as copies (tokens, n) order by copies.n""",
@@ -875,9 +867,7 @@ def test_impossible_values_are_quarantined_and_builds_go_on(warehouse: str) -> N
     w11 = "f0000000-0000-4000-8000-000000000011"
     w13 = "f0000000-0000-4000-8000-000000000013"
     huge = "".join(hashlib.md5(str(i).encode()).hexdigest() for i in range(100))
-    ai = """insert into raw.ai_usage_events (event_id, workspace_id, chat_id, source, provider, model, model_type,
-                prompt_tokens, completion_tokens, cached_tokens, audio_input_tokens, audio_output_tokens, credits,
-                recorded_at, _loaded_at)
+    ai = f"""{AI_INSERT}
             values (%s, %s, null, 'chat_message', 'openai', 'gpt-4o', 'chat', %s, 1, 0, 0, 0, %s, %s, now())"""
     call = """insert into raw.call_events (call_id, workspace_id, direction, workspace_number, remote_number, status,
                   started_at, ended_at, answered_by, updated_at, _loaded_at)
@@ -1038,9 +1028,7 @@ def test_a_chat_quarantined_for_its_time_still_gives_its_ai_usage_to_its_owner(w
             (c20, w20, M1, c21, M1),
         )
         conn.execute(
-            """insert into raw.ai_usage_events (event_id, workspace_id, chat_id, source, provider, model,
-                   model_type, prompt_tokens, completion_tokens, cached_tokens, audio_input_tokens,
-                   audio_output_tokens, credits, recorded_at, _loaded_at)
+            f"""{AI_INSERT}
                values (%s, %s, %s, 'chat_message', 'openai', 'gpt-4o', 'chat', 100, 50, 0, 0, 0, 1.25,
                        '2026-10-08 12:00:00+00', now()),
                       (%s, %s, %s, 'chat_message', 'openai', 'gpt-4o', 'chat', 7, 3, 0, 0, 0, 0.5,
@@ -1215,9 +1203,7 @@ def test_copies_landed_together_keep_the_later_event_time_in_every_build(warehou
     w31 = "f0000000-0000-4000-8000-000000000031"
     with connect(warehouse) as conn:
         conn.execute(
-            """insert into raw.ai_usage_events (event_id, workspace_id, chat_id, source, provider, model,
-                    model_type, prompt_tokens, completion_tokens, cached_tokens, audio_input_tokens,
-                    audio_output_tokens, credits, recorded_at, _loaded_at)
+            f"""{AI_INSERT}
                select 'e2300000-0000-4000-8000-000000000001', %s, null, 'chat_message', 'openai', 'gpt-4o',
                     'chat', copies.tokens, 0, 0, 0, 0, 1.000000, copies.recorded_at, now() - interval '1 minute'
                from (values (7, timestamptz '2026-05-03 10:00:00+00'), (5, timestamptz '2026-05-04 10:00:00+00'))
@@ -1240,9 +1226,7 @@ def test_a_late_row_on_a_later_day_keeps_every_model_used_before(warehouse: str)
     # whisper-1, 2 s): the 3 May rows start from the 2 May totals and must still list every
     # model used before, unchanged, beside the new one (a range 1-3 May subtracts nothing).
     w33 = "f0000000-0000-4000-8000-000000000033"
-    ai = """insert into raw.ai_usage_events (event_id, workspace_id, chat_id, source, provider, model, model_type,
-                    prompt_tokens, completion_tokens, cached_tokens, audio_input_tokens, audio_output_tokens,
-                    credits, recorded_at, _loaded_at)
+    ai = f"""{AI_INSERT}
                 values (%s, %s, null, 'chat_message', %s, %s, 'chat', %s, 0, 0, 0, 0, 1.000000, %s,
                         now() - interval '1 minute')"""
     stt = """insert into raw.stt_events (event_id, workspace_id, call_id, provider, model, duration_seconds,
@@ -1340,9 +1324,7 @@ def test_a_daily_mart_built_after_its_twin_lost_its_record_reads_again_what_the_
     w32 = "f0000000-0000-4000-8000-000000000032"
     with connect(warehouse) as conn:
         conn.execute(
-            """insert into raw.ai_usage_events (event_id, workspace_id, chat_id, source, provider, model,
-                    model_type, prompt_tokens, completion_tokens, cached_tokens, audio_input_tokens,
-                    audio_output_tokens, credits, recorded_at, _loaded_at)
+            f"""{AI_INSERT}
                values ('e2300000-0000-4000-8000-000000000021', %s, null, 'chat_message', 'openai', 'gpt-4o',
                     'chat', 6, 0, 0, 0, 0, 1.000000, '2026-05-26 10:00:00+00', now() - interval '1 minute')""",
             (w32,),
@@ -1365,9 +1347,7 @@ def test_a_daily_mart_built_without_its_quarter_hours_reads_no_further_than_they
     # A daily mart sums its quarter-hourly twin. Built alone (a --select), it must not record
     # that it read staging rows its twin has not taken yet, or it would never rebuild their days
     # once the twin does. (Last in the module: its landings are the newest.)
-    insert = """insert into raw.ai_usage_events (event_id, workspace_id, chat_id, source, provider, model,
-                    model_type, prompt_tokens, completion_tokens, cached_tokens, audio_input_tokens,
-                    audio_output_tokens, credits, recorded_at, _loaded_at)
+    insert = f"""{AI_INSERT}
                 values (%s, %s, null, 'realtime', 'openai', 'gpt-4o', 'realtime', 1, 1, 0, 0, 0, 5.000000,
                     %s, now() - %s::interval)"""
     with connect(warehouse) as conn:
