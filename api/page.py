@@ -1,9 +1,9 @@
 """The Detailed Reports page: ``/w/<workspace_id>/settings/billing``.
 
 Server-rendered HTML with inline SVG charts, one style sheet and two small
-scripts (``tz.js`` on the reports, ``sign_in.js`` on the sign-in form). Signing in exchanges an API key for a signed session cookie
-(``api.websession``); every view re-checks the key live and shows exactly what
-its effective scopes allow:
+scripts (``tz.js`` on the reports, ``sign_in.js`` on the sign-in form). Signing
+in exchanges an API key for a signed session cookie (``api.websession``); every
+view re-checks the key live and shows exactly what its effective scopes allow:
 
 * ``analytics:read``: the AI, SMS, phone and voice reports and the members
   table (each member's usage, the fifth report), with names and roles only
