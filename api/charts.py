@@ -182,10 +182,13 @@ def series_by_bucket(
     ``MAX_SERIES`` the smallest are summed into "Other".
     """
     position = {bucket.key: index for index, bucket in enumerate(buckets)}
+    day_index: dict[date, int] = {}  # a bucket's key is formatted once per day, not once per point
     sums: dict[str, list[Number]] = {}
     for day, name, value in points:
         values = sums.setdefault(name, [Decimal(0)] * len(buckets))
-        index = position[bucket_key(granularity, day)]
+        index = day_index.get(day)
+        if index is None:
+            index = day_index[day] = position[bucket_key(granularity, day)]
         values[index] += value
     names = list(order) if order is not None else sorted(sums, key=lambda n: (-sum(sums[n]), n))
     names = [name for name in names if name in sums]

@@ -113,6 +113,48 @@ def test_day_rows_name_their_day_as_the_rest_of_the_page_does(admin: FlaskClient
     assert '<th scope="row">2024-03-03</th>' not in html
 
 
+def test_latest_days_keeps_whole_days() -> None:
+    rows = [{"date": day} for day in ("d1", "d2", "d2", "d3", "d3", "d3")]
+    assert pagesections.latest_days(rows, 6) == rows
+    assert pagesections.latest_days(rows, 5) == rows[1:]  # d1 dropped: d2 and d3 fit
+    assert pagesections.latest_days(rows, 4) == rows[3:]  # d2 would be cut in two
+    assert pagesections.latest_days(rows, 3) == rows[3:]
+    assert pagesections.latest_days(rows, 2) == rows[3:]  # the last day whole, over the limit
+    assert pagesections.latest_days([], 2) == []
+
+
+def test_long_day_tables_show_the_latest_days(
+    admin: FlaskClient, keys: dict[str, Key], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    query = {"start_date": "2024-03-01", "end_date": "2024-04-30"}
+    for prefix in ("sms", "phone"):
+        rows = api_json(admin, f"{API}/{REPORTS[prefix]}", keys["admin"], query)["rows"]
+        days = sorted({row["date"] for row in rows})
+        assert len(days) >= 3, (prefix, days)  # the fixture has room to cut
+        # a limit that holds the last two days whole but not the third from the end
+        last_two = [row for row in rows if row["date"] in days[-2:]]
+        monkeypatch.setattr(pagesections, "DAY_TABLE_ROWS", len(last_two))
+        caption, summary, shown = _day_table(get_page(admin, query), prefix)
+        assert shown == [row["date"] for row in last_two], prefix
+        assert f"({len(rows)}; the latest {len(last_two)} shown, the CSV has every one)" in summary
+        assert "every day row of the range, summed" in caption
+        monkeypatch.setattr(pagesections, "DAY_TABLE_ROWS", len(rows))
+        caption, summary, shown = _day_table(get_page(admin, query), prefix)
+        assert shown == [row["date"] for row in rows], prefix
+        assert f"({len(rows)})" in summary
+        assert "the rows below, summed" in caption
+
+
+def _day_table(html: str, prefix: str) -> tuple[str, str, list[str]]:
+    """The by-number table's caption, the day table's summary and the days of its rows."""
+    by_number = html[html.index(f'id="{prefix}-by-number"') :]
+    start = html.index(f'id="{prefix}-rows"')
+    summary = html[:start][html[:start].rindex("<summary>") :]
+    table = html[start:]
+    days = re.findall(r'data-key="[a-z]+\.rows\[([0-9-]+)\|', table[: table.index("</table>")])
+    return by_number[: by_number.index("</caption>")], summary, days
+
+
 def test_credits_per_active_member_leave_out_deleted_and_former_members() -> None:
     def pair(deleted: bool, elsewhere: bool, credits: str) -> tuple[dict[str, Any], dict[str, Any]]:
         return {"is_deleted": deleted, "is_elsewhere": elsewhere}, {"totalCredits": Decimal(credits)}
