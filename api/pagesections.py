@@ -186,6 +186,20 @@ def _per_number(rows: Iterable[Mapping[str, Any]], fields: Iterable[str]) -> lis
     return list(sums.values())
 
 
+def _per_number_section(
+    body: dict[str, Any], dates: DateRange, chart: charts.Chart, by_number: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The SMS or phone section: its body, chart, sums by number and the day rows it lists."""
+    return {
+        "body": body,
+        "dates": dates,
+        "chart": chart,
+        "by_number": by_number,
+        "day_rows": latest_days(body["rows"]),
+        "empty": not body["rows"],
+    }
+
+
 def sms_section(workspace: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -> dict[str, Any]:
     body = reports.sms_usage_report(workspace, dates, zone)
     granularity, buckets = charts.buckets_for(dates.start, dates.end)
@@ -210,14 +224,7 @@ def sms_section(workspace: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -
         body["rows"], ("inbound", "outbound", "characters", "segments", "inboundSegments", "outboundSegments")
     )
     by_number.sort(key=lambda item: (-item["segments"], item["phoneNumber"] or ""))
-    return {
-        "body": body,
-        "dates": dates,
-        "chart": chart,
-        "by_number": by_number,
-        "day_rows": latest_days(body["rows"]),
-        "empty": not body["rows"],
-    }
+    return _per_number_section(body, dates, chart, by_number)
 
 
 def phone_section(workspace: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -> dict[str, Any]:
@@ -233,14 +240,7 @@ def phone_section(workspace: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE)
     )
     by_number = _per_number(body["rows"], ("inbound", "outbound", "totalDurationSeconds"))
     by_number.sort(key=lambda item: (-item["totalDurationSeconds"], item["phoneNumber"] or ""))
-    return {
-        "body": body,
-        "dates": dates,
-        "chart": chart,
-        "by_number": by_number,
-        "day_rows": latest_days(body["rows"]),
-        "empty": not body["rows"],
-    }
+    return _per_number_section(body, dates, chart, by_number)
 
 
 def voice_section(workspace: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -> dict[str, Any]:
