@@ -197,15 +197,33 @@ def known_to_the_warehouse(zone: Zone) -> Iterator[None]:
         raise ZoneUnknownToWarehouse() from None
 
 
+def _spelling(value: str) -> str:
+    """How ``meant_zone`` compares names: case, surrounding spaces and space for underscore aside."""
+    return value.strip().replace(" ", "_").casefold()
+
+
+@functools.cache
+def _zones_by_spelling() -> dict[str, str]:
+    return {_spelling(zone): zone for zone in sorted(known_zones())}
+
+
+def meant_zone(value: str) -> str | None:
+    """The known zone ``value`` differs from only in case, spaces or underscores (``america/new
+    york``: ``America/New_York``), for the 400's hint; else None."""
+    return _zones_by_spelling().get(_spelling(value))
+
+
 def parse_zone(value: str | None, name: str = "tz") -> Zone:
-    """``value`` as a zone; absent means UTC; anything not an IANA name is a 400 naming ``name``."""
+    """``value`` as a zone; absent means UTC; anything not an IANA name is a 400 naming ``name``
+    (and the zone it was probably meant to be, when it differs from one only in spelling)."""
     if value is None:
         return UTC_ZONE
     if value not in known_zones():
-        raise bad_request(
-            "invalid_parameter",
-            f"{name} must be an IANA time-zone name such as UTC, Europe/Berlin or America/Los_Angeles.",
-        )
+        message = f"{name} must be an IANA time-zone name such as UTC, Europe/Berlin or America/Los_Angeles."
+        meant = meant_zone(value)
+        if meant is not None:
+            message += f" Names are exact, case included: did you mean {meant}?"
+        raise bad_request("invalid_parameter", message)
     return Zone(value)
 
 

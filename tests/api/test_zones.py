@@ -555,6 +555,21 @@ def test_an_unknown_zone_is_a_400_naming_tz(
     assert error["message"].startswith("tz must be an IANA time-zone name")
 
 
+@pytest.mark.parametrize(
+    ("zone", "meant"),
+    [("utc", "UTC"), ("america/new_york", "America/New_York"), ("America/New York", "America/New_York"),
+     ("Asia/Kolkata ", "Asia/Kolkata"), ("Mars/Olympus", None), ("UTC\x00", None)],
+)  # fmt: skip
+def test_a_zone_spelt_differently_is_named_in_the_400(
+    api: ApiClient, keys: dict[str, Key], zone: str, meant: str | None
+) -> None:
+    response = api.get(f"{W1_REPORTS}/ai-usage", keys["admin"], {"tz": zone})
+    assert response.status_code == 400
+    message = error_of(response)["message"]
+    hint = f" Names are exact, case included: did you mean {meant}?"
+    assert message.endswith(hint) if meant else "did you mean" not in message
+
+
 def test_tz_given_twice_is_a_400(api: ApiClient, keys: dict[str, Key]) -> None:
     response = api.get(f"{W1_REPORTS}/ai-usage", keys["admin"], [("tz", "UTC"), ("tz", "Asia/Kolkata")])
     assert response.status_code == 400
