@@ -62,8 +62,19 @@ _DATA_AS_OF = {
     "description": "Time of the newest raw row the marts were built from (UTC, ISO 8601 with Z); "
     "null before the first data.",
 }
-_CREDITS = {"type": "number", "description": "Credits as recorded, summed, rounded to 6 decimals."}
-_SECONDS = {"type": "number", "minimum": 0, "description": "Seconds of audio, up to 3 decimals."}
+# Exact decimals written in plain notation: summed as binary floats, rows miss their totals.
+_AS_DECIMAL = (
+    " Written in plain decimal notation; parse it as a decimal, not a binary float, to add it up exactly."
+)
+_CREDITS = {
+    "type": "number",
+    "description": "Credits as recorded, summed, rounded to 6 decimals." + _AS_DECIMAL,
+}
+_SECONDS = {
+    "type": "number",
+    "minimum": 0,
+    "description": "Seconds of audio, up to 3 decimals." + _AS_DECIMAL,
+}
 _TEXT = {"type": "string"}
 
 _AI_AMOUNTS = {
