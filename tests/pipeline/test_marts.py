@@ -229,6 +229,31 @@ def assert_a_full_refresh_agrees(database: str) -> None:
     assert snapshot(database) == incremental
 
 
+def primary_key_names(database: str) -> dict[str, str]:
+    sql = "select conrelid::regclass::text, conname from pg_constraint where contype = 'p'"
+    return dict(rows(database, sql + " and connamespace = 'marts'::regnamespace"))
+
+
+def test_mart_keys_take_their_tables_names_and_a_busy_mart_waits_for_a_later_build(warehouse: str) -> None:
+    dbt(warehouse, "build", "--full-refresh", "--select", "sms_usage_quarter_hourly+")
+    tables = (*MART_TABLES, "data_freshness")
+    assert primary_key_names(warehouse) == {f"marts.{table}": f"{table}_pkey" for table in tables}
+    # as a full build left every key before the post-hook, while an analyst's transaction reads the mart
+    with connect(warehouse) as conn:
+        conn.execute("alter table marts.sms_usage_daily rename constraint sms_usage_daily_pkey to tmp_pkey")
+    with connect(warehouse) as reader:
+        reader.execute("begin")
+        reader.execute("select count(*) from marts.sms_usage_daily")
+        result = dbt(
+            warehouse, "build", "--select", "sms_usage_daily", "assert_primary_keys_have_their_tables_names"
+        )
+        assert "WARN 1 assert_primary_keys_have_their_tables_names" in result.stdout
+        assert primary_key_names(warehouse)["marts.sms_usage_daily"] == "tmp_pkey"
+        reader.execute("commit")
+    dbt(warehouse, "run", "--select", "sms_usage_daily")
+    assert primary_key_names(warehouse)["marts.sms_usage_daily"] == "sms_usage_daily_pkey"
+
+
 def test_late_rows_incremental_equals_full_refresh(warehouse: str) -> None:
     load_fixture(warehouse, "raw_late.sql", append=True)
     dbt(warehouse, "build")
