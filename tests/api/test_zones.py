@@ -844,8 +844,14 @@ def test_the_warehouse_puts_every_zones_instants_on_the_local_days_zoneinfo_does
                cross join unnest(%s::timestamptz[]) as instant""",
             (names, [Zone(name).warehouse_name for name in names], instants),
         ).fetchall()
+    # Before 1970 only the replaced names: no event is that old (staging quarantines it), and a
+    # warehouse's own tzdata release may tell history differently (Debian's PostgreSQL 15 put
+    # Europe/Oslo's 1960-07-01 22:30 UTC on another day than 2026c does).
     wrong = [
-        (name, instant) for name, instant, day in rows if instant.astimezone(ZoneInfo(name)).date() != day
+        (name, instant)
+        for name, instant, day in rows
+        if (instant.year >= 1970 or name in zones.ABBREVIATION_ZONES)
+        and instant.astimezone(ZoneInfo(name)).date() != day
     ]
     assert len(rows) == len(names) * len(instants)
     assert wrong == []
