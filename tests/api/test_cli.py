@@ -16,6 +16,7 @@ from tests.api import fixture_data as data
 from tests.api.conftest import PROJECT_ROOT, ApiClient, Key, Warehouse, create_key_with_cli, error_of
 
 FLASK = str(PROJECT_ROOT / ".venv" / "bin" / "flask")
+PYTHON = str(PROJECT_ROOT / ".venv" / "bin" / "python")
 TOKEN = re.compile(r"urk_[A-Za-z0-9_-]{43}")
 
 
@@ -291,7 +292,7 @@ def test_demo_key_prints_two_working_keys_and_curl_lines(warehouse: Warehouse, a
         name: value for name, value in warehouse.env.items() if name not in ("API_PGUSER", "API_PGPASSWORD")
     }
     result = subprocess.run(
-        [str(PROJECT_ROOT / ".venv" / "bin" / "python"), "scripts/demo_keys.py"],
+        [PYTHON, "scripts/demo_keys.py"],
         cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -325,9 +326,8 @@ def test_without_pghost_the_commands_reach_the_private_server(warehouse: Warehou
         _list_keys_on_the_private_server(env, database)
     finally:
         if not was_running:
-            python = str(PROJECT_ROOT / ".venv" / "bin" / "python")
             subprocess.run(
-                [python, "scripts/pgenv.py", "--stop"], cwd=PROJECT_ROOT, env=env, timeout=60, check=True
+                [PYTHON, "scripts/pgenv.py", "--stop"], cwd=PROJECT_ROOT, env=env, timeout=60, check=True
             )
     assert private_server_running() == was_running
 
@@ -348,9 +348,8 @@ def _list_keys_on_the_private_server(env: dict[str, str], database: str) -> None
     )
     assert listed.returncode == 0, listed.stderr
     assert json.loads(listed.stdout) == []  # a database of its own: created, with the key table
-    python = str(PROJECT_ROOT / ".venv" / "bin" / "python")
     dropped = subprocess.run(
-        [python, "scripts/pgenv.py", "--", python, "-c",
+        [PYTHON, "scripts/pgenv.py", "--", PYTHON, "-c",
          "import psycopg; psycopg.connect(dbname='postgres', autocommit=True)"
          f".execute('drop database {database} with (force)')"],
         cwd=PROJECT_ROOT,
