@@ -39,12 +39,12 @@ MAX_SERIES = 8
 MIN_SLOTS = 14
 
 # Distinguishable, colour-blind-aware hues (after Okabe-Ito and Tableau 10), then grey for "Other".
-# Every colour at least 3:1 against the white plot (WCAG 1.4.11); stacked parts are also
-# parted by a white line, so neighbours need not differ by contrast alone.
-# Up to this many bars a chart parts the stacked parts of each (thinner bars would turn white).
+# Every colour at least 3:1 against the white plot (WCAG 1.4.11), and dark and light by turns, so
+# stacked neighbours differ in lightness too and stay apart in greyscale, not by hue alone.
+PALETTE = ("#1f56b3", "#d17a00", "#5a2e9e", "#1a9e77", "#8a1c2b", "#3d8fd6", "#2e5e1e", "#c2569b")
+# Up to this many bars a chart also parts the stacked parts of each with a white line (thinner
+# bars would turn white).
 PARTED_BARS = 93
-
-PALETTE = ("#2f6fd6", "#b86e00", "#1a9e77", "#8a5cd0", "#d1495b", "#1a86a3", "#5f7a14", "#c2569b")
 OTHER_COLOR = "#8a94a6"
 
 Number = Decimal | int

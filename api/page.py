@@ -69,6 +69,7 @@ from api.pageranges import (
     range_args,
     resolve_ranges,
     resolved_range,
+    wrong_date_field,
     zone_choices,
 )
 from api.pagesections import (
@@ -321,7 +322,7 @@ def billing(workspace_id: str) -> Response:
         ranges = resolve_ranges(request.args, zone, shown)
     except ApiError as error:
         context["range_error"] = _refused(error)
-        context["error_field"] = "dates"
+        context["error_field"] = wrong_date_field(given)
         context["given"] = form_dates(given)
         return _html(render_template("page/billing.html", **context), error.status)
 

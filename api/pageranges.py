@@ -56,6 +56,17 @@ def form_dates(given: tuple[str | None, str | None]) -> tuple[str | None, str | 
     return _real_date(given[0]), _real_date(given[1])
 
 
+def wrong_date_field(given: tuple[str | None, str | None]) -> str:
+    """Which field a refused range marks: ``start_date`` or ``end_date`` when only that bound
+    is given and is no real date, else ``dates`` (both: the bounds disagree, or both are wrong)."""
+    wrong = [
+        name
+        for name, value in zip(("start_date", "end_date"), given, strict=True)
+        if value and _real_date(value) is None
+    ]
+    return wrong[0] if len(wrong) == 1 else "dates"
+
+
 def _real_date(value: str | None) -> str | None:
     """``value`` if it is a real date written YYYY-MM-DD (what a date field can hold), else None."""
     try:

@@ -109,7 +109,8 @@ left join staging.stg_product__roles as roles
 where members.member_id = %(member_id)s
 """
 
-SMS_COLORS = {"Inbound": "#b86e00", "Outbound": "#2f6fd6"}  # orange and blue: apart in any colour vision
+# light orange and dark blue: apart in any colour vision, and in greyscale
+SMS_COLORS = {"Inbound": charts.PALETTE[1], "Outbound": charts.PALETTE[0]}
 PHONE_COLOR = "#1a9e77"
 STT_COLOR = "#8a5cd0"
 TTS_COLOR = "#b86e00"

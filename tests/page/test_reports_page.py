@@ -10,6 +10,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from html import unescape
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -342,6 +343,7 @@ def test_a_refused_range_keeps_its_real_dates_in_the_form(admin: FlaskClient) ->
     inverted = admin.get(page_path(), query_string={"start_date": "2024-04-01", "end_date": "2024-03-01"})
     html = inverted.get_data(as_text=True)
     assert html.count('aria-describedby="range-help range-error" aria-invalid="true"') == 2
+    assert html.count("autofocus") == 1  # the first field in error: where typing goes
     assert 'aria-describedby="tz-help"' in html
 
 
@@ -374,6 +376,31 @@ def test_a_refused_range_quotes_nothing_the_form_shows(admin: FlaskClient) -> No
         page_path(), query_string={"start_date": "2024-04-01", "end_date": "2024-03-01", "tz": "Asia/Tokyo"}
     ).get_data(as_text=True)
     assert "The address gave" not in html and "<option selected>Asia/Tokyo</option>" in html
+
+
+@pytest.mark.parametrize(
+    ("query", "wrong", "right"),
+    [
+        ({"start_date": "2024-02-30", "end_date": "2024-03-31"}, "start_date", "end_date"),
+        ({"start_date": "2024-03-01", "end_date": "31/03/2024"}, "end_date", "start_date"),
+        ({"end_date": "2024-13-01"}, "end_date", "start_date"),
+    ],
+)
+def test_one_bad_bound_marks_its_own_field_alone(
+    admin: FlaskClient, query: dict[str, str], wrong: str, right: str
+) -> None:
+    response = admin.get(page_path(), query_string=query)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+
+    def field(name: str) -> str:
+        match = re.search(rf'<input type="date"[^>]*name="{name}"[^>]*>', html)
+        assert match is not None, name
+        return match.group(0)
+
+    assert 'aria-describedby="range-help range-error" aria-invalid="true" autofocus' in field(wrong)
+    assert "aria-invalid" not in field(right) and "autofocus" not in field(right)
+    assert 'aria-describedby="range-help"' in field(right)
 
 
 def test_a_date_given_twice_marks_the_dates_and_keeps_the_zone(admin: FlaskClient) -> None:
@@ -602,6 +629,17 @@ def test_every_chart_colour_stands_out_from_the_white_plot() -> None:
     colours |= {pagesections.PHONE_COLOR, pagesections.STT_COLOR, pagesections.TTS_COLOR}
     for colour in colours:
         assert 1.05 / (luminance(colour) + 0.05) >= 3, colour
+
+    # WCAG 1.4.1: stacked neighbours differ in lightness, not by hue alone (apart in greyscale),
+    # the last colour kept before "Other" as well
+    def contrast(first: str, second: str) -> float:
+        darker, lighter = sorted((luminance(first), luminance(second)))
+        return (lighter + 0.05) / (darker + 0.05)
+
+    stacked = [*charts.PALETTE[: charts.MAX_SERIES - 1], charts.OTHER_COLOR]
+    for lower, upper in (*pairwise(charts.PALETTE), *pairwise(stacked)):
+        assert contrast(lower, upper) >= 1.5, (lower, upper)
+    assert contrast(*pagesections.SMS_COLORS.values()) >= 1.5
 
 
 def test_many_series_fold_into_other() -> None:

@@ -174,6 +174,7 @@ def test_bad_keys_are_refused(client: FlaskClient, token: str, status: int, mess
     html = response.get_data(as_text=True)
     assert message in html
     assert 'role="alert"' in html and 'name="api_key"' in html
+    assert "<title>Error: Sign in · Detailed reports" in html  # a tab or history entry says so too
     assert not is_signed_in(client)
 
 
@@ -350,6 +351,24 @@ def test_a_demotion_shows_only_the_members_own_usage_next_time(app: Flask, wareh
     assert 'id="ai"' not in html and 'id="members"' not in html
 
 
+def test_a_role_that_stops_granting_both_scopes_leaves_nothing_to_show(
+    app: Flask, warehouse: Warehouse
+) -> None:
+    member = "c3000000-0000-4000-8000-0000000000f1"  # this test's own member: no other test sees it
+    with warehouse.connect() as conn:
+        data.add_member_copy(conn, member, W3, "admin", "Nell Narrowed")
+    client = signed_in_client(app, create_key_with_cli(app, W3, member, "Narrowed", BOTH), W3)
+    assert client.get(page_path(W3)).status_code == 200
+    with warehouse.connect() as conn:
+        data.add_member_copy(conn, member, W3, "viewer", "Nell Narrowed")
+    response = client.get(page_path(W3))
+    assert response.status_code == 403
+    html = response.get_data(as_text=True)
+    assert "Nothing to show for this key" in html and "nothing it may show" in html
+    assert "<title>No access: Detailed reports" in html
+    assert 'id="ai"' not in html and 'id="own"' not in html
+
+
 def test_a_tampered_cookie_is_no_session(app: Flask, keys: dict[str, Key]) -> None:
     client = signed_in_client(app, keys["admin"])
     forged = URLSafeTimedSerializer("another secret", salt=websession._SALT).dumps(
@@ -460,8 +479,10 @@ def test_sign_out_clears_the_session(app: Flask, keys: dict[str, Key]) -> None:
     assert attributes["path"] == page_path() and "expires" not in attributes  # keyless, for this visit
     first = client.get(page_path()).get_data(as_text=True)
     assert 'name="api_key"' in first and "You have signed out." in first  # said once
+    assert "<title>Signed out: Sign in · Detailed reports" in first
     again = client.get(page_path()).get_data(as_text=True)
-    assert 'name="api_key"' in again and "signed out" not in again
+    assert 'name="api_key"' in again and "signed out" not in again.lower()
+    assert "<title>Sign in · Detailed reports" in again
     assert not is_signed_in(client)
 
 
