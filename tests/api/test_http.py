@@ -3,6 +3,7 @@ under gunicorn the way `make serve` runs it (configured only by PG* variables)."
 
 from __future__ import annotations
 
+import base64
 import json
 import socket
 import subprocess
@@ -130,6 +131,8 @@ def test_under_gunicorn(warehouse: Warehouse, keys: dict[str, Key]) -> None:
                 time.sleep(0.2)
         assert status == 200
         assert [member["memberId"] for member in json.loads(raw)][:2] == [data.ADA, data.ADA_TWIN]
+        secret = keys["member"].token
+        _assert_keys_sent_the_wrong_way_are_refused(port, secret)
         _assert_gunicorn_errors_are_api_errors(port)
         _assert_page_forms_are_read_whole_or_refused(port)
         _assert_a_stalled_request_is_a_408(port)
@@ -138,6 +141,25 @@ def test_under_gunicorn(warehouse: Warehouse, keys: dict[str, Key]) -> None:
         process.terminate()
         output, _ = process.communicate(timeout=TIMEOUT)
     assert f"GET /api/v2/w/{data.W1}/members" in output  # access log on stdout
+    # ... without the key those requests carried, or any part of it (api/accesslog.py)
+    assert secret[4:20] not in output
+    assert '/members?api_key=urk_[redacted] HTTP/1.1" 401' in output
+    assert "127.0.0.1 - - [" in output and "urk_" not in output.replace("urk_[redacted]", "")
+
+
+def _assert_keys_sent_the_wrong_way_are_refused(port: int, token: str) -> None:
+    """A key as a Basic user (``curl -u KEY:``) or in the query string is refused."""
+    path = f"/api/v2/w/{data.W1}/members"
+    basic = base64.b64encode(f"{token}:".encode()).decode()
+    answered, _, body = _raw_exchange(
+        port,
+        f"GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {basic}\r\nConnection: close\r\n\r\n".encode(),
+    )
+    assert answered == 401, body
+    answered, _, body = _raw_exchange(
+        port, f"GET {path}?api_key={token} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
+    )
+    assert answered == 401, body  # no Authorization header: the key check comes first
 
 
 def _raw_exchange(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
