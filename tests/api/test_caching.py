@@ -9,12 +9,13 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+import yaml
 from flask import Flask
 
 from api import buildlock, caching
 from api.db import Database
 from tests.api import fixture_data as data
-from tests.api.conftest import ApiClient, Key, Warehouse, error_of
+from tests.api.conftest import PROJECT_ROOT, ApiClient, Key, Warehouse, error_of
 
 W1_REPORTS = f"/api/v2/w/{data.W1}/reports"
 REPORTS = ["ai-usage", "sms-usage", "phone-usage", "voice-usage", f"member-usage/{data.ADA}"]
@@ -172,6 +173,23 @@ def test_the_tag_changes_when_a_full_refresh_replaces_a_mart(
         assert response.status_code == 200, path
         assert response.headers["ETag"] != tag
         assert conditional(api, keys["admin"], path, response.headers["ETag"]).status_code == 304
+
+
+def test_the_tags_follow_every_mart_the_api_reads(warehouse: Warehouse) -> None:
+    # The test above replaces one mart; every mart is in every tag, so it would pass with any
+    # other table missing from caching.MART_TABLES. Each mart the report API's exposure names
+    # (the lineage: what a changed-columns error asks to refresh alone) must be one whose
+    # table the tags are derived from, by the table's current identity.
+    exposures = yaml.safe_load((PROJECT_ROOT / "models/marts/_marts__exposures.yml").read_text())
+    (api_exposure,) = (item for item in exposures["exposures"] if item["name"] == "report_api")
+    read = {re.fullmatch(r"ref\('(\w+)'\)", ref)[1] for ref in api_exposure["depends_on"]}  # type: ignore[index]
+    marts = {name for name in read if not name.startswith("stg_") and name != "data_freshness"}
+    assert len(marts) == 15
+    with warehouse.connect() as conn:
+        (followed,) = conn.execute(f"select {caching.MART_TABLE_IDS}").fetchone()  # type: ignore[misc]
+        for mart in sorted(marts):
+            (table,) = conn.execute("select to_regclass(%s)::oid::text", (f"marts.{mart}",)).fetchone()  # type: ignore[misc]
+            assert table in followed.split(","), mart
 
 
 @contextmanager
