@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -116,9 +116,20 @@ STT_COLOR = "#8a5cd0"
 TTS_COLOR = "#b86e00"
 
 
+def chart_buckets(dates: DateRange) -> tuple[str, tuple[charts.Bucket, ...]]:
+    """A chart's bars: the range, clipped to the days an event can fall on (marts hold UTC
+    dates 1970-2099, and a local day is at most one off), so an address asking for years
+    0001-9999 draws 132 yearly bars, not 9,999 that could never hold a value."""
+    first = max(dates.start, zones.FIRST_EVENT_DATE - timedelta(days=1))
+    last = min(dates.end, zones.LAST_EVENT_DATE + timedelta(days=1))
+    if first > last:  # a range no event can fall in: its section says so, without a chart
+        first = last = dates.start
+    return charts.buckets_for(first, last)
+
+
 def ai_section(workspace: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -> dict[str, Any]:
     body = reports.ai_usage_report(workspace, dates, zone)
-    granularity, buckets = charts.buckets_for(dates.start, dates.end)
+    granularity, buckets = chart_buckets(dates)
     planned, params = reports.statement_reading(workspace, dates, zone, by_day=True)
     daily = get_db().fetch_all(ai_daily_credits_sql(zone, planned), params)
     order = [item["provider"] for item in body["by_provider"]]
@@ -203,7 +214,7 @@ def _per_number_section(
 
 def sms_section(workspace: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -> dict[str, Any]:
     body = reports.sms_usage_report(workspace, dates, zone)
-    granularity, buckets = charts.buckets_for(dates.start, dates.end)
+    granularity, buckets = chart_buckets(dates)
     points = []
     for row in body["rows"]:
         day = date.fromisoformat(row["date"])
@@ -230,7 +241,7 @@ def sms_section(workspace: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -
 
 def phone_section(workspace: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -> dict[str, Any]:
     body = reports.phone_usage_report(workspace, dates, zone)
-    granularity, buckets = charts.buckets_for(dates.start, dates.end)
+    granularity, buckets = chart_buckets(dates)
     # in seconds, as the report and its CSV count them: minutes rounded per bar did not add up
     points = [
         (date.fromisoformat(row["date"]), "Seconds", row["totalDurationSeconds"]) for row in body["rows"]
@@ -246,7 +257,7 @@ def phone_section(workspace: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE)
 
 def voice_section(workspace: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -> dict[str, Any]:
     body = reports.voice_usage_report(workspace, dates, zone)
-    granularity, buckets = charts.buckets_for(dates.start, dates.end)
+    granularity, buckets = chart_buckets(dates)
     stt = charts.series_by_bucket(
         granularity,
         buckets,

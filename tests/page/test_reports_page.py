@@ -557,6 +557,16 @@ def test_buckets_are_days_then_months_then_years() -> None:
         assert len(charts.buckets_for(start, end)[1]) == count, end
 
 
+def test_charts_span_only_the_days_an_event_can_fall_on() -> None:
+    granularity, buckets = pagesections.chart_buckets(DateRange(date(1, 1, 1), date(9999, 12, 31)))
+    assert granularity == "year" and (buckets[0].key, buckets[-1].key, len(buckets)) == ("1969", "2100", 132)
+    assert (buckets[0].start, buckets[-1].end) == (date(1969, 12, 31), date(2100, 1, 1))
+    march = DateRange(date(2024, 3, 1), date(2024, 3, 31))
+    assert pagesections.chart_buckets(march) == charts.buckets_for(march.start, march.end)
+    # a range no event can fall in: one bar (the section shows no chart, only that it is empty)
+    assert len(pagesections.chart_buckets(DateRange(date(2200, 1, 1), date(9999, 12, 31)))[1]) == 1
+
+
 def test_a_chart_is_accessible_and_empty_without_activity() -> None:
     _, buckets = charts.buckets_for(date(2024, 3, 1), date(2024, 3, 3))
     series = charts.series_by_bucket(
