@@ -93,7 +93,7 @@ def unready_warehouse(error: Exception) -> str | None:
     as before the first build or the build after an upgrade; or the API's role lacks a
     privilege it needs, as after an upgrade that added a table to schema ``api``."""
     if isinstance(error, psycopg.errors.UndefinedTable | psycopg.errors.UndefinedColumn):
-        return "the marts are missing or older than this API (run make build)"
+        return 'the marts are missing or older than this API (run make build; after an upgrade, README "Upgrading")'
     if isinstance(error, psycopg.errors.InsufficientPrivilege):
         return "the API's database role lacks a privilege (run make api-role)"
     return None

@@ -126,7 +126,7 @@
         {{ exceptions.raise_compiler_error(
             this ~ " was built by another version of this project (columns it has and this version does not: "
             ~ (extra | join(", ") or "none") ~ "; columns this version adds: " ~ (missing | join(", ") or "none")
-            ~ "). Rebuild it: make build DBT_ARGS='--full-refresh --select " ~ this.identifier ~ "+'"
+            ~ "). Rebuild everything once: make build DBT_ARGS=--full-refresh (README, \"Upgrading\")."
         ) }}
     {%- endif -%}
 {%- endmacro %}

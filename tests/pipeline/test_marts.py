@@ -1126,8 +1126,8 @@ def test_a_mart_with_columns_of_another_version_says_to_rebuild_it(warehouse: st
         assert refused.returncode == 1
         assert (
             "was built by another version of this project (columns it has and this version does not: "
-            "chats_last_loaded_at; columns this version adds: none). Rebuild it: "
-            "make build DBT_ARGS='--full-refresh --select sms_usage_daily+'"
+            "chats_last_loaded_at; columns this version adds: none). Rebuild everything once: "
+            'make build DBT_ARGS=--full-refresh (README, "Upgrading").'
         ) in " ".join(refused.stdout.split())
         assert rows(warehouse, "select * from marts.sms_usage_daily order by 1, 2, 3") == before
     finally:

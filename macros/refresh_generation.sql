@@ -1,0 +1,72 @@
+{#-
+    Which rules the stored rows were built by (README, "Upgrading").
+
+    Some changes to the project leave rows an incremental build never
+    corrects: a new validity rule, or a staging column derived anew, reaches
+    only the ids a build reads again, and every other stored row keeps the
+    old verdict or value, with no error. Such a change bumps var
+    `refresh_generation` (dbt_project.yml). The marts schema's comment records
+    the generation of the last build that rebuilt every model in full; an
+    incremental `run` or `build` that finds another (or none, beside tables
+    built before the record existed) stops before any model, naming the
+    command, instead of serving numbers by two sets of rules. A warehouse
+    with none of the incremental tables yet has nothing old in it: its
+    first build records the generation at once, whatever it selects.
+-#}
+
+{% macro refresh_generation_schema() -%}
+    {{ return(graph.nodes['model.usage_reports.data_freshness'].schema) }}
+{%- endmacro %}
+
+{% macro refresh_generation_comment() -%}
+    comment on schema {{ adapter.quote(refresh_generation_schema()) }} is {{ dbt.string_literal(
+        'Usage report marts, last built in full by refresh generation ' ~ (var('refresh_generation') | int)
+        ~ ' (dbt var refresh_generation; README, "Upgrading").'
+    ) }}
+{%- endmacro %}
+
+{#- on-run-start: stop an incremental build over rows of another generation. -#}
+{% macro check_refresh_generation() -%}
+    {%- if execute and flags.WHICH in ('run', 'build') and not flags.FULL_REFRESH -%}
+        {%- set schema = refresh_generation_schema() -%}
+        {%- set tables = [] -%}
+        {%- for node in graph.nodes.values()
+            if node.resource_type == 'model' and node.config.materialized == 'incremental' -%}
+            {%- do tables.append(dbt.string_literal(adapter.quote(node.schema) ~ '.' ~ adapter.quote(node.alias or node.name))) -%}
+        {%- endfor -%}
+        {%- set found = run_query(
+            "select substring(obj_description(to_regnamespace(" ~ dbt.string_literal(schema)
+            ~ "), 'pg_namespace') from 'refresh generation ([0-9]+)'),"
+            ~ " (select count(*) from unnest(array[" ~ tables | join(', ')
+            ~ "]::text[]) as stored (name) where to_regclass(stored.name) is not null)"
+        ) -%}
+        {%- set stored, built = found.rows[0][0], found.rows[0][1] -%}
+        {%- set wanted = var('refresh_generation') | int -%}
+        {%- if built == 0 -%}
+            create schema if not exists {{ adapter.quote(schema) }};
+            {{ refresh_generation_comment() }}
+        {%- elif stored is none or (stored | int) != wanted -%}
+            {{ exceptions.raise_compiler_error(
+                "The stored tables were built by "
+                ~ ("an older version of this project" if stored is none else "refresh generation " ~ stored)
+                ~ ", and this version (refresh generation " ~ wanted ~ ") changed rules that incremental"
+                ~ " builds cannot apply to rows already stored. Nothing was built. Rebuild everything"
+                ~ " once: make build DBT_ARGS=--full-refresh (README, \"Upgrading\")."
+            ) }}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- on-run-end: a full refresh that rebuilt every model records its generation
+    (one with --select, or with a model that failed, does not). -#}
+{% macro record_refresh_generation(results) -%}
+    {%- if execute and flags.WHICH in ('run', 'build') and flags.FULL_REFRESH -%}
+        {%- set models = graph.nodes.values() | selectattr('resource_type', 'equalto', 'model') | list -%}
+        {%- set rebuilt = results
+            | selectattr('node.resource_type', 'equalto', 'model')
+            | selectattr('status', 'equalto', 'success') | list -%}
+        {%- if rebuilt | length == models | length -%}
+            {{ refresh_generation_comment() }}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,95 @@
+"""Upgrading a warehouse (README, "Upgrading"): a version whose rules an incremental build
+cannot apply to stored rows bumps var `refresh_generation`, and builds then stop, naming the
+command, until one full refresh of every model (macros/refresh_generation.sql)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+import yaml
+
+from tests.pipeline.test_data_as_of import LANDINGS, land
+from tests.warehouse import PROJECT_ROOT, connect, dbt, fresh_warehouse, load_fixture, recreate_database
+
+DATABASE = "usage_reports_test_upgrades"
+CURRENT = yaml.safe_load((PROJECT_ROOT / "dbt_project.yml").read_text())["vars"]["refresh_generation"]
+NEXT = json.dumps({"refresh_generation": CURRENT + 1})
+AI_CREDITS = "select coalesce(sum(credits), 0) from marts.ai_usage_daily where workspace_id = %s"
+W1 = LANDINGS["ai_usage_events"]["workspace_id"]
+
+
+@pytest.fixture(scope="module")
+def warehouse() -> Iterator[str]:
+    fresh_warehouse(DATABASE, "raw_base.sql")
+    yield DATABASE
+
+
+def recorded(database: str) -> int | None:
+    with connect(database) as conn:
+        (generation,) = conn.execute(  # type: ignore[misc]
+            "select substring(obj_description(to_regnamespace('marts'), 'pg_namespace')"
+            " from 'refresh generation ([0-9]+)')::int"
+        ).fetchone()
+    return generation  # type: ignore[no-any-return]
+
+
+def credits(database: str) -> Decimal:
+    with connect(database) as conn:
+        (total,) = conn.execute(AI_CREDITS, (W1,)).fetchone()  # type: ignore[misc]
+    return total  # type: ignore[no-any-return]
+
+
+def test_a_build_over_rows_of_an_older_generation_stops_until_a_full_refresh(warehouse: str) -> None:
+    assert recorded(warehouse) == CURRENT  # the full build recorded its rules
+    with connect(warehouse) as conn:
+        land(conn, "ai_usage_events")  # 0.000001 credits in W1, landed after that build
+    before = credits(warehouse)
+
+    refused = dbt(warehouse, "build", "--vars", NEXT, check=False)
+    assert refused.returncode != 0
+    said = " ".join(refused.stdout.split())
+    assert (
+        f"The stored tables were built by refresh generation {CURRENT}, and this version (refresh "
+        f"generation {CURRENT + 1}) changed rules that incremental builds cannot apply to rows already "
+        "stored. Nothing was built. Rebuild everything once: make build DBT_ARGS=--full-refresh"
+    ) in said
+    assert credits(warehouse) == before  # nothing built: the landed row is not in the marts
+
+    # a full refresh of some models leaves the others by the old rules: still refused
+    dbt(warehouse, "run", "--full-refresh", "--select", "stg_product__ai_usage_events+", "--vars", NEXT)
+    assert recorded(warehouse) == CURRENT
+    assert dbt(warehouse, "run", "--vars", NEXT, check=False).returncode != 0
+
+    # one whole full refresh, and incremental builds go on
+    dbt(warehouse, "run", "--full-refresh", "--vars", NEXT)
+    assert recorded(warehouse) == CURRENT + 1
+    assert credits(warehouse) == before + Decimal("0.000001")
+    with connect(warehouse) as conn:
+        land(conn, "tts_events")
+    dbt(warehouse, "run", "--vars", NEXT)
+
+
+def test_tables_from_before_the_record_stop_an_incremental_build(warehouse: str) -> None:
+    with connect(warehouse) as conn:
+        conn.execute("comment on schema marts is null")  # as a version without the record left it
+    refused = dbt(warehouse, "run", "--select", "ai_usage_daily", check=False)
+    assert refused.returncode != 0
+    assert "The stored tables were built by an older version of this project" in " ".join(
+        refused.stdout.split()
+    )
+
+
+def test_a_new_warehouse_records_its_generation_at_its_first_build() -> None:
+    # nothing stored is by other rules: the first build, even a partial one and not a full
+    # refresh, records the generation, and later incremental builds run
+    database = DATABASE + "_new"
+    recreate_database(database)
+    dbt(database, "run-operation", "create_raw_tables")
+    load_fixture(database, "raw_base.sql")
+    dbt(database, "run", "--select", "stg_product__chats")
+    assert recorded(database) == CURRENT
+    dbt(database, "build")
+    assert recorded(database) == CURRENT
