@@ -12,7 +12,10 @@ without the lock. Its own messages carry a UTC timestamp (cron appends many
 runs to one log); a warehouse it cannot reach, one without the raw tables, a
 missing dbt profile or a bad BUILD_LOCK_WAIT_SECONDS is one line and exit 1,
 not a traceback. Otherwise it exits with dbt's status (128 + N when dbt was
-killed by signal N, as a shell reports it). dbt reads the project's profile
+killed by signal N, as a shell reports it). After dbt it names each writing
+transaction still open that began before the build read raw (a loader idle in
+a transaction): until it ends, every build reads again what landed since it
+began. dbt reads the project's profile
 (.dbt/, from `make setup`) unless DBT_PROFILES_DIR says otherwise, so the
 script runs the same from cron as through make.
 
@@ -40,6 +43,18 @@ EX_TEMPFAIL = 75
 
 PR_SET_PDEATHSIG = 1
 RAW_TABLES_SQL = "select to_regclass('raw.members') is not null as present"
+BUILD_STATE_SQL = "select 1 where to_regclass('build_state.staging_horizons') is not null"
+# Writing transactions still open that began before this build read raw: the horizon it
+# recorded is theirs, so every build reads again what landed since they began, until they end.
+HELD_BACK_SQL = """
+select activity.pid, activity.usename, activity.application_name, activity.state, activity.xact_start
+from pg_stat_activity as activity
+where activity.datname = current_database()
+    and activity.backend_xid is not null
+    and activity.pid <> pg_backend_pid()
+    and activity.xact_start < (select min(recorded_at) from build_state.staging_horizons)
+order by activity.xact_start
+"""
 
 
 def say(message: str) -> None:
@@ -125,7 +140,26 @@ def main(argv: list[str]) -> int:
             subprocess.call([str(dbt), "build", *argv], cwd=PROJECT_ROOT, env=env, preexec_fn=die_with_parent)
         )
         say(f"finished: exit {status}")
+        warn_of_open_transactions(conn)
         return status
+
+
+def warn_of_open_transactions(conn: psycopg.Connection) -> None:
+    """Name each transaction holding back where builds read raw (README, "For the pipeline
+    that loads raw"). Only the sessions this user may see (its own; all of them for a
+    superuser or a member of pg_read_all_stats)."""
+    try:
+        held = conn.execute(HELD_BACK_SQL).fetchall() if conn.execute(BUILD_STATE_SQL).fetchone() else []
+    except psycopg.Error:
+        return
+    for pid, user, application, state, started in held:
+        since = started.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        named = " ".join((application or "").split())[:60]  # one line in the log, whatever the client set
+        say(
+            f"a transaction open since {since} (pid {pid}, user {user}, application '{named}', {state}) "
+            "holds back where builds read raw: each one reads again all that landed since it began, "
+            "until it ends"
+        )
 
 
 if __name__ == "__main__":

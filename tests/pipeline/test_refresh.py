@@ -10,9 +10,11 @@ import subprocess
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 from psycopg import sql
 
+from tests.pipeline.test_data_as_of import land
 from tests.warehouse import PROJECT_ROOT, connect, database_env, dbt, fresh_warehouse, load_fixture
 
 DATABASE = "usage_reports_test_refresh"
@@ -83,6 +85,27 @@ def test_a_build_that_cannot_wait_exits_cleanly(warehouse: str) -> None:
         _, stderr = blocked.communicate(timeout=60)
     assert blocked.returncode == 75
     assert "another build still holds the lock" in stderr
+
+
+def test_a_loader_left_in_its_transaction_is_named_after_the_build(warehouse: str) -> None:
+    # A loader session idle in a transaction that wrote to raw holds back where builds read
+    # (README, "For the pipeline that loads raw"): the build still succeeds, and says who.
+    loader = psycopg.connect(dbname=warehouse, application_name="nightly loader")
+    try:
+        land(loader, "ai_usage_events")  # not committed
+        build = start_build(warehouse)
+        _, stderr = build.communicate(timeout=300)
+        assert build.returncode == 0, stderr
+        assert (
+            f"(pid {loader.info.backend_pid}, user {loader.info.user}, application 'nightly loader', "
+            "idle in transaction) holds back where builds read raw"
+        ) in stderr
+    finally:
+        loader.rollback()
+        loader.close()
+    build = start_build(warehouse)
+    _, stderr = build.communicate(timeout=300)
+    assert build.returncode == 0 and "holds back" not in stderr, stderr
 
 
 def wait_for_dbt_query(database: str, timeout: float = 60.0, *, waiting_on_lock: bool = False) -> None:
