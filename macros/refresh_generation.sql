@@ -46,12 +46,18 @@
             create schema if not exists {{ adapter.quote(schema) }};
             {{ refresh_generation_comment() }}
         {%- elif stored is none or (stored | int) != wanted -%}
+            {%- if stored is none -%}
+                {%- set why = "The stored tables were built by an older version of this project, which did not"
+                    ~ " record the rules they follow, so an incremental build cannot tell whether rows"
+                    ~ " already stored follow this version's (refresh generation " ~ wanted ~ ")." -%}
+            {%- else -%}
+                {%- set why = "The stored tables were built by refresh generation " ~ stored
+                    ~ ", and this version (refresh generation " ~ wanted ~ ") changed rules that incremental"
+                    ~ " builds cannot apply to rows already stored." -%}
+            {%- endif -%}
             {{ exceptions.raise_compiler_error(
-                "The stored tables were built by "
-                ~ ("an older version of this project" if stored is none else "refresh generation " ~ stored)
-                ~ ", and this version (refresh generation " ~ wanted ~ ") changed rules that incremental"
-                ~ " builds cannot apply to rows already stored. Nothing was built. Rebuild everything"
-                ~ " once: make build DBT_ARGS=--full-refresh (README, \"Upgrading\")."
+                why ~ " Nothing was built. Rebuild everything once: make build DBT_ARGS=--full-refresh"
+                ~ " (README, \"Upgrading\")."
             ) }}
         {%- endif -%}
     {%- endif -%}
