@@ -57,10 +57,13 @@ order by activity.xact_start
 """
 
 
+def utc_text(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def say(message: str) -> None:
     """One line on standard error, stamped with the UTC time."""
-    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    print(f"{stamp} build: {message}", file=sys.stderr, flush=True)
+    print(f"{utc_text(datetime.now(UTC))} build: {message}", file=sys.stderr, flush=True)
 
 
 def die_with_parent() -> None:
@@ -153,7 +156,7 @@ def warn_of_open_transactions(conn: psycopg.Connection) -> None:
     except psycopg.Error:
         return
     for pid, user, application, state, started in held:
-        since = started.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        since = utc_text(started)
         named = " ".join((application or "").split())[:60]  # one line in the log, whatever the client set
         say(
             f"a transaction open since {since} (pid {pid}, user {user}, application '{named}', {state}) "
