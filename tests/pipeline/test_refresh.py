@@ -14,7 +14,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from tests.pipeline.test_data_as_of import land
+from tests.pipeline.landings import land
 from tests.warehouse import PROJECT_ROOT, connect, database_env, dbt, fresh_warehouse, load_fixture
 
 DATABASE = "usage_reports_test_refresh"

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 import yaml
 
-from tests.pipeline.test_data_as_of import LANDINGS, land
+from tests.pipeline.landings import LANDINGS, land
 from tests.warehouse import PROJECT_ROOT, connect, dbt, fresh_warehouse, load_fixture, recreate_database
 
 DATABASE = "usage_reports_test_upgrades"
