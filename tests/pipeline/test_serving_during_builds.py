@@ -1,7 +1,8 @@
 """While `make build` runs again and again, clients calling every report over
-real HTTP see no error and only whole answers: totals equal the sum of their
-rows, no day vanishes and comes back, and every report's numbers are those
-before the late rows or those after, never a mix of the two."""
+real HTTP, in UTC and in two other zones (which read the quarter-hourly marts
+alone while a build runs), see no error and only whole answers: totals equal
+the sum of their rows, no day vanishes and comes back, and every answer's
+numbers are those before the late rows or those after, never a mix of the two."""
 
 from __future__ import annotations
 
@@ -29,6 +30,9 @@ W1 = uuid.UUID("f0000000-0000-4000-8000-000000000001")
 M1 = uuid.UUID("a0000000-0000-4000-8000-000000000001")
 RANGE = "start_date=2026-05-01&end_date=2026-05-03"
 REPORTS = ("ai-usage", "sms-usage", "phone-usage", "voice-usage", f"member-usage/{M1}")
+# UTC, a zone behind it and one half an hour off the hours ahead of it
+ZONES = ("UTC", "America/Los_Angeles", "Asia/Kolkata")
+CALLS = tuple((report, zone) for zone in ZONES for report in REPORTS)
 MAX_SECONDS = 240
 
 
@@ -100,10 +104,14 @@ def numbers(body: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in body.items() if key not in NOT_NUMBERS}
 
 
+def report_url(base: str, report: str, zone: str) -> str:
+    return f"{base}/reports/{report}?{RANGE}" + ("" if zone == "UTC" else f"&tz={zone}")
+
+
 def test_reports_stay_whole_while_builds_run(served: tuple[str, str]) -> None:
     base, token = served
     load_fixture(DATABASE, "raw_late.sql", append=True)
-    before = {report: numbers(fetch(f"{base}/reports/{report}?{RANGE}", token)) for report in REPORTS}
+    before = {call: numbers(fetch(report_url(base, *call), token)) for call in CALLS}
     builds_done = threading.Event()
     build_codes: list[int] = []
 
@@ -118,34 +126,40 @@ def test_reports_stay_whole_while_builds_run(served: tuple[str, str]) -> None:
 
     builder = threading.Thread(target=run_builds)
     builder.start()
-    history: dict[str, list[set[str]]] = {report: [] for report in REPORTS}
-    seen_numbers: dict[str, list[dict[str, Any]]] = {report: [] for report in REPORTS}
+    history: dict[tuple[str, str], list[set[str]]] = {call: [] for call in CALLS}
+    seen_numbers: dict[tuple[str, str], list[dict[str, Any]]] = {call: [] for call in CALLS}
     deadline = time.monotonic() + MAX_SECONDS
     calls = 0
     while not builds_done.is_set() and time.monotonic() < deadline:
-        for report in REPORTS:
-            body = fetch(f"{base}/reports/{report}?{RANGE}", token)
-            history[report].append(check_whole(report, body))
-            seen_numbers[report].append(numbers(body))
+        for call in CALLS:
+            body = fetch(report_url(base, *call), token)
+            history[call].append(check_whole(call[0], body))
+            seen_numbers[call].append(numbers(body))
             calls += 1
     builder.join(timeout=MAX_SECONDS)
     assert build_codes == [0, 0, 0, 0]
-    assert calls >= 20, "the clients barely ran while the builds did"
-    after = {report: numbers(fetch(f"{base}/reports/{report}?{RANGE}", token)) for report in REPORTS}
-    assert before["sms-usage"] != after["sms-usage"] and before["ai-usage"] != after["ai-usage"]
-    for report, answers in seen_numbers.items():
-        for answer in answers:
-            assert answer in (before[report], after[report]), (
-                f"{report}: neither before nor after the late rows"
+    assert calls >= 3 * len(CALLS), "the clients barely ran while the builds did"
+    after = {call: numbers(fetch(report_url(base, *call), token)) for call in CALLS}
+    for zone in ZONES:
+        for report in ("sms-usage", "ai-usage"):
+            assert before[report, zone] != after[report, zone], (
+                f"{report} in {zone}: the late rows changed nothing"
             )
-    for report, seen in history.items():
+    for call, answers in seen_numbers.items():
+        for answer in answers:
+            assert answer in (before[call], after[call]), f"{call}: neither before nor after the late rows"
+    for call, seen in history.items():
         for day in set().union(*seen):
             present = [day in days for days in seen]
             first, last = present.index(True), len(present) - 1 - present[::-1].index(True)
-            assert all(present[first : last + 1]), f"{report}: {day} vanished and came back"
+            assert all(present[first : last + 1]), f"{call}: {day} vanished and came back"
     # After the builds, the late rows are in: SM04 moved to 2 May (hand-worked in test_marts).
     final = fetch(f"{base}/reports/sms-usage?{RANGE}", token)
     assert [(r["date"], r["phoneNumber"]) for r in final["rows"]] == [
         ("2026-05-01", "+15550001111"),
         ("2026-05-02", "+15550002222"),
     ]
+    # In Los Angeles both of its times fall on 1 May (16:59:59 and 17:00:01, daylight time).
+    final = fetch(report_url(base, "sms-usage", "America/Los_Angeles"), token)
+    assert final["tz"] == "America/Los_Angeles"
+    assert ("2026-05-01", "+15550002222") in [(r["date"], r["phoneNumber"]) for r in final["rows"]]
