@@ -3,6 +3,6 @@
 # come in the API's JSON error shape, like every other error (api/server.py).
 worker_class = "api.server.SyncWorker"
 
-# its access log never holds an API key, even one a client sent as a Basic user or in the
+# its logs never hold an API key, even one a client sent as a Basic user or in the
 # query string (api/accesslog.py)
 logger_class = "api.accesslog.AccessLogger"
