@@ -11,7 +11,9 @@
     built before the record existed) stops before any model, naming the
     command, instead of serving numbers by two sets of rules. A warehouse
     with none of the incremental tables yet has nothing old in it: its
-    first build records the generation at once, whatever it selects.
+    first build records the generation at once, whatever it selects and
+    whether or not it is a full refresh (one that fails half-way would
+    otherwise leave tables of this version with no record beside them).
 -#}
 
 {% macro refresh_generation_schema() -%}
@@ -25,9 +27,10 @@
     ) }}
 {%- endmacro %}
 
-{#- on-run-start: stop an incremental build over rows of another generation. -#}
+{#- on-run-start: record the generation in a new warehouse; stop an incremental
+    build over rows of another generation. -#}
 {% macro check_refresh_generation() -%}
-    {%- if execute and flags.WHICH in ('run', 'build') and not flags.FULL_REFRESH -%}
+    {%- if execute and flags.WHICH in ('run', 'build') -%}
         {%- set schema = refresh_generation_schema() -%}
         {%- set tables = [] -%}
         {%- for node in graph.nodes.values()
@@ -35,8 +38,8 @@
             {%- do tables.append(dbt.string_literal(adapter.quote(node.schema) ~ '.' ~ adapter.quote(node.alias or node.name))) -%}
         {%- endfor -%}
         {%- set found = run_query(
-            "select substring(obj_description(to_regnamespace(" ~ dbt.string_literal(schema)
-            ~ "), 'pg_namespace') from 'refresh generation ([0-9]+)'),"
+            "select substring(obj_description(to_regnamespace(quote_ident(" ~ dbt.string_literal(schema)
+            ~ ")), 'pg_namespace') from 'refresh generation ([0-9]+)'),"
             ~ " (select count(*) from unnest(array[" ~ tables | join(', ')
             ~ "]::text[]) as stored (name) where to_regclass(stored.name) is not null)"
         ) -%}
@@ -45,6 +48,8 @@
         {%- if built == 0 -%}
             create schema if not exists {{ adapter.quote(schema) }};
             {{ refresh_generation_comment() }}
+        {%- elif flags.FULL_REFRESH -%}
+            {#- it rebuilds what it selects; record_refresh_generation records a whole one -#}
         {%- elif stored is none or (stored | int) != wanted -%}
             {%- if stored is none -%}
                 {%- set why = "The stored tables were built by an older version of this project, which did not"

@@ -93,3 +93,21 @@ def test_a_new_warehouse_records_its_generation_at_its_first_build() -> None:
     assert recorded(database) == CURRENT
     dbt(database, "build")
     assert recorded(database) == CURRENT
+
+
+def test_a_new_warehouse_whose_first_full_refresh_stops_half_way_builds_on() -> None:
+    # `make demo` starts with a full refresh; one that fails half-way leaves tables of this
+    # version: the generation was recorded as it began, so the next build is not refused
+    database = DATABASE + "_new_full"
+    recreate_database(database)
+    dbt(database, "run-operation", "create_raw_tables")
+    load_fixture(database, "raw_base.sql")
+    with connect(database) as conn:
+        conn.execute("alter table raw.tts_events rename to tts_events_away")
+    failed = dbt(database, "run", "--full-refresh", check=False)
+    assert failed.returncode != 0 and "tts_events" in failed.stdout
+    assert recorded(database) == CURRENT
+    with connect(database) as conn:
+        conn.execute("alter table raw.tts_events_away rename to tts_events")
+    dbt(database, "build")
+    assert recorded(database) == CURRENT
