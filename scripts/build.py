@@ -46,11 +46,13 @@ RAW_TABLES_SQL = "select to_regclass('raw.members') is not null as present"
 BUILD_STATE_SQL = "select 1 where to_regclass('build_state.staging_horizons') is not null"
 # Writing transactions still open that began before this build read raw: the horizon it
 # recorded is theirs, so every build reads again what landed since they began, until they end.
+# Transaction ids are the server's, not the database's: one open in any database holds it back.
 HELD_BACK_SQL = """
-select activity.pid, activity.usename, activity.application_name, activity.state, activity.xact_start
+select
+    activity.pid, activity.datname, activity.usename, activity.application_name, activity.state,
+    activity.xact_start
 from pg_stat_activity as activity
-where activity.datname = current_database()
-    and activity.backend_xid is not null
+where activity.backend_xid is not null
     and activity.pid <> pg_backend_pid()
     and activity.xact_start < (select min(recorded_at) from build_state.staging_horizons)
 order by activity.xact_start
@@ -155,11 +157,12 @@ def warn_of_open_transactions(conn: psycopg.Connection) -> None:
         held = conn.execute(HELD_BACK_SQL).fetchall() if conn.execute(BUILD_STATE_SQL).fetchone() else []
     except psycopg.Error:
         return
-    for pid, user, application, state, started in held:
+    for pid, database, user, application, state, started in held:
         since = utc_text(started)
         named = " ".join((application or "").split())[:60]  # one line in the log, whatever the client set
         say(
-            f"a transaction open since {since} (pid {pid}, user {user}, application '{named}', {state}) "
+            f"a transaction open since {since} (pid {pid}, database {database}, user {user}, "
+            f"application '{named}', {state}) "
             "holds back where builds read raw: each one reads again all that landed since it began, "
             "until it ends"
         )

@@ -89,20 +89,28 @@ def test_a_build_that_cannot_wait_exits_cleanly(warehouse: str) -> None:
 
 def test_a_loader_left_in_its_transaction_is_named_after_the_build(warehouse: str) -> None:
     # A loader session idle in a transaction that wrote to raw holds back where builds read
-    # (README, "For the pipeline that loads raw"): the build still succeeds, and says who.
+    # (README, "For the pipeline that loads raw"): the build still succeeds, and says who. So
+    # does one that wrote in another database of the server (transaction ids are the server's).
     loader = psycopg.connect(dbname=warehouse, application_name="nightly loader")
+    elsewhere = psycopg.connect(dbname="postgres", application_name="other app")
     try:
         land(loader, "ai_usage_events")  # not committed
+        elsewhere.execute("select pg_current_xact_id()")  # as a write would, takes an id
         build = start_build(warehouse)
         _, stderr = build.communicate(timeout=300)
         assert build.returncode == 0, stderr
-        assert (
-            f"(pid {loader.info.backend_pid}, user {loader.info.user}, application 'nightly loader', "
-            "idle in transaction) holds back where builds read raw"
-        ) in stderr
+        for session, database, application in (
+            (loader, warehouse, "nightly loader"),
+            (elsewhere, "postgres", "other app"),
+        ):
+            assert (
+                f"(pid {session.info.backend_pid}, database {database}, user {session.info.user}, "
+                f"application '{application}', idle in transaction) holds back where builds read raw"
+            ) in stderr
     finally:
-        loader.rollback()
-        loader.close()
+        for session in (loader, elsewhere):
+            session.rollback()
+            session.close()
     build = start_build(warehouse)
     _, stderr = build.communicate(timeout=300)
     assert build.returncode == 0 and "holds back" not in stderr, stderr
