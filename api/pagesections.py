@@ -2,27 +2,35 @@
 
 The numbers are the API's: each report comes from the same function the REST
 endpoint calls (``api.reports.*_usage_report``: the same statement and the same
-``shape_*``), with the same range rules. Two statements exist only here: the AI
-chart's credits per day and provider (the AI report has no daily rows), and the
+``shape_*``), with the same range rules. Three statements exist only here: the AI
+chart's credits per day and provider (the AI report has no daily rows), the
 members table (one grouped query over ``marts.member_usage_daily`` joined to the
-live staging view for names and roles, each row shaped by ``shape_member_usage``).
+live staging view for names and roles, each row shaped by ``shape_member_usage``),
+and the SMS and phone sections' (``number_section_sql``: the report's own day rows
+summed per number and per day in the warehouse, and only the rows the page lists
+sent; a year of a busy workspace is a million rows the page never shows one by one).
 Charts are bucketed by ``api.charts``.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from api import charts, keystore, reports, zones
+from api import caching, charts, keystore, reports, zones
 from api.db import get_db
-from api.jsonenc import rounded
+from api.jsonenc import rounded, with_values
+from api.jsonsql import DATE, Field, sort_key
 from api.pageformat import fmt_count, fmt_credits, fmt_seconds
 from api.params import DateRange
-from api.zones import UTC_ZONE, Zone
+from api.reports.common import FRESHNESS, as_count
+from api.reports.lists import NUMBER_DIMS
+from api.reports.phone import PHONE_MEASURES, PHONE_ROW_FIELDS, shape_phone_usage
+from api.reports.sms import SMS_MEASURES, SMS_ROW_FIELDS, shape_sms_usage
+from api.zones import UTC_ZONE, Zone, day_rows, with_zone
 
 AI_DAILY_CREDITS_TEMPLATE = """
 select
@@ -167,63 +175,123 @@ def ai_section(workspace: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) ->
 # CSV lists them all.
 DAY_TABLE_ROWS = 500
 
+# The SMS and phone sections' statement: the report's day rows (``api.zones.day_rows``, as
+# the endpoint reads them) once, then their sums per workspace number ("number"), their sums
+# per day ("day": the totals and the chart) and the rows of the latest whole days that hold
+# at most ``listed_rows`` rows, the last day whole even when it alone holds more ("row").
+NUMBER_SECTION_TEMPLATE = """
+with days as materialized (
+    {day_rows}
+),
 
-def latest_days(rows: Sequence[Mapping[str, Any]], limit: int | None = None) -> Sequence[Mapping[str, Any]]:
-    """The tail of ``rows`` (in date order) that holds the latest whole days and at most ``limit``
-    rows (default ``DAY_TABLE_ROWS``); the last day whole even when it alone has more."""
-    limit = DAY_TABLE_ROWS if limit is None else limit
-    if len(rows) <= limit:
-        return rows
-    start = len(rows) - limit
-    if rows[start - 1]["date"] == rows[start]["date"]:  # a day cut in two: only whole days
-        day = rows[start]["date"]
-        while start < len(rows) and rows[start]["date"] == day:
-            start += 1
-        if start == len(rows):  # that was the last day: show all of it
-            start = len(rows) - limit
-            while start > 0 and rows[start - 1]["date"] == day:
-                start -= 1
-    return rows[start:]
+listed_days as (
+    select per_day.usage_day
+    from (
+        select
+            usage_day,
+            row_number() over (order by usage_day desc) as nth,
+            sum(count(*)) over (order by usage_day desc) as rows_through
+        from days
+        group by usage_day
+    ) as per_day
+    where per_day.nth = 1 or per_day.rows_through <= %(listed_rows)s
+)
+
+select fresh.*, parts.*
+from (select {freshness}) as fresh
+left join (
+    select 'day' as part, usage_day, null::text as phone_number, count(*) as day_rows, {sums}
+    from days
+    group by usage_day
+    union all
+    select 'number', null::date, phone_number, count(*), {sums}
+    from days
+    group by phone_number
+    union all
+    select 'row', usage_day, phone_number, 1, {measures}
+    from days
+    where usage_day in (select listed_days.usage_day from listed_days)
+) as parts on true
+order by parts.part, {order}
+"""
 
 
-def _per_number(rows: Iterable[Mapping[str, Any]], fields: Iterable[str]) -> list[dict[str, Any]]:
-    """The report's day rows summed per workspace number (for "which number carries the traffic")."""
-    names = list(fields)
-    sums: dict[str | None, dict[str, Any]] = {}
-    for row in rows:
-        total = sums.setdefault(row["phoneNumber"], {"phoneNumber": row["phoneNumber"], "days": 0})
-        total["days"] += 1
-        for name in names:
-            total[name] = total.get(name, 0) + row[name]
-    return list(sums.values())
+def number_section_sql(mart: str, measures: Sequence[str], zone: Zone, planned: bool) -> str:
+    """The SMS or phone section's statement (``NUMBER_SECTION_TEMPLATE``): at least one row,
+    every row with the freshness columns, an empty range's only one with ``part`` null."""
+    return NUMBER_SECTION_TEMPLATE.format(
+        day_rows=day_rows(mart, zone, planned, NUMBER_DIMS, measures),
+        sums=", ".join(f"sum({measure}) as {measure}" for measure in measures),
+        measures=", ".join(measures),
+        freshness=FRESHNESS,
+        order=", ".join((sort_key("parts.usage_day", DATE), sort_key("parts.phone_number"))),
+    )
 
 
-def _per_number_section(
-    body: dict[str, Any], dates: DateRange, chart: charts.Chart, by_number: list[dict[str, Any]]
+def _counts(row: Mapping[str, Any], fields: Sequence[Field]) -> dict[str, int]:
+    """A row's counts under the report's keys (``fields`` after the date and phoneNumber)."""
+    return {field.key: as_count(row[field.column]) for field in fields[2:]}
+
+
+def _number_section(
+    mart: str,
+    measures: Sequence[str],
+    fields: Sequence[Field],
+    totals: Mapping[str, str],
+    shape: Callable[[uuid.UUID, DateRange, Sequence[dict[str, Any]]], dict[str, Any]],
+    workspace: uuid.UUID,
+    dates: DateRange,
+    zone: Zone,
 ) -> dict[str, Any]:
-    """The SMS or phone section: its body, chart, sums by number and the day rows it lists."""
+    """The SMS or phone section but its chart: the report's body without its ``rows`` (the
+    totals added up from the per-day sums, under the names ``totals`` maps the measures to,
+    shaped by the report's ``shape``), how many rows the range has, the sums by number (with
+    the days each carried traffic) and the day rows the page lists, each as the report's."""
+    planned, params = reports.statement_reading(workspace, dates, zone)
+    statement = number_section_sql(mart, measures, zone, planned)
+    rows = get_db().fetch_all(statement, {**params, "listed_rows": DAY_TABLE_ROWS})
+    caching.note_version(rows)
+    per_day = [row for row in rows if row["part"] == "day"]
+    head = {name: sum(row[measure] for row in per_day) for measure, name in totals.items()}
+    body = with_values(with_zone(shape(workspace, dates, [{**rows[0], **head}]), zone))
+    del body["rows"]
     return {
         "body": body,
         "dates": dates,
-        "chart": chart,
-        "by_number": by_number,
-        "day_rows": latest_days(body["rows"]),
-        "empty": not body["rows"],
+        "per_day": per_day,
+        "row_count": sum(row["day_rows"] for row in per_day),
+        "by_number": [
+            {"phoneNumber": row["phone_number"], "days": row["day_rows"], **_counts(row, fields)}
+            for row in rows
+            if row["part"] == "number"
+        ],
+        "day_rows": [
+            {"date": row["usage_day"].isoformat(), "phoneNumber": row["phone_number"], **_counts(row, fields)}
+            for row in rows
+            if row["part"] == "row"
+        ],
+        "empty": not per_day,
     }
 
 
+# the measures' sums under the names the reports' statements give them (``shape_*`` reads those)
+_SMS_TOTALS = dict(zip(SMS_MEASURES, ("messages", "inbound", "outbound", *SMS_MEASURES[3:]), strict=True))
+_PHONE_TOTALS = dict(zip(PHONE_MEASURES, ("calls", "inbound", "outbound", "duration_seconds"), strict=True))
+
+
 def sms_section(workspace: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -> dict[str, Any]:
-    body = reports.sms_usage_report(workspace, dates, zone)
+    section = _number_section(
+        "sms_usage", SMS_MEASURES, SMS_ROW_FIELDS, _SMS_TOTALS, shape_sms_usage, workspace, dates, zone
+    )
     granularity, buckets = chart_buckets(dates)
     points = []
-    for row in body["rows"]:
-        day = date.fromisoformat(row["date"])
-        points.append((day, "Inbound", row["inboundSegments"]))
-        points.append((day, "Outbound", row["outboundSegments"]))
+    for row in section["per_day"]:
+        points.append((row["usage_day"], "Inbound", as_count(row["inbound_segments"])))
+        points.append((row["usage_day"], "Outbound", as_count(row["outbound_segments"])))
     series = charts.series_by_bucket(
         granularity, buckets, points, order=["Inbound", "Outbound"], colors=SMS_COLORS
     )
-    chart = charts.Chart(
+    section["chart"] = charts.Chart(
         "sms-chart",
         f"SMS segments per {granularity} by direction",
         "segments",
@@ -232,27 +300,30 @@ def sms_section(workspace: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -
         series,
         fmt_count,
     )
-    by_number = _per_number(
-        body["rows"], ("inbound", "outbound", "characters", "segments", "inboundSegments", "outboundSegments")
-    )
-    by_number.sort(key=lambda item: (-item["segments"], item["phoneNumber"] or ""))
-    return _per_number_section(body, dates, chart, by_number)
+    section["by_number"].sort(key=lambda item: (-item["segments"], item["phoneNumber"] or ""))
+    return section
 
 
 def phone_section(workspace: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -> dict[str, Any]:
-    body = reports.phone_usage_report(workspace, dates, zone)
+    section = _number_section(
+        "phone_usage",
+        PHONE_MEASURES,
+        PHONE_ROW_FIELDS,
+        _PHONE_TOTALS,
+        shape_phone_usage,
+        workspace,
+        dates,
+        zone,
+    )
     granularity, buckets = chart_buckets(dates)
     # in seconds, as the report and its CSV count them: minutes rounded per bar did not add up
-    points = [
-        (date.fromisoformat(row["date"]), "Seconds", row["totalDurationSeconds"]) for row in body["rows"]
-    ]
+    points = [(row["usage_day"], "Seconds", as_count(row["duration_seconds"])) for row in section["per_day"]]
     series = charts.series_by_bucket(granularity, buckets, points, colors={"Seconds": PHONE_COLOR})
-    chart = charts.Chart(
+    section["chart"] = charts.Chart(
         "phone-chart", f"Call seconds per {granularity}", "seconds", granularity, buckets, series, fmt_count
     )
-    by_number = _per_number(body["rows"], ("inbound", "outbound", "totalDurationSeconds"))
-    by_number.sort(key=lambda item: (-item["totalDurationSeconds"], item["phoneNumber"] or ""))
-    return _per_number_section(body, dates, chart, by_number)
+    section["by_number"].sort(key=lambda item: (-item["totalDurationSeconds"], item["phoneNumber"] or ""))
+    return section
 
 
 def voice_section(workspace: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -> dict[str, Any]:

@@ -114,16 +114,6 @@ def test_day_rows_name_their_day_as_the_rest_of_the_page_does(admin: FlaskClient
     assert '<th scope="row">2024-03-03</th>' not in html
 
 
-def test_latest_days_keeps_whole_days() -> None:
-    rows = [{"date": day} for day in ("d1", "d2", "d2", "d3", "d3", "d3")]
-    assert pagesections.latest_days(rows, 6) == rows
-    assert pagesections.latest_days(rows, 5) == rows[1:]  # d1 dropped: d2 and d3 fit
-    assert pagesections.latest_days(rows, 4) == rows[3:]  # d2 would be cut in two
-    assert pagesections.latest_days(rows, 3) == rows[3:]
-    assert pagesections.latest_days(rows, 2) == rows[3:]  # the last day whole, over the limit
-    assert pagesections.latest_days([], 2) == []
-
-
 def test_long_day_tables_show_the_latest_days(
     admin: FlaskClient, keys: dict[str, Key], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -139,6 +129,16 @@ def test_long_day_tables_show_the_latest_days(
         assert shown == [row["date"] for row in last_two], prefix
         assert f"({len(rows)}; the latest {len(last_two)} shown, the CSV has every one)" in summary
         assert "every day row of the range, summed" in caption
+        # one more: the third day from the end would be cut in two, so it is still left out
+        monkeypatch.setattr(pagesections, "DAY_TABLE_ROWS", len(last_two) + 1)
+        assert _day_table(get_page(admin, query), prefix)[2] == [row["date"] for row in last_two], prefix
+        # a limit the last day alone exceeds: that day, whole (a range ending on the busiest day)
+        busiest = max(days, key=lambda day: sum(row["date"] == day for row in rows))
+        held = sum(row["date"] == busiest for row in rows)
+        assert held >= 2, (prefix, busiest)  # the fixture has a day to keep whole
+        monkeypatch.setattr(pagesections, "DAY_TABLE_ROWS", held - 1)
+        to_busiest = {**query, "end_date": busiest}
+        assert _day_table(get_page(admin, to_busiest), prefix)[2] == [busiest] * held, prefix
         monkeypatch.setattr(pagesections, "DAY_TABLE_ROWS", len(rows))
         caption, summary, shown = _day_table(get_page(admin, query), prefix)
         assert shown == [row["date"] for row in rows], prefix
