@@ -108,7 +108,10 @@ class Database:
         self._kwargs: dict[str, Any] = {
             "autocommit": True,
             "row_factory": dict_row,
-            "options": f"-c statement_timeout={statement_timeout_ms}",
+            # a statement held up by a lock (a loader's TRUNCATE of raw.members) gives up at half
+            # its time, so its 503 says "busy, try again shortly" (api.errors), while one that
+            # computes for the whole time says the range asked too much
+            "options": f"-c statement_timeout={statement_timeout_ms} -c lock_timeout={statement_timeout_ms // 2}",
         }
         # a connection of the request's own waits no longer than the pool would
         self._connect_timeout = max(1, math.ceil(timeout))

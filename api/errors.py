@@ -101,18 +101,31 @@ def unready_warehouse(error: Exception) -> str | None:
 
 # Why the reports cannot be served right now (a 503 with Retry-After, not a 500): the warehouse
 # is not ready for this app (marts missing or older, a privilege missing: until the next build
-# or grant), or it cannot be reached (a restart, an outage: seconds).
+# or grant), the answer asked for more than the server allows (its statement ran past
+# API_STATEMENT_TIMEOUT_MS, or past PostgreSQL's limits of memory or of one value's size: a
+# shorter range answers; the same request again soon would only cost as much again, unless what
+# held it up was a lock), or it cannot be reached (a restart, an outage: seconds).
 UNREADY = "unready"
+TOO_HEAVY = "too_heavy"
 UNREACHABLE = "unreachable"
-RETRY_AFTER_SECONDS = {UNREADY: 60, UNREACHABLE: 5}
+RETRY_AFTER_SECONDS = {UNREADY: 60, TOO_HEAVY: 60, UNREACHABLE: 5}
+_TOO_HEAVY_ERRORS = (
+    psycopg.errors.QueryCanceled,
+    psycopg.errors.ProgramLimitExceeded,
+    psycopg.errors.OutOfMemory,
+)
 
 
 def unavailability(error: Exception) -> str | None:
-    """``UNREADY`` or ``UNREACHABLE`` (logged, with the cause) when ``error`` means the warehouse
-    cannot serve reports now; None for any other fault. The API and the page answer both 503."""
+    """``UNREADY``, ``TOO_HEAVY`` or ``UNREACHABLE`` (logged, with the cause) when ``error`` means
+    the warehouse cannot serve this report now; None for any other fault. The API and the page
+    answer all three 503."""
     if (problem := unready_warehouse(error)) is not None:
         current_app.logger.error("%s: %s", problem, error)
         return UNREADY
+    if isinstance(error, _TOO_HEAVY_ERRORS):
+        current_app.logger.error("the report asked too much of the database: %s", error)
+        return TOO_HEAVY
     if isinstance(error, PoolTimeout | psycopg.OperationalError):
         current_app.logger.error("database unavailable: %s", error)
         return UNREACHABLE
@@ -121,6 +134,7 @@ def unavailability(error: Exception) -> str | None:
 
 _UNAVAILABLE_MESSAGES = {
     UNREADY: "The reports are not ready on this server yet; try again later.",
+    TOO_HEAVY: "This report took more than the server allows to compute; ask for a shorter range.",
     UNREACHABLE: "The report database is unavailable right now; try again shortly.",
 }
 

@@ -388,9 +388,11 @@ _RESPONSES: dict[str, Any] = {
         ("not_implemented",),
     ),
     "Unavailable": _error_response(
-        "The report cannot be answered right now: the database is unreachable (Retry-After: 5), or the "
+        "The report cannot be answered right now: the database is unreachable (Retry-After: 5); the "
         "warehouse is not ready for this API: the marts are not built yet or are older than the API, or "
-        "the API's role lacks a privilege (Retry-After: 60; the operator runs make build or make api-role).",
+        "the API's role lacks a privilege (Retry-After: 60; the operator runs make build or make api-role); "
+        "or the report took more than the server allows to compute (its statement timeout, or "
+        "PostgreSQL's limits of memory or of one value's size; Retry-After: 60): a shorter range answers.",
         ("service_unavailable",),
         retry_after=True,
     ),

@@ -36,6 +36,7 @@ from api.errors import (
     PAGE_ERRORS,
     PAGE_PREFIX,
     RETRY_AFTER_SECONDS,
+    TOO_HEAVY,
     UNREACHABLE,
     UNREADY,
     ApiError,
@@ -646,6 +647,7 @@ def _answer_the_page_areas_routing_errors(state: BlueprintSetupState) -> None:
 
 _UNAVAILABLE = {
     UNREADY: "The reports are not ready on this server yet. Try again later.",
+    TOO_HEAVY: "These reports took more than the server allows to compute. Choose a shorter range.",
     UNREACHABLE: "The report database is unavailable right now. Try again in a moment.",
 }
 

@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 
+import psycopg
 import pytest
 from flask import Flask
 from psycopg.conninfo import make_conninfo
@@ -238,3 +239,57 @@ def test_an_outage_after_requests_were_served_is_a_503_at_once_and_over_when_the
         app.extensions["usage_reports_db"].close()
         with warehouse.connect() as admin:
             admin.execute(f"drop database if exists {name} with (force)")
+
+
+def test_a_report_held_up_by_a_lock_is_a_503_to_retry_shortly(
+    warehouse: Warehouse, keys: dict[str, Key], caplog: pytest.LogCaptureFixture
+) -> None:
+    # A table locked (a loader's TRUNCATE) past half the statement timeout: "unavailable, try
+    # again shortly", not "ask for a shorter range" (that is for a statement that computed for
+    # the whole timeout).
+    app = create_app({"DATABASE_CONNINFO": warehouse.conninfo, "STATEMENT_TIMEOUT_MS": 400})
+    path, query = (
+        f"/api/v2/w/{data.W1}/reports/sms-usage",
+        {"start_date": "2024-03-01", "end_date": "2024-03-31"},
+    )
+    try:
+        with warehouse.connect() as holder, holder.transaction():
+            holder.execute("lock table marts.sms_usage_daily in access exclusive mode")
+            with caplog.at_level(logging.ERROR):
+                response = app.test_client().get(path, query_string=query, headers=keys["admin"].header)
+        assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+        assert (
+            error_of(response)["message"]
+            == "The report database is unavailable right now; try again shortly."
+        )
+        assert "lock timeout" in caplog.text  # the cause, for the operator
+        # the lock gone, the same request answers
+        assert (
+            app.test_client().get(path, query_string=query, headers=keys["admin"].header).status_code == 200
+        )
+    finally:
+        app.extensions["usage_reports_db"].close()
+
+
+@pytest.mark.parametrize(
+    "error",
+    [psycopg.errors.QueryCanceled("canceling statement due to statement timeout"),
+     psycopg.errors.ProgramLimitExceeded("out of memory: String of 1073741824 bytes is too long"),
+     psycopg.errors.OutOfMemory("out of memory")],
+)  # fmt: skip
+def test_a_report_that_asks_more_than_the_server_allows_is_a_503_that_says_so(error: psycopg.Error) -> None:
+    # its statement ran for the whole timeout, or past PostgreSQL's limits: not "unavailable,
+    # try again in 5 s", which a BI tool's retry loop would repeat at the same cost every 5 s
+    app = create_app({"DATABASE_CONNINFO": "dbname=unused"})
+
+    @app.get("/api/v2/too-big")
+    def too_big() -> str:
+        raise error
+
+    response = app.test_client().get("/api/v2/too-big")
+    assert response.status_code == 503 and response.headers["Retry-After"] == "60"
+    assert error_of(response) == {
+        "status": 503,
+        "code": "service_unavailable",
+        "message": "This report took more than the server allows to compute; ask for a shorter range.",
+    }
