@@ -13,10 +13,11 @@ Messages never echo raw client input beyond a short, printable parameter name.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Mapping
 
 import psycopg
-from flask import Flask, Response, current_app, jsonify, request
+from flask import Flask, Response, current_app, g, jsonify, request
 from psycopg_pool import PoolTimeout
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
@@ -109,11 +110,29 @@ UNREADY = "unready"
 TOO_HEAVY = "too_heavy"
 UNREACHABLE = "unreachable"
 RETRY_AFTER_SECONDS = {UNREADY: 60, TOO_HEAVY: 60, UNREACHABLE: 5}
-_TOO_HEAVY_ERRORS = (
-    psycopg.errors.QueryCanceled,
+# PostgreSQL's limits one statement ran into: memory, temporary files (temp_file_limit), the
+# size of one value (a list over 1 GB of text) and the like
+_OVER_LIMITS = (
     psycopg.errors.ProgramLimitExceeded,
     psycopg.errors.OutOfMemory,
+    psycopg.errors.ConfigurationLimitExceeded,
 )
+# When the request began (``note_request_start``): a cancelled statement is the statement
+# timeout's doing only if the request has run about that long (a cancel by an operator's
+# pg_cancel_backend, or by a server shutting down, has the same SQLSTATE, and its message
+# is in the server's language)
+_REQUEST_STARTED = "_usage_reports_request_started"
+_TIMED_OUT_SHARE = 0.9
+
+
+def note_request_start() -> None:
+    setattr(g, _REQUEST_STARTED, time.monotonic())
+
+
+def _ran_for_the_statement_timeout() -> bool:
+    started = g.get(_REQUEST_STARTED)
+    limit_seconds = current_app.config.get("STATEMENT_TIMEOUT_MS", 15000) / 1000
+    return started is not None and time.monotonic() - started >= _TIMED_OUT_SHARE * limit_seconds
 
 
 def unavailability(error: Exception) -> str | None:
@@ -123,7 +142,9 @@ def unavailability(error: Exception) -> str | None:
     if (problem := unready_warehouse(error)) is not None:
         current_app.logger.error("%s: %s", problem, error)
         return UNREADY
-    if isinstance(error, _TOO_HEAVY_ERRORS):
+    if isinstance(error, _OVER_LIMITS) or (
+        isinstance(error, psycopg.errors.QueryCanceled) and _ran_for_the_statement_timeout()
+    ):
         current_app.logger.error("the report asked too much of the database: %s", error)
         return TOO_HEAVY
     if isinstance(error, PoolTimeout | psycopg.OperationalError):
@@ -152,6 +173,7 @@ def _handle_unexpected(error: Exception) -> Response:
 
 
 def register_error_handlers(app: Flask) -> None:
+    app.before_request(note_request_start)
     app.register_error_handler(ApiError, _handle_api_error)
     app.register_error_handler(HTTPException, http_exception_response)
     app.register_error_handler(Exception, _handle_unexpected)

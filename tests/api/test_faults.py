@@ -6,6 +6,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import psycopg
 import pytest
@@ -241,6 +244,18 @@ def test_an_outage_after_requests_were_served_is_a_503_at_once_and_over_when_the
             admin.execute(f"drop database if exists {name} with (force)")
 
 
+# W1's SMS in March 2024, a report the tests below hold up
+MARCH_SMS = (f"/api/v2/w/{data.W1}/reports/sms-usage", {"start_date": "2024-03-01", "end_date": "2024-03-31"})
+
+
+@contextmanager
+def sms_mart_locked(warehouse: Warehouse) -> Iterator[psycopg.Connection[Any]]:
+    """The SMS daily mart locked while the block runs, as a loader's TRUNCATE would hold a table."""
+    with warehouse.connect() as holder, holder.transaction():
+        holder.execute("lock table marts.sms_usage_daily in access exclusive mode")
+        yield holder
+
+
 def test_a_report_held_up_by_a_lock_is_a_503_to_retry_shortly(
     warehouse: Warehouse, keys: dict[str, Key], caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -248,15 +263,10 @@ def test_a_report_held_up_by_a_lock_is_a_503_to_retry_shortly(
     # again shortly", not "ask for a shorter range" (that is for a statement that computed for
     # the whole timeout).
     app = create_app({"DATABASE_CONNINFO": warehouse.conninfo, "STATEMENT_TIMEOUT_MS": 400})
-    path, query = (
-        f"/api/v2/w/{data.W1}/reports/sms-usage",
-        {"start_date": "2024-03-01", "end_date": "2024-03-31"},
-    )
+    path, query = MARCH_SMS
     try:
-        with warehouse.connect() as holder, holder.transaction():
-            holder.execute("lock table marts.sms_usage_daily in access exclusive mode")
-            with caplog.at_level(logging.ERROR):
-                response = app.test_client().get(path, query_string=query, headers=keys["admin"].header)
+        with sms_mart_locked(warehouse), caplog.at_level(logging.ERROR):
+            response = app.test_client().get(path, query_string=query, headers=keys["admin"].header)
         assert response.status_code == 503 and response.headers["Retry-After"] == "5"
         assert (
             error_of(response)["message"]
@@ -275,15 +285,18 @@ def test_a_report_held_up_by_a_lock_is_a_503_to_retry_shortly(
     "error",
     [psycopg.errors.QueryCanceled("canceling statement due to statement timeout"),
      psycopg.errors.ProgramLimitExceeded("out of memory: String of 1073741824 bytes is too long"),
-     psycopg.errors.OutOfMemory("out of memory")],
+     psycopg.errors.OutOfMemory("out of memory"),
+     psycopg.errors.ConfigurationLimitExceeded("temporary file size exceeds temp_file_limit (1kB)")],
 )  # fmt: skip
 def test_a_report_that_asks_more_than_the_server_allows_is_a_503_that_says_so(error: psycopg.Error) -> None:
-    # its statement ran for the whole timeout, or past PostgreSQL's limits: not "unavailable,
-    # try again in 5 s", which a BI tool's retry loop would repeat at the same cost every 5 s
-    app = create_app({"DATABASE_CONNINFO": "dbname=unused"})
+    # its statement ran for the whole timeout (a request that has run that long when
+    # cancelled), or past PostgreSQL's limits: not "unavailable, try again in 5 s", which a
+    # BI tool's retry loop would repeat at the same cost every 5 s
+    app = create_app({"DATABASE_CONNINFO": "dbname=unused", "STATEMENT_TIMEOUT_MS": 200})
 
     @app.get("/api/v2/too-big")
     def too_big() -> str:
+        time.sleep(0.2)
         raise error
 
     response = app.test_client().get("/api/v2/too-big")
@@ -293,3 +306,42 @@ def test_a_report_that_asks_more_than_the_server_allows_is_a_503_that_says_so(er
         "code": "service_unavailable",
         "message": "This report took more than the server allows to compute; ask for a shorter range.",
     }
+
+
+def test_a_report_an_operator_cancels_is_a_503_to_retry_shortly(
+    warehouse: Warehouse, keys: dict[str, Key]
+) -> None:
+    # pg_cancel_backend gives the same error as the statement timeout: long before the
+    # timeout, it is no sign the report asks too much
+    app = create_app({"DATABASE_CONNINFO": warehouse.conninfo, "STATEMENT_TIMEOUT_MS": 60_000})
+    answers: list[Any] = []
+    path, query = MARCH_SMS
+    try:
+        with sms_mart_locked(warehouse) as holder:
+            client = threading.Thread(
+                target=lambda: answers.append(
+                    app.test_client().get(path, query_string=query, headers=keys["admin"].header)
+                )
+            )
+            client.start()
+            deadline = time.monotonic() + 20
+            while True:  # the request waits for the lock: cancel its statement
+                holder.execute("select pg_stat_clear_snapshot()")  # activity as it is now
+                waiting = holder.execute(
+                    "select pid from pg_stat_activity where wait_event_type = 'Lock'"
+                    " and datname = current_database() and pid <> pg_backend_pid()"
+                ).fetchall()
+                if waiting or time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
+            assert waiting, "the report never waited for the lock"
+            holder.execute("select pg_cancel_backend(%s)", (waiting[0][0],))
+            client.join(timeout=20)
+        (response,) = answers
+        assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+        assert (
+            error_of(response)["message"]
+            == "The report database is unavailable right now; try again shortly."
+        )
+    finally:
+        app.extensions["usage_reports_db"].close()
