@@ -60,6 +60,7 @@ MART_TABLES = (
     "marts.voice_usage_daily_lists",
     "marts.ai_usage_running_totals",
     "marts.phone_usage_daily_lists",
+    "marts.sms_usage_daily_lists",
 )
 MART_TABLE_IDS = (
     "(select concat_ws(',', "

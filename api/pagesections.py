@@ -28,8 +28,8 @@ from api.pageformat import fmt_count, fmt_credits, fmt_seconds
 from api.params import DateRange
 from api.reports.common import FRESHNESS, as_count
 from api.reports.lists import NUMBER_DIMS
-from api.reports.phone import PHONE_MEASURES, PHONE_ROW_FIELDS, shape_phone_usage
-from api.reports.sms import SMS_MEASURES, SMS_ROW_FIELDS, shape_sms_usage
+from api.reports.phone import PHONE_MEASURES, PHONE_ROW_FIELDS, PHONE_TOTALS, shape_phone_usage
+from api.reports.sms import SMS_MEASURES, SMS_ROW_FIELDS, SMS_TOTALS, shape_sms_usage
 from api.zones import UTC_ZONE, Zone, day_rows, with_zone
 
 AI_DAILY_CREDITS_TEMPLATE = """
@@ -275,8 +275,8 @@ def _number_section(
 
 
 # the measures' sums under the names the reports' statements give them (``shape_*`` reads those)
-_SMS_TOTALS = dict(zip(SMS_MEASURES, ("messages", "inbound", "outbound", *SMS_MEASURES[3:]), strict=True))
-_PHONE_TOTALS = dict(zip(PHONE_MEASURES, ("calls", "inbound", "outbound", "duration_seconds"), strict=True))
+_SMS_TOTALS = dict(zip(SMS_MEASURES, SMS_TOTALS, strict=True))
+_PHONE_TOTALS = dict(zip(PHONE_MEASURES, PHONE_TOTALS, strict=True))
 
 
 def sms_section(workspace: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -> dict[str, Any]:

@@ -117,6 +117,27 @@ order by day_texts.text_date nulls first
 """
 
 
+def number_lists_utc_sql(table: str, measures: Sequence[str], names: Sequence[str]) -> str:
+    """The UTC statement of the SMS or phone report over ``table``, the prepared
+    ``marts.*_daily_lists`` (macros/number_day_lists.sql: each day's rows as JSON text and
+    the workspace's running totals): the head row (the sums of ``measures`` as ``names``,
+    two rows' totals apart, and freshness), then the texts of the range's days."""
+    totals = ", ".join(
+        f"later.running_{column} - coalesce(earlier.running_{column}, 0) as {name}"
+        for column, name in zip(measures, names, strict=True)
+    )
+    return head_then_day_texts(
+        f"""select
+        {totals},
+        {FRESHNESS}
+    from (select) as one
+    left join lateral ({last_list_row(table, "lists.*", THROUGH_END)}) as later on true
+    left join lateral ({last_list_row(table, "lists.*", BEFORE_START)}) as earlier on true""",
+        table,
+        "lists.rows_json as day_json",
+    )
+
+
 NUMBER_DIMS = ("phone_number",)  # SMS and phone: per workspace number
 
 

@@ -11,18 +11,15 @@ from flask import Response
 from api import csvexport
 from api.jsonsql import COUNT, Field
 from api.params import DateRange
-from api.reports.common import FRESHNESS, PHONE_DEFAULT_RANGE, as_count, bp, camel_envelope, total_row
+from api.reports.common import PHONE_DEFAULT_RANGE, as_count, bp, camel_envelope, total_row
 from api.reports.lists import (
-    BEFORE_START,
-    THROUGH_END,
-    head_then_day_texts,
-    last_list_row,
     listed,
     lists_body,
     lists_report,
     number_day_csv,
     number_day_fields,
     number_day_sql,
+    number_lists_utc_sql,
 )
 from api.zones import UTC_ZONE, Zone
 
@@ -49,25 +46,12 @@ PHONE_ROW_FIELDS = (
 )
 
 
+# The statement's names for the sums of PHONE_MEASURES (``shape_phone_usage`` reads them).
+PHONE_TOTALS = ("calls", "inbound", "outbound", "duration_seconds")
 # UTC: ``marts.phone_usage_daily_lists``, which the build prepares from the daily mart (each
 # day's rows as JSON text and the workspace's running totals): the totals are two rows' apart,
-# the rows the texts of the range's days (the head row, then a row per day, as the UTC voice
-# statement; ``shape_phone_usage`` joins them).
-PHONE_LISTS = "marts.phone_usage_daily_lists"
-_PHONE_TOTALS = ", ".join(
-    f"later.running_{column} - coalesce(earlier.running_{column}, 0) as {name}"
-    for column, name in zip(PHONE_MEASURES, ("calls", "inbound", "outbound", "duration_seconds"), strict=True)
-)
-PHONE_USAGE_UTC_SQL = head_then_day_texts(
-    f"""select
-        {_PHONE_TOTALS},
-        {FRESHNESS}
-    from (select) as one
-    left join lateral ({last_list_row(PHONE_LISTS, "lists.*", THROUGH_END)}) as later on true
-    left join lateral ({last_list_row(PHONE_LISTS, "lists.*", BEFORE_START)}) as earlier on true""",
-    PHONE_LISTS,
-    "lists.rows_json as day_json",
-)
+# the rows the texts of the range's days (``number_lists_utc_sql``; ``shape_phone_usage`` joins them).
+PHONE_USAGE_UTC_SQL = number_lists_utc_sql("marts.phone_usage_daily_lists", PHONE_MEASURES, PHONE_TOTALS)
 
 
 def phone_usage_sql(zone: Zone, planned: bool = True) -> str:

@@ -13,12 +13,13 @@ from api.jsonsql import COUNT, Field
 from api.params import DateRange
 from api.reports.common import SMS_DEFAULT_RANGE, as_count, bp, camel_envelope, total_row
 from api.reports.lists import (
-    list_text,
+    listed,
     lists_body,
     lists_report,
     number_day_csv,
     number_day_fields,
     number_day_sql,
+    number_lists_utc_sql,
 )
 from api.zones import UTC_ZONE, Zone
 
@@ -58,7 +59,19 @@ SMS_ROW_FIELDS = (
 )
 
 
+# The statement's names for the sums of SMS_MEASURES (``shape_sms_usage`` reads them).
+SMS_TOTALS = ("messages", "inbound", "outbound", *SMS_MEASURES[3:])
+
+# UTC: ``marts.sms_usage_daily_lists``, which the build prepares from the daily mart (each
+# day's rows as JSON text and the workspace's running totals): the totals are two rows' apart,
+# the rows the texts of the range's days (``number_lists_utc_sql``; ``shape_sms_usage`` joins them).
+SMS_USAGE_UTC_SQL = number_lists_utc_sql("marts.sms_usage_daily_lists", SMS_MEASURES, SMS_TOTALS)
+
+
 def sms_usage_sql(zone: Zone, planned: bool = True) -> str:
+    """The SMS statement for ``zone``: UTC, ``SMS_USAGE_UTC_SQL``; another zone, one row."""
+    if zone.is_utc:
+        return SMS_USAGE_UTC_SQL
     return number_day_sql(SMS_USAGE_TEMPLATE, "sms_usage", SMS_MEASURES, SMS_ROW_FIELDS, zone, planned)
 
 
@@ -68,6 +81,7 @@ SMS_USAGE_SQL = sms_usage_sql(UTC_ZONE)
 def shape_sms_usage(
     workspace_id: uuid.UUID, dates: DateRange, rows: Sequence[dict[str, Any]]
 ) -> dict[str, Any]:
+    """``rows``: the one row of totals and the list, or (UTC) the head row and the day rows."""
     total = total_row(rows)
     return {
         **camel_envelope(workspace_id, dates, total.get("data_as_of")),
@@ -78,7 +92,7 @@ def shape_sms_usage(
         "totalSegments": as_count(total.get("segments")),
         "totalInboundSegments": as_count(total.get("inbound_segments")),
         "totalOutboundSegments": as_count(total.get("outbound_segments")),
-        "rows": list_text(total, "rows_json"),
+        "rows": listed(rows, "day_json", "rows_json"),
     }
 
 

@@ -20,7 +20,7 @@
 -- depends_on: {{ ref('ai_usage_daily') }}, {{ ref('message_counts_daily') }}, {{ ref('sms_usage_daily') }}
 -- depends_on: {{ ref('phone_usage_daily') }}, {{ ref('voice_usage_daily') }}, {{ ref('member_usage_daily') }}
 -- depends_on: {{ ref('voice_usage_daily_lists') }}, {{ ref('ai_usage_running_totals') }}
--- depends_on: {{ ref('phone_usage_daily_lists') }}
+-- depends_on: {{ ref('phone_usage_daily_lists') }}, {{ ref('sms_usage_daily_lists') }}
 
 {%- set staging_models = [
     'stg_product__ai_usage_events', 'stg_product__messages', 'stg_product__chats',

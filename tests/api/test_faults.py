@@ -249,10 +249,11 @@ MARCH_SMS = (f"/api/v2/w/{data.W1}/reports/sms-usage", {"start_date": "2024-03-0
 
 
 @contextmanager
-def sms_mart_locked(warehouse: Warehouse) -> Iterator[psycopg.Connection[Any]]:
-    """The SMS daily mart locked while the block runs, as a loader's TRUNCATE would hold a table."""
+def marts_locked(warehouse: Warehouse) -> Iterator[psycopg.Connection[Any]]:
+    """marts.data_freshness (every report statement reads it) locked while the block runs, as a
+    loader's TRUNCATE would hold a table."""
     with warehouse.connect() as holder, holder.transaction():
-        holder.execute("lock table marts.sms_usage_daily in access exclusive mode")
+        holder.execute("lock table marts.data_freshness in access exclusive mode")
         yield holder
 
 
@@ -265,7 +266,7 @@ def test_a_report_held_up_by_a_lock_is_a_503_to_retry_shortly(
     app = create_app({"DATABASE_CONNINFO": warehouse.conninfo, "STATEMENT_TIMEOUT_MS": 400})
     path, query = MARCH_SMS
     try:
-        with sms_mart_locked(warehouse), caplog.at_level(logging.ERROR):
+        with marts_locked(warehouse), caplog.at_level(logging.ERROR):
             response = app.test_client().get(path, query_string=query, headers=keys["admin"].header)
         assert response.status_code == 503 and response.headers["Retry-After"] == "5"
         assert (
@@ -317,7 +318,7 @@ def test_a_report_an_operator_cancels_is_a_503_to_retry_shortly(
     answers: list[Any] = []
     path, query = MARCH_SMS
     try:
-        with sms_mart_locked(warehouse) as holder:
+        with marts_locked(warehouse) as holder:
             client = threading.Thread(
                 target=lambda: answers.append(
                     app.test_client().get(path, query_string=query, headers=keys["admin"].header)

@@ -33,6 +33,7 @@ MART_TABLES = (
     "voice_usage_daily_lists",
     "ai_usage_running_totals",
     "phone_usage_daily_lists",
+    "sms_usage_daily_lists",
 )
 
 
@@ -394,6 +395,7 @@ def test_each_mart_records_how_far_it_read_each_staging_table(warehouse: str) ->
         + [("voice_usage_daily_lists", staging) for staging in sources["voice_usage"]]
         + [("ai_usage_running_totals", staging) for staging in sources["ai_usage"]]
         + [("phone_usage_daily_lists", staging) for staging in sources["phone_usage"]]
+        + [("sms_usage_daily_lists", staging) for staging in sources["sms_usage"]]
     )
     with connect(warehouse) as conn:
         for mart, staging in recorded:

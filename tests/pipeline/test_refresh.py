@@ -28,6 +28,7 @@ MARTS = (
     "voice_usage_daily_lists",
     "ai_usage_running_totals",
     "phone_usage_daily_lists",
+    "sms_usage_daily_lists",
 )
 
 
