@@ -131,7 +131,7 @@ def note_request_start() -> None:
 
 def _ran_for_the_statement_timeout() -> bool:
     started = g.get(_REQUEST_STARTED)
-    limit_seconds = current_app.config.get("STATEMENT_TIMEOUT_MS", 15000) / 1000
+    limit_seconds = current_app.config["STATEMENT_TIMEOUT_MS"] / 1000
     return started is not None and time.monotonic() - started >= _TIMED_OUT_SHARE * limit_seconds
 
 

@@ -155,13 +155,35 @@ def number_day_fields(inbound: str, outbound: str) -> tuple[Field, ...]:
 BY_DATE_AND_NUMBER = (sort_key("usage_day", DATE), sort_key("phone_number"))
 
 
+# An SMS or phone statement in another zone: one row, the sums of the range's day rows and
+# the rows themselves as one JSON list.
+NUMBER_DAY_TEMPLATE = """
+select
+    {sums},
+    {freshness},
+    {rows_json} as rows_json
+from (
+    {day_rows}
+) as days
+"""
+
+
 def number_day_sql(
-    template: str, mart: str, measures: Sequence[str], fields: Sequence[Field], zone: Zone, planned: bool
+    mart: str,
+    measures: Sequence[str],
+    names: Sequence[str],
+    fields: Sequence[Field],
+    zone: Zone,
+    planned: bool,
 ) -> str:
-    """An SMS or phone statement: one pass of ``template`` over the range's rows per day and
-    workspace number (``day_rows``) that sums them and writes them into ``rows_json``
-    (``fields``, by date then number)."""
-    return template.format(
+    """An SMS or phone statement: one pass of ``NUMBER_DAY_TEMPLATE`` over the range's rows per
+    day and workspace number (``day_rows``) that sums ``measures`` (as ``names``, what the
+    report's ``shape_*`` reads) and writes the rows into ``rows_json`` (``fields``, by date
+    then number)."""
+    return NUMBER_DAY_TEMPLATE.format(
+        sums=",\n    ".join(
+            f"sum({measure}) as {name}" for measure, name in zip(measures, names, strict=True)
+        ),
         day_rows=day_rows(mart, zone, planned, NUMBER_DIMS, measures),
         freshness=FRESHNESS,
         rows_json=json_array(fields, BY_DATE_AND_NUMBER),

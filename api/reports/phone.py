@@ -23,20 +23,6 @@ from api.reports.lists import (
 )
 from api.zones import UTC_ZONE, Zone
 
-PHONE_USAGE_TEMPLATE = """
-select
-    sum(call_count) as calls,
-    sum(inbound_calls) as inbound,
-    sum(outbound_calls) as outbound,
-    sum(duration_seconds) as duration_seconds,
-    {freshness},
-    {rows_json} as rows_json
-from (
-    {day_rows}
-) as days
-"""
-
-
 PHONE_MEASURES = ("call_count", "inbound_calls", "outbound_calls", "duration_seconds")
 
 
@@ -58,9 +44,7 @@ def phone_usage_sql(zone: Zone, planned: bool = True) -> str:
     """The phone statement for ``zone``: UTC, ``PHONE_USAGE_UTC_SQL``; another zone, one row."""
     if zone.is_utc:
         return PHONE_USAGE_UTC_SQL
-    return number_day_sql(
-        PHONE_USAGE_TEMPLATE, "phone_usage", PHONE_MEASURES, PHONE_ROW_FIELDS, zone, planned
-    )
+    return number_day_sql("phone_usage", PHONE_MEASURES, PHONE_TOTALS, PHONE_ROW_FIELDS, zone, planned)
 
 
 PHONE_USAGE_SQL = phone_usage_sql(UTC_ZONE)

@@ -23,22 +23,6 @@ from api.reports.lists import (
 )
 from api.zones import UTC_ZONE, Zone
 
-SMS_USAGE_TEMPLATE = """
-select
-    sum(message_count) as messages,
-    sum(inbound_messages) as inbound,
-    sum(outbound_messages) as outbound,
-    sum(characters) as characters,
-    sum(segments) as segments,
-    sum(inbound_segments) as inbound_segments,
-    sum(outbound_segments) as outbound_segments,
-    {freshness},
-    {rows_json} as rows_json
-from (
-    {day_rows}
-) as days
-"""
-
 SMS_MEASURES = (
     "message_count",
     "inbound_messages",
@@ -72,7 +56,7 @@ def sms_usage_sql(zone: Zone, planned: bool = True) -> str:
     """The SMS statement for ``zone``: UTC, ``SMS_USAGE_UTC_SQL``; another zone, one row."""
     if zone.is_utc:
         return SMS_USAGE_UTC_SQL
-    return number_day_sql(SMS_USAGE_TEMPLATE, "sms_usage", SMS_MEASURES, SMS_ROW_FIELDS, zone, planned)
+    return number_day_sql("sms_usage", SMS_MEASURES, SMS_TOTALS, SMS_ROW_FIELDS, zone, planned)
 
 
 SMS_USAGE_SQL = sms_usage_sql(UTC_ZONE)
