@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
-from api import csvexport
+from api import csvexport, openapi_examples
 from api.errors import OPENAPI_PATH
 from api.keystore import KNOWN_SCOPES
 
@@ -20,7 +20,6 @@ bp = Blueprint("openapi", __name__)
 
 _JSON = "application/json"
 _CSV = "text/csv"
-_UUID_EXAMPLE = "3f2c6a0e-8b1d-4c5e-9a7f-0d1e2f3a4b5c"
 _DATE_PATTERN = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
 
@@ -431,14 +430,14 @@ _PARAMETERS: dict[str, Any] = {
         "in": "path",
         "required": True,
         "description": "The workspace, a UUID.",
-        "schema": {"type": "string", "format": "uuid", "example": _UUID_EXAMPLE},
+        "schema": {"type": "string", "format": "uuid", "example": openapi_examples.WORKSPACE_ID},
     },
     "MemberId": {
         "name": "member_id",
         "in": "path",
         "required": True,
         "description": "The member, a UUID.",
-        "schema": {"type": "string", "format": "uuid", "example": _UUID_EXAMPLE},
+        "schema": {"type": "string", "format": "uuid", "example": openapi_examples.MEMBER_ID},
     },
 }
 
@@ -504,18 +503,20 @@ def _operation(
         parameters.append(_date_parameter("start_date", default_start))
         parameters.append(_date_parameter("end_date", default_end))
         parameters += [_TZ_PARAMETER, _FORMAT_PARAMETER]
+    example, csv_example = openapi_examples.EXAMPLES[schema]
     answer: dict[str, Any] = {
         "description": "The report." if report else "The members.",
-        "content": {_JSON: {"schema": _ref("schemas", schema)}},
+        "content": {_JSON: {"schema": _ref("schemas", schema), "example": example}},
     }
     if report:
         answer["content"][_CSV] = {
+            "example": csv_example,
             "schema": {
                 "type": "string",
                 "description": "The report's rows as CSV (format=csv or Accept: text/csv): UTF-8, a header "
                 f"line, RFC 4180 quoting; columns {', '.join(csv_columns)}{csv_note}. The lines add up to the "
                 "JSON totals.",
-            }
+            },
         }
         answer["headers"] = {
             **_CACHE_HEADERS,

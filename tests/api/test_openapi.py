@@ -3,9 +3,12 @@ against the live app: no 5xx, every response inside the document."""
 
 from __future__ import annotations
 
-from collections import Counter
+import json
+from collections import Counter, defaultdict
+from decimal import Decimal
 from typing import Any
 
+import pytest
 import schemathesis
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
@@ -13,9 +16,13 @@ from jsonschema import Draft202012Validator
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from api import csvexport
 from api.openapi import openapi_document
+from api.openapi_examples import EXAMPLES
 from tests.api import fixture_data as data
 from tests.api.conftest import ApiClient, Key, body
+from tests.api.openapi_check import OpenApiChecker
+from tests.api.test_csv import assert_adds_up, csv_lines, python_csv
 
 OPENAPI = "/api/v2/openapi.json"
 # What a schema-valid request may still be refused for (see the schemathesis run).
@@ -176,3 +183,99 @@ def test_the_document_states_what_a_client_may_rely_on() -> None:
         "AiUsageReport/properties/total_tokens" in counts
         and "SmsUsageReport/properties/totalSegments" in counts
     )
+
+
+RANGE_NAMES = (("start_date", "startDate"), ("end_date", "endDate"))
+# Each report's schema, its path's last part and its CSV columns.
+REPORT_SCHEMAS = {
+    "AiUsageReport": ("ai-usage", csvexport.AI_COLUMNS),
+    "SmsUsageReport": ("sms-usage", csvexport.SMS_COLUMNS),
+    "PhoneUsageReport": ("phone-usage", csvexport.PHONE_COLUMNS),
+    "VoiceUsageReport": ("voice-usage", csvexport.VOICE_COLUMNS),
+    "MemberUsageReport": ("member-usage", csvexport.MEMBER_COLUMNS),
+}
+
+
+def _by(items: list[dict[str, Any]], *keys: str) -> dict[tuple[Any, ...], dict[str, Any]]:
+    return {tuple(item[key] for key in keys): item for item in items}
+
+
+def _sums(rows: list[dict[str, Any]], keys: tuple[str, ...], measures: tuple[str, ...]) -> dict[Any, Any]:
+    sums: dict[tuple[Any, ...], dict[str, Any]] = defaultdict(lambda: dict.fromkeys(measures, 0))
+    for row in rows:
+        for measure in measures:
+            sums[tuple(row[key] for key in keys)][measure] += row[measure]
+    return dict(sums)
+
+
+def _assert_lists_add_up(schema: str, example: dict[str, Any], lines: list[dict[str, str]]) -> None:
+    """What the CSV lines cannot show: the AI report's top models (and every total's parts),
+    the voice report's per-model lists, and the documented order of every list."""
+    if schema == "AiUsageReport":
+        assert example["total_tokens"] == example["total_prompt_tokens"] + example["total_completion_tokens"]
+        models = _sums(
+            [
+                {**line, "tokens": int(line["total_tokens"]), "credits": Decimal(line["credits"])}
+                for line in lines
+            ],
+            ("model", "provider", "type"),
+            ("tokens", "credits"),
+        )
+        ranked = sorted(models.items(), key=lambda item: (-item[1]["credits"], item[0][0], item[0][1]))[:10]
+        assert [(*key, sums["tokens"], sums["credits"]) for key, sums in ranked] == [
+            (top["model"], top["provider"], top["type"], top["total_tokens"], top["total_credits"])
+            for top in example["top_models"]
+        ]
+        for name, key in (("by_provider", "provider"), ("by_type", "type")):
+            listed = example[name]
+            assert listed == sorted(listed, key=lambda item: (-item["total_credits"], item[key])), name
+    elif schema == "VoiceUsageReport":
+        for kind, measure in (("stt", "durationSeconds"), ("tts", "characters")):
+            rows, models = example[f"{kind}Rows"], example[f"{kind}ByProvider"]
+            sums = _sums(rows, ("provider", "model"), (measure, "messages"))
+            assert {key: {measure: item[measure], "messages": item["messages"]}
+                    for key, item in _by(models, "provider", "model").items()} == sums  # fmt: skip
+            assert models == sorted(models, key=lambda item: (item["provider"], item["model"]))
+            assert rows == sorted(rows, key=lambda row: (row["date"], row["provider"], row["model"]))
+    elif schema in ("SmsUsageReport", "PhoneUsageReport"):
+        rows = example["rows"]
+        assert rows == sorted(rows, key=lambda row: (row["date"], row["phoneNumber"]))
+        if schema == "SmsUsageReport":
+            assert all(row["segments"] == row["inboundSegments"] + row["outboundSegments"] for row in rows)
+
+
+@pytest.mark.parametrize("schema", sorted(EXAMPLES))
+def test_the_documented_examples_are_answers_the_api_could_give(schema: str) -> None:
+    """Each operation shows an example body (and CSV) a client can check its parser against:
+    valid under its schema, the CSV the same request gets, every total and list the sum of
+    the rows, every list in its documented order, every date in the range."""
+    document = openapi_document()
+    operations = [
+        operation["get"]["responses"]["200"]["content"]
+        for operation in document["paths"].values()
+        if operation["get"]["responses"]["200"]["content"].get("application/json", {}).get("schema")
+        == {"$ref": f"#/components/schemas/{schema}"}
+    ]
+    assert len(operations) == 1
+    content = operations[0]
+    example, csv_example = EXAMPLES[schema]
+    assert content["application/json"]["example"] == example
+    exact = json.loads(json.dumps(example), parse_float=Decimal)
+    OpenApiChecker(document).validate_body(f"#/components/schemas/{schema}", exact)
+    if schema == "MemberList":
+        assert csv_example is None and "text/csv" not in content
+        assert exact == sorted(exact, key=lambda member: (member["displayName"], member["memberId"]))
+        return
+    path, columns = REPORT_SCHEMAS[schema]
+    assert csv_example is not None and content["text/csv"]["example"] == csv_example
+    header, _, text = csv_example.partition("\r\n")
+    assert header == ",".join(columns)
+    lines = csv_lines(csv_example)
+    assert lines
+    assert_adds_up(path, lines, exact)
+    if path in ("sms-usage", "phone-usage", "voice-usage"):
+        assert text == python_csv(exact, path)
+    _assert_lists_add_up(schema, exact, lines)
+    start, end = (exact[name] if name in exact else exact[camel] for name, camel in RANGE_NAMES)
+    assert all(start <= line["date"] <= end for line in lines)
+    assert [line["date"] for line in lines] == sorted(line["date"] for line in lines)
