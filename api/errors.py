@@ -88,15 +88,33 @@ def http_exception_response(error: HTTPException) -> Response | HTTPException:
     return error_response(status, _code_word(error.name), message, headers)
 
 
+# A connection the server refused because it is not set up for the API: the role missing (roles
+# belong to a server, so a warehouse moved to another one has none until make api-role runs
+# there), a wrong password, no pg_hba.conf line, the database missing, CONNECT not granted. No
+# retry soon mends that, unlike an outage. libpq gives a failed connection no SQLSTATE, only the
+# server's message, which is recognised in English (a server that answers in another language
+# is taken for unreachable, as before).
+_REFUSED_LOGIN = re.compile(
+    r"FATAL:\s+(role \"[^\"]*\" does not exist|password authentication failed|no pg_hba\.conf entry"
+    r"|database \"[^\"]*\" does not exist|permission denied for database)"
+)
+
+
 def unready_warehouse(error: Exception) -> str | None:
     """What the operator must do when ``error`` means the warehouse is not ready for this app
     (not a client's fault, so a 503): the marts (or a column the API reads) are not there,
-    as before the first build or the build after an upgrade; or the API's role lacks a
-    privilege it needs, as after an upgrade that added a table to schema ``api``."""
+    as before the first build or the build after an upgrade; the API's role lacks a
+    privilege it needs, as after an upgrade that added a table to schema ``api``; or the
+    server refuses the API's login (``_REFUSED_LOGIN``)."""
     if isinstance(error, psycopg.errors.UndefinedTable | psycopg.errors.UndefinedColumn):
         return 'the marts are missing or older than this API (run make build; after an upgrade, README "Upgrading")'
     if isinstance(error, psycopg.errors.InsufficientPrivilege):
         return "the API's database role lacks a privilege (run make api-role)"
+    if isinstance(error, psycopg.OperationalError) and _REFUSED_LOGIN.search(str(error)):
+        return (
+            "the warehouse refuses the API's login (on a server the warehouse moved to, run make api-role"
+            " there, and give the role's password as API_PGPASSWORD; check API_PGUSER and PGDATABASE)"
+        )
     return None
 
 

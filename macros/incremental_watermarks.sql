@@ -57,7 +57,14 @@
     );
     alter table build_state.staging_horizons add column if not exists cluster_id bigint;
     comment on table build_state.staging_horizons is
-        'Per event staging model: the oldest transaction running when its last build read raw, on the server cluster_id (pg_control_system()); the next build reads the raw rows written by that transaction or later ones (macros/incremental_staging.sql).'
+        'Per event staging model: the oldest transaction running when its last build read raw, on the server cluster_id (pg_control_system()); the next build reads the raw rows written by that transaction or later ones (macros/incremental_staging.sql).';
+    create table if not exists build_state.refresh_generation (
+        singleton boolean primary key default true check (singleton),
+        generation integer not null,
+        recorded_at timestamp with time zone not null
+    );
+    comment on table build_state.refresh_generation is
+        'The refresh generation (dbt var refresh_generation) of the last build that rebuilt every model in full; also in the comment of schema marts (macros/refresh_generation.sql).'
 {%- endmacro %}
 
 {#- Part of on-run-start: move the batch sequence past the highest batch the

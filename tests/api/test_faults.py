@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -40,8 +41,11 @@ def test_an_unexpected_exception_is_a_generic_500(caplog: pytest.LogCaptureFixtu
     assert "secret detail from deep inside" in caplog.text  # the traceback goes to the log
 
 
-def test_an_unreachable_database_is_a_503_at_once(warehouse: Warehouse, keys: dict[str, Key]) -> None:
-    conninfo = make_conninfo(warehouse.conninfo, dbname="usage_reports_test_api_does_not_exist")
+def test_an_unreachable_database_is_a_503_at_once(
+    warehouse: Warehouse, keys: dict[str, Key], tmp_path: Path
+) -> None:
+    # no server listens there (a socket directory without a socket)
+    conninfo = make_conninfo(warehouse.conninfo, host=str(tmp_path), port="5432")
     app = create_app({"DATABASE_CONNINFO": conninfo, "POOL_TIMEOUT_SECONDS": 120.0})
     try:
         began = time.monotonic()
@@ -54,7 +58,32 @@ def test_an_unreachable_database_is_a_503_at_once(warehouse: Warehouse, keys: di
     assert response.status_code == 503
     assert error_of(response)["code"] == "service_unavailable"
     assert response.headers["Retry-After"] == "5"
-    assert "does_not_exist" not in response.get_data(as_text=True)
+    assert str(tmp_path) not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "refused",
+    [
+        {"user": "usage_reports_test_no_such_role"},  # a server the warehouse moved to, before make api-role
+        {"dbname": "usage_reports_test_api_does_not_exist"},
+    ],
+)
+def test_a_server_that_refuses_the_login_is_a_503_that_tells_the_operator_what_to_run(
+    warehouse: Warehouse, keys: dict[str, Key], caplog: pytest.LogCaptureFixture, refused: dict[str, str]
+) -> None:
+    conninfo = make_conninfo(warehouse.conninfo, **refused)
+    app = create_app({"DATABASE_CONNINFO": conninfo, "POOL_TIMEOUT_SECONDS": 120.0})
+    try:
+        with caplog.at_level(logging.ERROR):
+            response = app.test_client().get(f"/api/v2/w/{data.W1}/members", headers=keys["admin"].header)
+    finally:
+        app.extensions["usage_reports_db"].close()
+    # not an outage that a retry in seconds mends: the answer of a warehouse not ready yet
+    assert response.status_code == 503 and response.headers["Retry-After"] == "60"
+    assert error_of(response)["message"] == "The reports are not ready on this server yet; try again later."
+    assert "the warehouse refuses the API's login" in caplog.text and "make api-role" in caplog.text
+    assert next(iter(refused.values())) in caplog.text  # the server's own words, for the operator
+    assert "usage_reports_test" not in response.get_data(as_text=True)
 
 
 def test_a_busy_pool_makes_a_request_wait_its_turn(warehouse: Warehouse) -> None:

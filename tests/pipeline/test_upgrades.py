@@ -27,13 +27,29 @@ def warehouse() -> Iterator[str]:
     yield DATABASE
 
 
-def recorded(database: str) -> int | None:
+def records(database: str) -> tuple[int | None, int | None]:
+    """The generation in the marts schema's comment, and in build_state.refresh_generation."""
     with connect(database) as conn:
-        (generation,) = conn.execute(  # type: ignore[misc]
+        row = conn.execute(
             "select substring(obj_description(to_regnamespace('marts'), 'pg_namespace')"
-            " from 'refresh generation ([0-9]+)')::int"
+            " from 'refresh generation ([0-9]+)')::int,"
+            " (select generation from build_state.refresh_generation)"
         ).fetchone()
-    return generation  # type: ignore[no-any-return]
+    assert row is not None
+    return row[0], row[1]
+
+
+def same(generation: int | None) -> str:
+    """``--vars`` for a version of the generation the warehouse holds (an earlier test moved it)."""
+    assert generation is not None
+    return json.dumps({"refresh_generation": generation})
+
+
+def recorded(database: str) -> int | None:
+    """The generation both records hold (they agree after every build)."""
+    comment, table = records(database)
+    assert comment == table
+    return comment
 
 
 def credits(database: str) -> Decimal:
@@ -72,13 +88,46 @@ def test_a_build_over_rows_of_an_older_generation_stops_until_a_full_refresh(war
     dbt(warehouse, "run", "--vars", NEXT)
 
 
+def test_a_restore_that_kept_one_record_builds_on_and_puts_back_the_other(warehouse: str) -> None:
+    # pg_dump or pg_restore --no-comments leaves out the schema's comment; a restore without
+    # schema build_state (or one from before the table) its row: the other one is enough
+    generation = recorded(warehouse)
+    for lost in ("comment on schema marts is null", "delete from build_state.refresh_generation"):
+        with connect(warehouse) as conn:
+            conn.execute(lost)
+        assert None in records(warehouse)
+        dbt(warehouse, "run", "--select", "ai_usage_daily", "--vars", same(generation))
+        assert records(warehouse) == (generation, generation), lost
+
+
+def test_records_that_disagree_stop_an_incremental_build(warehouse: str) -> None:
+    generation = recorded(warehouse)
+    assert generation is not None
+    with connect(warehouse) as conn:
+        conn.execute("update build_state.refresh_generation set generation = %s", (generation - 1,))
+    refused = dbt(warehouse, "run", "--select", "ai_usage_daily", "--vars", same(generation), check=False)
+    assert refused.returncode != 0
+    assert (
+        f"The stored tables were built by refresh generation {generation - 1}, and this version"
+        in " ".join(refused.stdout.split())
+    )
+    dbt(warehouse, "run", "--full-refresh", "--vars", same(generation))
+    assert recorded(warehouse) == generation
+
+
 def test_tables_from_before_the_record_stop_an_incremental_build(warehouse: str) -> None:
     with connect(warehouse) as conn:
-        conn.execute("comment on schema marts is null")  # as a version without the record left it
+        # as a version without the record left them (or a dump without comments nor build_state)
+        conn.execute("comment on schema marts is null")
+        conn.execute("delete from build_state.refresh_generation")
     refused = dbt(warehouse, "run", "--select", "ai_usage_daily", check=False)
     assert refused.returncode != 0
     said = " ".join(refused.stdout.split())
-    assert "The stored tables were built by an older version of this project, which did not record" in said
+    assert (
+        "The stored tables carry no record of the rules they follow (built by an older version of this "
+        "project, which did not record them, or restored from a dump that left out both the schema "
+        "comments and schema build_state)"
+    ) in said
     assert "Nothing was built. Rebuild everything once: make build DBT_ARGS=--full-refresh" in said
 
 
