@@ -113,8 +113,9 @@ AI_RANGE_FROM_RUNNING_TOTALS = f"""select
 def _ai_by_model(zone: Zone, planned: bool) -> str:
     """The range's rows summed per provider, model and type first: the grouping sets then
     run over a few dozen rows instead of every day's (90 days: 1,400 rows, three hash
-    tables of eight sums each). In UTC, two days of the running totals."""
-    if zone.is_utc:
+    tables of eight sums each). In UTC, two days of the running totals (while a build runs,
+    not ``planned``: the daily rows, as the CSV reads them)."""
+    if zone.is_utc and planned:
         return AI_RANGE_FROM_RUNNING_TOTALS
     sums = ", ".join(f"sum({measure}) as {measure}" for measure in AI_MEASURES)
     rows = range_rows("ai_usage", zone, (*AI_DIMS, *AI_MEASURES), planned=planned)

@@ -113,11 +113,18 @@ def fetch_csv(
 def statement_reading(
     workspace_id: uuid.UUID, dates: DateRange, zone: Zone, by_day: bool = True
 ) -> tuple[bool, dict[str, Any]]:
-    """Whether a report's statement (the API's or the page's) may take whole UTC dates from the
-    daily marts (``api.zones.reading``; not while a build runs), and its parameters."""
-    mixed = zone.is_utc or not running_at_start(get_db())
-    read = reading(dates, zone, by_day, mixed)
-    return read.planned, {"workspace_id": workspace_id, **read.params}
+    """Whether a report's statement (the API's or the page's) may read what a build derives
+    from other marts, and its parameters. With UTC: the prepared lists and running totals
+    (``marts.*_daily_lists``, ``ai_usage_running_totals``), made from the daily marts;
+    with another zone: whole UTC dates from the daily marts, made from the quarter-hourly
+    ones (``api.zones.reading``). Neither while a build runs: it commits each mart on its
+    own, one after the other, so a statement then reads the marts the others are made
+    from (UTC: the daily marts, as the CSV does; another zone: the quarter hours alone),
+    and a report's JSON and CSV agree throughout."""
+    building = running_at_start(get_db())
+    read = reading(dates, zone, by_day, mixed=not building)
+    planned = not building if zone.is_utc else read.planned
+    return planned, {"workspace_id": workspace_id, **read.params}
 
 
 def respond(

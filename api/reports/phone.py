@@ -41,8 +41,9 @@ PHONE_USAGE_UTC_SQL = number_lists_utc_sql("marts.phone_usage_daily_lists", PHON
 
 
 def phone_usage_sql(zone: Zone, planned: bool = True) -> str:
-    """The phone statement for ``zone``: UTC, ``PHONE_USAGE_UTC_SQL``; another zone, one row."""
-    if zone.is_utc:
+    """The phone statement for ``zone``: UTC, ``PHONE_USAGE_UTC_SQL``; another zone, or UTC
+    while a build runs (not ``planned``: the daily mart), one row."""
+    if zone.is_utc and planned:
         return PHONE_USAGE_UTC_SQL
     return number_day_sql("phone_usage", PHONE_MEASURES, PHONE_TOTALS, PHONE_ROW_FIELDS, zone, planned)
 

@@ -53,8 +53,9 @@ SMS_USAGE_UTC_SQL = number_lists_utc_sql("marts.sms_usage_daily_lists", SMS_MEAS
 
 
 def sms_usage_sql(zone: Zone, planned: bool = True) -> str:
-    """The SMS statement for ``zone``: UTC, ``SMS_USAGE_UTC_SQL``; another zone, one row."""
-    if zone.is_utc:
+    """The SMS statement for ``zone``: UTC, ``SMS_USAGE_UTC_SQL``; another zone, or UTC while a
+    build runs (not ``planned``: the daily mart), one row."""
+    if zone.is_utc and planned:
         return SMS_USAGE_UTC_SQL
     return number_day_sql("sms_usage", SMS_MEASURES, SMS_TOTALS, SMS_ROW_FIELDS, zone, planned)
 

@@ -162,10 +162,11 @@ models as (
 
 def voice_usage_sql(zone: Zone, planned: bool = True) -> str:
     """The voice statement for ``zone``. UTC: ``VOICE_USAGE_UTC_SQL`` (its head row, then a
-    row per day). Another zone: one row. ``days`` (its day rows) once, then the per-model
+    row per day). Another zone, or UTC while a build runs (not ``planned``: the daily
+    mart): one row. ``days`` (its day rows) once, then the per-model
     sums (a few dozen rows) from it, and from those the totals and per-model lists; the
     day lists are written straight from ``days``, so each list crosses the wire once."""
-    if zone.is_utc:
+    if zone.is_utc and planned:
         return VOICE_USAGE_UTC_SQL
     return VOICE_USAGE_TEMPLATE.format(
         day_rows=day_rows("voice_usage", zone, planned, VOICE_DIMS, VOICE_MEASURES),

@@ -16,7 +16,8 @@ from flask import Flask
 from api.csvexport import PHONE_COLUMNS, SMS_COLUMNS, VOICE_COLUMNS
 from tests.api import fixture_data as data
 from tests.api import name_data
-from tests.api.conftest import BOTH, ApiClient, Key, body, create_key_with_cli, error_of
+from tests.api.conftest import BOTH, ApiClient, Key, Warehouse, body, create_key_with_cli, error_of
+from tests.api.test_caching import build_lock_held
 from tests.api.test_csvsql import csv_cell
 from tests.api.zone_data import MAYA, WZ
 
@@ -389,3 +390,49 @@ def test_ai_types_ties_and_free_models(app: Flask, api: ApiClient) -> None:
         ("2025-06-02", "openai", "gpt-x", "realtime", "30", "3"),
     ]  # fmt: skip
     assert sum(int(line["total_tokens"]) for line in lines) == report["total_tokens"]
+
+
+# --- while a build runs ----------------------------------------------------------------------
+
+# A build half-way: a daily mart committed with a change the marts made from it (the lists,
+# the AI running totals) do not hold yet.
+HALF_BUILT = {
+    "ai-usage": "update marts.ai_usage_daily set credits = credits + 1",
+    "sms-usage": "update marts.sms_usage_daily set characters = characters + 100",
+    "phone-usage": "update marts.phone_usage_daily set duration_seconds = duration_seconds + 60",
+    "voice-usage": "update marts.voice_usage_daily set characters = characters + 100, duration_seconds"
+    " = duration_seconds + 1",
+}
+UNDONE = {
+    "ai-usage": "update marts.ai_usage_daily set credits = credits - 1",
+    "sms-usage": "update marts.sms_usage_daily set characters = characters - 100",
+    "phone-usage": "update marts.phone_usage_daily set duration_seconds = duration_seconds - 60",
+    "voice-usage": "update marts.voice_usage_daily set characters = characters - 100, duration_seconds"
+    " = duration_seconds - 1",
+}
+
+
+@pytest.mark.parametrize("path", list(HALF_BUILT))
+def test_while_a_build_runs_the_json_reads_the_marts_the_csv_reads(
+    api: ApiClient, keys: dict[str, Key], warehouse: Warehouse, path: str
+) -> None:
+    """A build commits each mart on its own, the daily marts before the lists and running
+    totals made from them, which a UTC body reads. While the build lock is held the body
+    reads the daily marts, as the CSV does, so the two agree throughout a build; once it is
+    over, the body reads the prepared marts again."""
+    url = f"{W1_REPORTS}/{path}"
+    where = " where workspace_id = %s and usage_date between %s and %s"
+    before = body(api.get(url, keys["admin"], MARCH))
+    with warehouse.connect() as conn:
+        conn.execute(HALF_BUILT[path] + where, (data.W1, MARCH["start_date"], MARCH["end_date"]))
+    try:
+        with build_lock_held(warehouse):
+            during = body(api.get(url, keys["admin"], MARCH))
+            lines = csv_lines(csv_text(api, keys["admin"], url, MARCH))
+        assert during != before  # the daily mart's change, read
+        assert_adds_up(path, lines, during)
+        assert body(api.get(url, keys["admin"], MARCH)) == before  # the prepared marts, as built
+    finally:
+        with warehouse.connect() as conn:
+            conn.execute(UNDONE[path] + where, (data.W1, MARCH["start_date"], MARCH["end_date"]))
+    assert body(api.get(url, keys["admin"], MARCH)) == before

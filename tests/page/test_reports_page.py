@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from html import unescape
 from itertools import pairwise
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -807,10 +808,11 @@ def test_per_number_tables_put_the_busiest_number_first(admin: FlaskClient) -> N
 
 
 def test_an_unreachable_database_is_a_503_page_that_says_when_to_try_again(
-    warehouse: Warehouse, keys: dict[str, Key]
+    warehouse: Warehouse, keys: dict[str, Key], tmp_path: Path
 ) -> None:
-    # as the API's 503 (tests/api/test_faults.py): a browser, a proxy or a monitor is told when to retry
-    conninfo = make_conninfo(warehouse.conninfo, dbname="usage_reports_test_page_does_not_exist")
+    # as the API's 503 (tests/api/test_faults.py): a browser, a proxy or a monitor is told when to
+    # retry; no server listens there (a socket directory without a socket)
+    conninfo = make_conninfo(warehouse.conninfo, host=str(tmp_path), port="5432")
     down = create_app(
         {"TESTING": True, "DATABASE_CONNINFO": conninfo, "ADMIN_CONNINFO": conninfo, "SECRET_KEY": SECRET}
     )
@@ -822,4 +824,4 @@ def test_an_unreachable_database_is_a_503_page_that_says_when_to_try_again(
     assert response.status_code == 503, html[:2000]
     assert response.headers["Retry-After"] == "5"
     assert "The report database is unavailable right now. Try again in a moment." in html
-    assert "does_not_exist" not in html
+    assert str(tmp_path) not in html
