@@ -65,12 +65,16 @@ _DATA_AS_OF = {
 _AS_DECIMAL = (
     " Written in plain decimal notation; parse it as a decimal, not a binary float, to add it up exactly."
 )
+# ``format: decimal`` (the OpenAPI format registry's fixed-point decimal): generated clients
+# (datamodel-code-generator, for one) then type it as a decimal rather than a binary float.
 _CREDITS = {
     "type": "number",
+    "format": "decimal",
     "description": "Credits as recorded, summed, rounded to 6 decimals." + _AS_DECIMAL,
 }
 _SECONDS = {
     "type": "number",
+    "format": "decimal",
     "minimum": 0,
     "description": "Seconds of audio, up to 3 decimals." + _AS_DECIMAL,
 }
@@ -430,14 +434,14 @@ _PARAMETERS: dict[str, Any] = {
         "in": "path",
         "required": True,
         "description": "The workspace, a UUID.",
-        "schema": {"type": "string", "format": "uuid", "example": openapi_examples.WORKSPACE_ID},
+        "schema": {"type": "string", "format": "uuid", "examples": [openapi_examples.WORKSPACE_ID]},
     },
     "MemberId": {
         "name": "member_id",
         "in": "path",
         "required": True,
         "description": "The member, a UUID.",
-        "schema": {"type": "string", "format": "uuid", "example": openapi_examples.MEMBER_ID},
+        "schema": {"type": "string", "format": "uuid", "examples": [openapi_examples.MEMBER_ID]},
     },
 }
 

@@ -147,8 +147,8 @@ def test_every_object_in_the_document_names_all_its_fields_and_no_others() -> No
 
 def test_the_document_states_what_a_client_may_rely_on() -> None:
     """What a generated client or a retrying script reads from the document: every 503 names a
-    Retry-After (an integer of seconds) it can count on, and every count in a report is a whole
-    number that is never negative."""
+    Retry-After (an integer of seconds) it can count on, every count in a report is a whole
+    number that is never negative, and every other number is a decimal."""
     document = openapi_document()
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
@@ -183,6 +183,23 @@ def test_the_document_states_what_a_client_may_rely_on() -> None:
         "AiUsageReport/properties/total_tokens" in counts
         and "SmsUsageReport/properties/totalSegments" in counts
     )
+    # every other number (credits, seconds) is an exact decimal, as generated clients type it
+    decimals: list[str] = []
+
+    def numbers(node: object, where: str) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "number":
+                decimals.append(where)
+                assert node.get("format") == "decimal", where
+            for key, value in node.items():
+                numbers(value, f"{where}/{key}")
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                numbers(value, f"{where}[{index}]")
+
+    numbers(schemas, "")
+    assert "/AiUsageReport/properties/total_credits" in decimals
+    assert "/VoiceUsageReport/properties/sttRows/items/properties/durationSeconds" in decimals
 
 
 RANGE_NAMES = (("start_date", "startDate"), ("end_date", "endDate"))
