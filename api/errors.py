@@ -90,13 +90,17 @@ def http_exception_response(error: HTTPException) -> Response | HTTPException:
 
 # A connection the server refused because it is not set up for the API: the role missing (roles
 # belong to a server, so a warehouse moved to another one has none until make api-role runs
-# there), a wrong password, no pg_hba.conf line, the database missing, CONNECT not granted. No
-# retry soon mends that, unlike an outage. libpq gives a failed connection no SQLSTATE, only the
-# server's message, which is recognised in English (a server that answers in another language
-# is taken for unreachable, as before).
+# there) or not allowed to log in, a wrong or missing password, peer or ident authentication
+# failed, pg_hba.conf without a line or with a reject line, the database missing, CONNECT not
+# granted. No retry soon mends that, unlike an outage (a server starting up or shutting down,
+# out of connection slots). libpq gives a failed connection no SQLSTATE, only the server's
+# message, which is recognised in English (a server that answers in another language is taken
+# for unreachable, as before), or its own when it has no password to send.
 _REFUSED_LOGIN = re.compile(
-    r"FATAL:\s+(role \"[^\"]*\" does not exist|password authentication failed|no pg_hba\.conf entry"
+    r"FATAL:\s+(role \"[^\"]*\" (does not exist|is not permitted to log in)"
+    r"|\w+ authentication failed for user|no pg_hba\.conf entry|pg_hba\.conf rejects connection"
     r"|database \"[^\"]*\" does not exist|permission denied for database)"
+    r"|fe_sendauth: no password supplied"
 )
 
 

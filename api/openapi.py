@@ -89,17 +89,14 @@ _AI_AMOUNTS = {
 }
 
 _SCHEMAS: dict[str, Any] = {
-    "Error": _object(
+    "Error": _object({"error": _ref("schemas", "ErrorDetail")}, "Every error, for every status."),
+    "ErrorDetail": _object(
         {
-            "error": _object(
-                {
-                    "status": {"type": "integer", "description": "The HTTP status, repeated."},
-                    "code": {"type": "string", "pattern": "^[a-z0-9_]+$", "description": "A stable word."},
-                    "message": {"type": "string", "description": "A sentence for people."},
-                }
-            )
+            "status": {"type": "integer", "description": "The HTTP status, repeated."},
+            "code": {"type": "string", "pattern": "^[a-z0-9_]+$", "description": "A stable word."},
+            "message": {"type": "string", "description": "A sentence for people."},
         },
-        "Every error, for every status.",
+        "What went wrong.",
     ),
     "AiUsageReport": _object(
         {
@@ -118,27 +115,19 @@ _SCHEMAS: dict[str, Any] = {
             "by_provider": {
                 "type": "array",
                 "description": "Sorted by total_credits, highest first, then provider.",
-                "items": _object({"provider": _TEXT, **_AI_AMOUNTS}),
+                "items": _ref("schemas", "AiProviderUsage"),
             },
             "by_type": {
                 "type": "array",
                 "description": "By model type (chat, realtime); sorted by total_credits, highest first, then type.",
-                "items": _object({"type": _TEXT, **_AI_AMOUNTS}),
+                "items": _ref("schemas", "AiTypeUsage"),
             },
             "top_models": {
                 "type": "array",
                 "maxItems": 10,
                 "description": "At most 10 (model, provider, type) groups: total_credits highest first, "
                 "then model, then provider.",
-                "items": _object(
-                    {
-                        "model": _TEXT,
-                        "provider": _TEXT,
-                        "type": _TEXT,
-                        "total_tokens": _count("Prompt plus completion tokens."),
-                        "total_credits": _CREDITS,
-                    }
-                ),
+                "items": _ref("schemas", "AiModelUsage"),
             },
         },
         "AI usage (snake_case).",
@@ -159,18 +148,7 @@ _SCHEMAS: dict[str, Any] = {
             "rows": {
                 "type": "array",
                 "description": "Days and workspace numbers with activity, by date then phoneNumber.",
-                "items": _object(
-                    {
-                        "date": _DATE,
-                        "phoneNumber": {"type": "string", "description": "The workspace's number (E.164)."},
-                        "inbound": _count("Inbound SMS."),
-                        "outbound": _count("Outbound SMS."),
-                        "characters": _count("Unicode code points."),
-                        "segments": _count("Billed segments."),
-                        "inboundSegments": _count("Segments of inbound SMS."),
-                        "outboundSegments": _count("Segments of outbound SMS."),
-                    }
-                ),
+                "items": _ref("schemas", "SmsRow"),
             },
         },
         "SMS usage (camelCase).",
@@ -188,15 +166,7 @@ _SCHEMAS: dict[str, Any] = {
             "rows": {
                 "type": "array",
                 "description": "Days and workspace numbers with calls, by date then phoneNumber.",
-                "items": _object(
-                    {
-                        "date": _DATE,
-                        "phoneNumber": {"type": "string", "description": "The workspace's number (E.164)."},
-                        "inbound": _count("Completed inbound calls."),
-                        "outbound": _count("Completed outbound calls."),
-                        "totalDurationSeconds": _count("Rounded seconds, summed."),
-                    }
-                ),
+                "items": _ref("schemas", "PhoneRow"),
             },
         },
         "Phone usage (camelCase).",
@@ -214,52 +184,22 @@ _SCHEMAS: dict[str, Any] = {
             "sttByProvider": {
                 "type": "array",
                 "description": "By provider and model, sorted by provider then model.",
-                "items": _object(
-                    {
-                        "provider": _TEXT,
-                        "model": _TEXT,
-                        "durationSeconds": _SECONDS,
-                        "messages": _count("Events."),
-                    }
-                ),
+                "items": _ref("schemas", "SttModelUsage"),
             },
             "ttsByProvider": {
                 "type": "array",
                 "description": "By provider and model, sorted by provider then model.",
-                "items": _object(
-                    {
-                        "provider": _TEXT,
-                        "model": _TEXT,
-                        "characters": _count("Characters."),
-                        "messages": _count("Events."),
-                    }
-                ),
+                "items": _ref("schemas", "TtsModelUsage"),
             },
             "sttRows": {
                 "type": "array",
                 "description": "Days with activity, by date, provider, model.",
-                "items": _object(
-                    {
-                        "date": _DATE,
-                        "provider": _TEXT,
-                        "model": _TEXT,
-                        "durationSeconds": _SECONDS,
-                        "messages": _count("Events."),
-                    }
-                ),
+                "items": _ref("schemas", "SttRow"),
             },
             "ttsRows": {
                 "type": "array",
                 "description": "Days with activity, by date, provider, model.",
-                "items": _object(
-                    {
-                        "date": _DATE,
-                        "provider": _TEXT,
-                        "model": _TEXT,
-                        "characters": _count("Characters."),
-                        "messages": _count("Events."),
-                    }
-                ),
+                "items": _ref("schemas", "TtsRow"),
             },
         },
         "Voice usage (camelCase).",
@@ -291,6 +231,83 @@ _SCHEMAS: dict[str, Any] = {
         "items": _ref("schemas", "Member"),
     },
 }
+
+# The items of the reports' lists, named so that generated clients name their types alike.
+_SCHEMAS["AiProviderUsage"] = _object(
+    {"provider": _TEXT, **_AI_AMOUNTS}, "One provider's AI usage in the range."
+)
+_SCHEMAS["AiTypeUsage"] = _object({"type": _TEXT, **_AI_AMOUNTS}, "One model type's AI usage in the range.")
+_SCHEMAS["AiModelUsage"] = _object(
+    {
+        "model": _TEXT,
+        "provider": _TEXT,
+        "type": _TEXT,
+        "total_tokens": _count("Prompt plus completion tokens."),
+        "total_credits": _CREDITS,
+    },
+    "One (model, provider, type) group's AI usage in the range.",
+)
+_SCHEMAS["SmsRow"] = _object(
+    {
+        "date": _DATE,
+        "phoneNumber": {"type": "string", "description": "The workspace's number (E.164)."},
+        "inbound": _count("Inbound SMS."),
+        "outbound": _count("Outbound SMS."),
+        "characters": _count("Unicode code points."),
+        "segments": _count("Billed segments."),
+        "inboundSegments": _count("Segments of inbound SMS."),
+        "outboundSegments": _count("Segments of outbound SMS."),
+    },
+    "One day's SMS of one workspace number.",
+)
+_SCHEMAS["PhoneRow"] = _object(
+    {
+        "date": _DATE,
+        "phoneNumber": {"type": "string", "description": "The workspace's number (E.164)."},
+        "inbound": _count("Completed inbound calls."),
+        "outbound": _count("Completed outbound calls."),
+        "totalDurationSeconds": _count("Rounded seconds, summed."),
+    },
+    "One day's calls of one workspace number.",
+)
+_SCHEMAS["SttModelUsage"] = _object(
+    {
+        "provider": _TEXT,
+        "model": _TEXT,
+        "durationSeconds": _SECONDS,
+        "messages": _count("Events."),
+    },
+    "One STT provider and model in the range.",
+)
+_SCHEMAS["TtsModelUsage"] = _object(
+    {
+        "provider": _TEXT,
+        "model": _TEXT,
+        "characters": _count("Characters."),
+        "messages": _count("Events."),
+    },
+    "One TTS provider and model in the range.",
+)
+_SCHEMAS["SttRow"] = _object(
+    {
+        "date": _DATE,
+        "provider": _TEXT,
+        "model": _TEXT,
+        "durationSeconds": _SECONDS,
+        "messages": _count("Events."),
+    },
+    "One day's STT of one provider and model.",
+)
+_SCHEMAS["TtsRow"] = _object(
+    {
+        "date": _DATE,
+        "provider": _TEXT,
+        "model": _TEXT,
+        "characters": _count("Characters."),
+        "messages": _count("Events."),
+    },
+    "One day's TTS of one provider and model.",
+)
 
 
 # Every report body may name its zone (CONTRACT §6); ``tz`` is the one optional field.

@@ -16,7 +16,7 @@ WORKSPACE_ID = "3f2c6a0e-8b1d-4c5e-9a7f-0d1e2f3a4b5c"
 MEMBER_ID = "7b0e4c1d-2a3f-4e5d-8c6b-9a0f1e2d3c4b"
 _RANGE = {"start_date": "2026-04-01", "end_date": "2026-04-02"}
 _CAMEL_RANGE = {"startDate": "2026-04-01", "endDate": "2026-04-02"}
-_DATA_AS_OF = "2026-04-03T00:14:07Z"
+_DATA_AS_OF = "2026-04-03T00:14:07.482113Z"
 
 
 def _lines(*lines: str) -> str:

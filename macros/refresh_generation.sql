@@ -24,9 +24,11 @@
     {{ return(graph.nodes['model.usage_reports.data_freshness'].schema) }}
 {%- endmacro %}
 
-{#- Both records of this version's generation (the table: create_build_state). -#}
+{#- Both records of this version's generation (the table: create_build_state; the
+    schema: made here when missing, as before a first build of the marts). -#}
 {% macro record_generation() -%}
     {%- set wanted = var('refresh_generation') | int -%}
+    create schema if not exists {{ adapter.quote(refresh_generation_schema()) }};
     comment on schema {{ adapter.quote(refresh_generation_schema()) }} is {{ dbt.string_literal(
         'Usage report marts, last built in full by refresh generation ' ~ wanted
         ~ ' (dbt var refresh_generation; README, "Upgrading").'
@@ -59,7 +61,6 @@
         {%- set wanted = var('refresh_generation') | int -%}
         {%- set other = records | reject('equalto', wanted) | list -%}
         {%- if built == 0 -%}
-            create schema if not exists {{ adapter.quote(schema) }};
             {{ record_generation() }}
         {%- elif flags.FULL_REFRESH -%}
             {#- it rebuilds what it selects; record_refresh_generation records a whole one -#}

@@ -18,6 +18,7 @@ from psycopg.conninfo import make_conninfo
 from psycopg_pool import ConnectionPool
 
 from api import create_app
+from api.errors import unready_warehouse
 from tests.api import fixture_data as data
 from tests.api.conftest import Key, Warehouse, error_of
 
@@ -61,16 +62,24 @@ def test_an_unreachable_database_is_a_503_at_once(
     assert str(tmp_path) not in response.get_data(as_text=True)
 
 
+NOLOGIN_ROLE = "usage_reports_test_nologin"
+
+
 @pytest.mark.parametrize(
     "refused",
     [
         {"user": "usage_reports_test_no_such_role"},  # a server the warehouse moved to, before make api-role
+        {"user": NOLOGIN_ROLE},
         {"dbname": "usage_reports_test_api_does_not_exist"},
     ],
 )
 def test_a_server_that_refuses_the_login_is_a_503_that_tells_the_operator_what_to_run(
     warehouse: Warehouse, keys: dict[str, Key], caplog: pytest.LogCaptureFixture, refused: dict[str, str]
 ) -> None:
+    with warehouse.connect() as conn:
+        conn.execute(
+            f"do $$ begin create role {NOLOGIN_ROLE} nologin; exception when duplicate_object then null; end $$"
+        )
     conninfo = make_conninfo(warehouse.conninfo, **refused)
     app = create_app({"DATABASE_CONNINFO": conninfo, "POOL_TIMEOUT_SECONDS": 120.0})
     try:
@@ -84,6 +93,38 @@ def test_a_server_that_refuses_the_login_is_a_503_that_tells_the_operator_what_t
     assert "the warehouse refuses the API's login" in caplog.text and "make api-role" in caplog.text
     assert next(iter(refused.values())) in caplog.text  # the server's own words, for the operator
     assert "usage_reports_test" not in response.get_data(as_text=True)
+
+
+# What libpq says when a connection fails (its own words, or the server's after "FATAL:"),
+# and whether that is a refused login (a setup to fix) rather than an outage (to retry soon).
+_SOCKET = 'connection failed: connection to server on socket "/srv/.s.PGSQL.5432" failed: '
+CONNECTION_FAILURES = [
+    (_SOCKET + 'FATAL:  role "api" does not exist', True),
+    (_SOCKET + 'FATAL:  role "api" is not permitted to log in', True),
+    (_SOCKET + 'FATAL:  password authentication failed for user "api"', True),
+    (_SOCKET + 'FATAL:  Peer authentication failed for user "api"', True),
+    (
+        _SOCKET + 'FATAL:  no pg_hba.conf entry for host "10.0.0.5", user "api", database "w", no encryption',
+        True,
+    ),
+    (_SOCKET + 'FATAL:  pg_hba.conf rejects connection for host "[local]", user "api", database "w"', True),
+    (_SOCKET + 'FATAL:  database "w" does not exist', True),
+    (_SOCKET + 'FATAL:  permission denied for database "w"', True),
+    (_SOCKET + "fe_sendauth: no password supplied", True),
+    (_SOCKET + "FATAL:  the database system is starting up", False),
+    (_SOCKET + "FATAL:  the database system is shutting down", False),
+    (_SOCKET + "FATAL:  sorry, too many clients already", False),
+    (_SOCKET + 'FATAL:  too many connections for role "api"', False),
+    (_SOCKET + "FATAL:  terminating connection due to administrator command", False),
+    (_SOCKET + "No such file or directory", False),
+    ('connection failed: connection to server at "10.0.0.5", port 5432 failed: Connection refused', False),
+]
+
+
+@pytest.mark.parametrize(("message", "refused"), CONNECTION_FAILURES)
+def test_a_refused_login_is_told_from_an_outage(message: str, refused: bool) -> None:
+    told = unready_warehouse(psycopg.OperationalError(message))
+    assert (told is not None and "make api-role" in told) if refused else told is None
 
 
 def test_a_busy_pool_makes_a_request_wait_its_turn(warehouse: Warehouse) -> None:

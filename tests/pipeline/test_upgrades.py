@@ -98,6 +98,14 @@ def test_a_restore_that_kept_one_record_builds_on_and_puts_back_the_other(wareho
         assert None in records(warehouse)
         dbt(warehouse, "run", "--select", "ai_usage_daily", "--vars", same(generation))
         assert records(warehouse) == (generation, generation), lost
+    # staging and build_state restored without the marts: a build of staging alone puts the
+    # schema back with its comment, and the marts come back whole
+    with connect(warehouse) as conn:
+        conn.execute("drop schema marts cascade")
+    dbt(warehouse, "run", "--select", "stg_product__ai_usage_events", "--vars", same(generation))
+    assert records(warehouse) == (generation, generation)
+    dbt(warehouse, "run", "--vars", same(generation))
+    assert credits(warehouse) > 0
 
 
 def test_records_that_disagree_stop_an_incremental_build(warehouse: str) -> None:
