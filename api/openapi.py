@@ -683,6 +683,9 @@ OPENAPI_DOCUMENT: dict[str, Any] = {
         {"name": "members", "description": "The workspace's members (members:read)."},
         {"name": "meta", "description": "About the API."},
     ],
+    # the server that serves this document (what OpenAPI assumes without the list, stated for
+    # linters and generated clients, which otherwise ask for a base URL)
+    "servers": [{"url": "/", "description": "The server that serves this document."}],
     "security": [{"bearerAuth": []}],
     "paths": _PATHS,
     "components": {
