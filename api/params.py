@@ -20,7 +20,7 @@ import re
 import uuid
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 from werkzeug.datastructures import MultiDict
 
@@ -102,10 +102,6 @@ def range_from(values: Mapping[str, str], default: Callable[[date], DateRange], 
             )
         raise bad_request("invalid_parameter", "start_date must not be after end_date.")
     return DateRange(start, end)
-
-
-def utc_today() -> date:
-    return datetime.now(UTC).date()
 
 
 def last_30_days(today: date) -> DateRange:

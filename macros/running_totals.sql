@@ -1,8 +1,9 @@
 {#-
     Running totals since each workspace's first day, kept per workspace, UTC
     day with activity and key by the marts that answer a range with two rows
-    instead of all of its days (ai_usage_running_totals, phone_usage_daily_lists,
-    voice_usage_daily_lists):
+    instead of all of its days (ai_usage_running_totals, voice_usage_daily_lists,
+    and through macros/number_day_lists.sql phone_usage_daily_lists and
+    sms_usage_daily_lists):
     the range's sums are the totals of the last day on or before its end less
     those of the last day before its start.
 
@@ -29,7 +30,7 @@
 {%- endmacro %}
 
 {#- A `totals_before` for a table kept a row per key (ai_usage_running_totals; no
-    keys: a row per workspace, phone_usage_daily_lists): the totals at the last
+    keys: a row per workspace, phone_usage_daily_lists and sms_usage_daily_lists): the totals at the last
     stored day before the first rebuilt one (CTE `rebuilt_days`) of each workspace
     with rows to rebuild (CTE `daily`; one index probe each, not a pass over the
     table), as `keys` and the `measures`; on a full build no rows, typed as

@@ -12,7 +12,7 @@
     A UTC report over start..end then joins the day texts of its days in date
     order, and takes each model's sums as the running totals of the last row on
     or before end less those of the last row before start: a row per day and two
-    more, not every day's models added up again (api/reports.py).
+    more, not every day's models added up again (api/reports/voice.py).
 
     Running totals carry forward, so an incremental build rebuilds every day
     from the first changed one on, adding the rebuilt days' rows of

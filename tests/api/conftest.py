@@ -42,7 +42,7 @@ from werkzeug.test import TestResponse
 
 from api import create_app, zones
 from api.openapi import openapi_document
-from api.params import utc_today
+from api.zones import UTC_ZONE
 from tests.api import fixture_data, name_data, zone_data
 from tests.api.openapi_check import OpenApiChecker
 
@@ -170,7 +170,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     }
     _run_dbt(dbt_env, "run-operation", "create_raw_tables")
     wait_past_midnight()
-    today = utc_today()
+    today = UTC_ZONE.today()
     with psycopg.connect(conninfo) as conn:
         fixture_data.load(conn, today)
         zone_data.load(conn)  # a workspace of its own for the time-zone, CSV and caching tests
@@ -222,7 +222,7 @@ def wait_past_midnight() -> None:
 def today(warehouse: Warehouse) -> date:
     """The UTC date the dataset was placed around (placed at least MIDNIGHT_MARGIN before the
     next midnight, so a session meets another date only if it runs that long)."""
-    assert utc_today() == warehouse.today, (
+    assert UTC_ZONE.today() == warehouse.today, (
         f"the session ran past UTC midnight ({MIDNIGHT_MARGIN} after the data)"
     )
     return warehouse.today

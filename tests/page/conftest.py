@@ -26,7 +26,7 @@ from psycopg.conninfo import make_conninfo
 from werkzeug.test import TestResponse
 
 from api import create_app
-from api.params import utc_today
+from api.zones import UTC_ZONE
 from tests.api import fixture_data, zone_data
 from tests.api.conftest import Key, _conninfo, _run_dbt, _server_env, create_key_with_cli
 
@@ -77,7 +77,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
         )
     _run_dbt(dbt_env, "run-operation", "create_raw_tables")
     with psycopg.connect(conninfo) as conn:
-        fixture_data.load(conn, utc_today())
+        fixture_data.load(conn, UTC_ZONE.today())
         zone_data.load(conn)  # its weights name the instants in each local day's bar
     # The models' data tests run in make test-dbt and the API suite; here the marts are enough.
     _run_dbt(dbt_env, "run")

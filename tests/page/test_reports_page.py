@@ -20,8 +20,8 @@ from flask.testing import FlaskClient
 from psycopg.conninfo import make_conninfo
 
 from api import charts, create_app, pageformat, pagesections
-from api.params import DateRange, current_month, utc_today
-from api.zones import Zone
+from api.params import DateRange, current_month
+from api.zones import UTC_ZONE, Zone
 from tests.api import fixture_data as data
 from tests.api.conftest import Key, create_key_with_cli
 from tests.page.conftest import (
@@ -430,7 +430,7 @@ def test_parameters_the_page_has_no_field_for_are_ignored(admin: FlaskClient) ->
 
 
 def test_a_range_turned_around_by_a_default_says_which_field_to_fill(admin: FlaskClient) -> None:
-    today = utc_today()
+    today = UTC_ZONE.today()
     response = admin.get(page_path(), query_string={"end_date": "2020-01-05"})
     assert response.status_code == 400
     message = f"To (5 Jan 2020) is before {today - timedelta(days=30):%-d %b %Y}, where the AI report starts"
@@ -455,7 +455,7 @@ def test_an_empty_date_field_means_the_default(admin: FlaskClient) -> None:
 
 
 def test_quick_picks_are_links_with_the_range_in_the_url(admin: FlaskClient) -> None:
-    today = utc_today()
+    today = UTC_ZONE.today()
     html = get_page(admin, {})
     month_start = today.replace(day=1)
     last_month_end = month_start - timedelta(days=1)
@@ -492,7 +492,7 @@ def test_the_title_names_the_range_only_when_both_dates_are_given(admin: FlaskCl
         "Detailed reports \u00b7 30 Dec 2023 \u2013 2 Jan 2024, Asia/Kolkata \u00b7 Billing \u00b7 Usage reports"
     )
     # one date given: each report fills the other end with its own default, so no one range is named
-    for query in ({"start_date": "2024-03-04"}, {"end_date": utc_today().isoformat()}, {}):
+    for query in ({"start_date": "2024-03-04"}, {"end_date": UTC_ZONE.today().isoformat()}, {}):
         assert page_title(get_page(admin, query)) == "Detailed reports \u00b7 Billing \u00b7 Usage reports", (
             query
         )
