@@ -32,7 +32,7 @@ export HOST PORT
 WAREHOUSE := $(BIN)/python scripts/pgenv.py --
 DBT := $(WAREHOUSE) $(BIN)/dbt
 
-.PHONY: help setup raw replace-raw-ok demo demo-data demo-key build serve api-role test lint test-dbt test-python bench docs db-stop clean
+.PHONY: help setup raw replace-raw-ok demo demo-data demo-key build freshness serve api-role test lint test-dbt test-python bench docs db-stop clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -66,6 +66,9 @@ replace-raw-ok:
 
 build: setup ## the scheduled refresh: dbt build (incremental), one at a time
 	$(WAREHOUSE) $(BIN)/python scripts/build.py $(DBT_ARGS)
+
+freshness: setup ## dbt source freshness: WARN when an event table's newest landing is over 6 hours old; exit 1 over 48
+	$(DBT) source freshness
 
 demo-key: setup ## create demo API keys and print them with curl lines
 	$(WAREHOUSE) $(BIN)/python scripts/demo_keys.py
