@@ -101,7 +101,7 @@ test-dbt: setup ## dbt build with every data and unit test on the fixture data, 
 	PGDATABASE=$(TEST_DATABASE) $(DBT) run-operation create_raw_tables
 	PGDATABASE=$(TEST_DATABASE) $(WAREHOUSE) $(BIN)/python scripts/load_fixture.py tests/fixtures/raw_base.sql
 	PGDATABASE=$(TEST_DATABASE) $(DBT) build --full-refresh
-	$(BIN)/python scripts/check_manifest.py
+	PGDATABASE=$(TEST_DATABASE) $(WAREHOUSE) $(BIN)/python scripts/check_manifest.py --columns
 
 test-python: setup ## pytest: pipeline, API and page tests on real databases (installs Debian's chromium when missing)
 	bash scripts/ensure_chromium.sh

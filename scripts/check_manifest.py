@@ -5,7 +5,12 @@ checks of dbt-project-evaluator we rely on:
   it must (``config: meta: reads_raw_because: <reason>``);
 - every model, and every column it documents, has a description;
 - every model has a grain test: a unique_combination or unique test, or an
-  enforced primary_key constraint.
+  enforced primary_key constraint;
+- with ``--columns``, after a build (``make test-dbt``): every column of each
+  model's table or view, and of each source's raw table, as the warehouse the
+  PG* variables name holds it, is documented in YAML, and every documented
+  column exists (a contract enforces this for the marts; the staging models,
+  the quarantine view and the sources have none).
 
 Exits 1 listing every violation.
 """
@@ -14,6 +19,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 MANIFEST = Path(__file__).resolve().parent.parent / "target" / "manifest.json"
@@ -55,19 +61,79 @@ def violations(manifest: dict) -> list[str]:
     return problems
 
 
-def main() -> int:
+Relation = tuple[str, str]  # (schema, table or view)
+
+
+def _documented(manifest: dict) -> Iterable[tuple[str, Relation, set[str]]]:
+    """Each model's and source's name as problems name it, its relation and its YAML columns."""
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "model":
+            yield (
+                node["name"],
+                (node["schema"], node.get("alias") or node["name"]),
+                set(node.get("columns") or {}),
+            )
+    for source in manifest.get("sources", {}).values():
+        name = f"source {source['source_name']}.{source['name']}"
+        relation = (source["schema"], source.get("identifier") or source["name"])
+        yield name, relation, set(source.get("columns") or {})
+
+
+def column_gaps(manifest: dict, built: dict[Relation, set[str]]) -> list[str]:
+    """Columns the warehouse holds (``built``: each relation's columns) that YAML does not
+    document, and documented ones it does not hold."""
+    problems: list[str] = []
+    for name, relation, documented in sorted(_documented(manifest)):
+        if relation not in built:
+            problems.append(
+                f"{name}: no table or view {relation[0]}.{relation[1]} to compare its columns with"
+            )
+            continue
+        problems += [
+            f"{name}.{column}: in the table, not documented"
+            for column in sorted(built[relation] - documented)
+        ]
+        problems += [
+            f"{name}.{column}: documented, not in the table"
+            for column in sorted(documented - built[relation])
+        ]
+    return problems
+
+
+def built_columns(manifest: dict) -> dict[Relation, set[str]]:
+    """The columns of every relation in the schemas the manifest's models and sources use, as
+    the warehouse holds them (connection from the PG* variables)."""
+    import psycopg
+
+    schemas = sorted({relation[0] for _, relation, _ in _documented(manifest)})
+    built: dict[Relation, set[str]] = {}
+    with psycopg.connect() as conn:
+        rows = conn.execute(
+            "select table_schema, table_name, column_name from information_schema.columns"
+            " where table_schema = any(%s)",
+            (schemas,),
+        ).fetchall()
+    for schema, table, column in rows:
+        built.setdefault((schema, table), set()).add(column)
+    return built
+
+
+def main(columns: bool = False) -> int:
     if not MANIFEST.exists():
         print(f"{MANIFEST} is missing: run `dbt parse` first", file=sys.stderr)
         return 2
-    problems = violations(json.loads(MANIFEST.read_text()))
+    manifest = json.loads(MANIFEST.read_text())
+    problems = violations(manifest)
+    if columns:
+        problems += column_gaps(manifest, built_columns(manifest))
     for problem in problems:
         print(f"manifest check: {problem}", file=sys.stderr)
-    models = sum(
-        1 for n in json.loads(MANIFEST.read_text())["nodes"].values() if n["resource_type"] == "model"
-    )
-    print(f"manifest check: {models} models, {len(problems)} problems")
+    models = sum(1 for n in manifest["nodes"].values() if n["resource_type"] == "model")
+    sources = len(manifest.get("sources", {}))
+    compared = f" (columns compared with the warehouse's, and those of {sources} sources)" if columns else ""
+    print(f"manifest check: {models} models{compared}, {len(problems)} problems")
     return 1 if problems else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(columns="--columns" in sys.argv[1:]))

@@ -144,3 +144,35 @@ def test_the_command_exits_1_listing_every_problem(
     assert check_manifest.main() == 0
     monkeypatch.setattr(check_manifest, "MANIFEST", tmp_path / "missing.json")
     assert check_manifest.main() == 2
+
+
+def test_every_column_the_warehouse_holds_is_documented_and_every_documented_one_exists() -> None:
+    # `check_manifest.py --columns` after the build: staging views, the quarantine and raw have no contract
+    staged = model(
+        "stg_events", "models/staging/stg_events.sql", ["source.p.product.events"], schema="staging"
+    )
+    staged["columns"] = {"event_id": {"description": "The id."}, "renamed_away": {"description": "Gone."}}
+    source = {
+        "source_name": "product",
+        "name": "events",
+        "schema": "raw",
+        "identifier": "events",
+        "columns": {"event_id": {"description": "The id."}},
+    }
+    manifest = {"nodes": {"model.p.stg_events": staged}, "sources": {"source.p.product.events": source}}
+    built = {
+        ("staging", "stg_events"): {"event_id", "is_valid"},
+        ("raw", "events"): {"event_id", "_loaded_at"},
+    }
+    assert check_manifest.column_gaps(manifest, built) == [
+        "source product.events._loaded_at: in the table, not documented",
+        "stg_events.is_valid: in the table, not documented",
+        "stg_events.renamed_away: documented, not in the table",
+    ]
+    built = {("staging", "stg_events"): {"event_id", "renamed_away"}, ("raw", "events"): {"event_id"}}
+    assert check_manifest.column_gaps(manifest, built) == []
+    # a model under an alias is its alias's table; one that was never built is named, not skipped
+    staged["alias"] = "events_staged"
+    assert check_manifest.column_gaps(manifest, built) == [
+        "stg_events: no table or view staging.events_staged to compare its columns with"
+    ]
