@@ -67,7 +67,7 @@ replace-raw-ok:
 build: setup ## the scheduled refresh: dbt build (incremental), one at a time
 	$(WAREHOUSE) $(BIN)/python scripts/build.py $(DBT_ARGS)
 
-freshness: setup ## dbt source freshness: WARN when an event table's newest landing is over 6 hours old; exit 1 over 48
+freshness: setup ## dbt source freshness: WARN when an event table's newest landing is over 6 hours old; fails (exit 2) over 48 or when empty
 	$(DBT) source freshness
 
 demo-key: setup ## create demo API keys and print them with curl lines

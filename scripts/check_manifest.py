@@ -7,7 +7,7 @@ checks of dbt-project-evaluator we rely on:
 - every model has a grain test: a unique_combination or unique test, or an
   enforced primary_key constraint;
 - with ``--columns``, after a build (``make test-dbt``): every column of each
-  model's table or view, and of each source's raw table, as the warehouse the
+  model's table or view, of each seed's table and of each source's raw table, as the warehouse the
   PG* variables name holds it, is documented in YAML, and every documented
   column exists (a contract enforces this for the marts; the staging models,
   the quarantine view and the sources have none).
@@ -65,9 +65,9 @@ Relation = tuple[str, str]  # (schema, table or view)
 
 
 def _documented(manifest: dict) -> Iterable[tuple[str, Relation, set[str]]]:
-    """Each model's and source's name as problems name it, its relation and its YAML columns."""
+    """Each model's, seed's and source's name as problems name it, its relation and its YAML columns."""
     for node in manifest["nodes"].values():
-        if node["resource_type"] == "model":
+        if node["resource_type"] in ("model", "seed"):
             yield (
                 node["name"],
                 (node["schema"], node.get("alias") or node["name"]),
@@ -129,8 +129,7 @@ def main(columns: bool = False) -> int:
     for problem in problems:
         print(f"manifest check: {problem}", file=sys.stderr)
     models = sum(1 for n in manifest["nodes"].values() if n["resource_type"] == "model")
-    sources = len(manifest.get("sources", {}))
-    compared = f" (columns compared with the warehouse's, and those of {sources} sources)" if columns else ""
+    compared = " (the columns of models, seeds and sources compared with the warehouse's)" if columns else ""
     print(f"manifest check: {models} models{compared}, {len(problems)} problems")
     return 1 if problems else 0
 

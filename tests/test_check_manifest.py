@@ -159,17 +159,27 @@ def test_every_column_the_warehouse_holds_is_documented_and_every_documented_one
         "identifier": "events",
         "columns": {"event_id": {"description": "The id."}},
     }
-    manifest = {"nodes": {"model.p.stg_events": staged}, "sources": {"source.p.product.events": source}}
+    seed = {"resource_type": "seed", "name": "scopes", "schema": "staging", "columns": {"scope": {}}}
+    manifest = {
+        "nodes": {"model.p.stg_events": staged, "seed.p.scopes": seed},
+        "sources": {"source.p.product.events": source},
+    }
     built = {
         ("staging", "stg_events"): {"event_id", "is_valid"},
         ("raw", "events"): {"event_id", "_loaded_at"},
+        ("staging", "scopes"): {"scope", "description"},
     }
     assert check_manifest.column_gaps(manifest, built) == [
+        "scopes.description: in the table, not documented",
         "source product.events._loaded_at: in the table, not documented",
         "stg_events.is_valid: in the table, not documented",
         "stg_events.renamed_away: documented, not in the table",
     ]
-    built = {("staging", "stg_events"): {"event_id", "renamed_away"}, ("raw", "events"): {"event_id"}}
+    built = {
+        ("staging", "stg_events"): {"event_id", "renamed_away"},
+        ("raw", "events"): {"event_id"},
+        ("staging", "scopes"): {"scope"},
+    }
     assert check_manifest.column_gaps(manifest, built) == []
     # a model under an alias is its alias's table; one that was never built is named, not skipped
     staged["alias"] = "events_staged"

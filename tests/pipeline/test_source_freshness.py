@@ -25,13 +25,24 @@ EVENT_TABLES = (
 )
 # The dimension tables change when people are added, not with usage: never checked.
 DIMENSION_TABLES = ("workspaces", "roles", "role_scopes", "members")
+MAKE_VARIABLES = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")
+
+
+# An analysts' role (var reader_roles): a build's hook grants it schemas staging and marts.
+READER = "usage_reports_test_freshness_reader"
 
 
 @pytest.fixture(scope="module")
 def warehouse() -> Iterator[str]:
     recreate_database(DATABASE)
     dbt(DATABASE, "run-operation", "create_raw_tables")
+    with connect(DATABASE) as conn:
+        conn.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(READER)))
+        conn.execute(sql.SQL("create role {}").format(sql.Identifier(READER)))
     yield DATABASE
+    with connect(DATABASE) as conn:
+        conn.execute(sql.SQL("drop owned by {}").format(sql.Identifier(READER)))
+        conn.execute(sql.SQL("drop role {}").format(sql.Identifier(READER)))
 
 
 def land(database: str, table: str, hours_ago: float | None) -> None:
@@ -48,10 +59,13 @@ def land(database: str, table: str, hours_ago: float | None) -> None:
 
 
 def run_freshness(database: str, *make_options: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`make freshness` as an operator runs it: not as a sub-make of the `make test` running
+    this suite (a parent's -j would make it warn about the jobserver)."""
+    own = {name: value for name, value in database_env(database).items() if name not in MAKE_VARIABLES}
     return subprocess.run(
         ["make", "--no-print-directory", *make_options, "freshness"],
         cwd=PROJECT_ROOT,
-        env={**database_env(database), **env},
+        env={**own, **env},
         capture_output=True,
         text=True,
         timeout=300,
@@ -112,11 +126,15 @@ def test_a_table_quiet_for_over_two_days_or_never_loaded_fails(warehouse: str) -
 
 
 def test_the_check_creates_and_grants_nothing(warehouse: str) -> None:
-    # the build's hooks make schema build_state and grant the marts' readers; this check runs none
+    # a build's hooks make schema build_state and grant the analysts' roles the schemas that
+    # exist; this check runs none of them, even with a role to grant and a schema to grant it
     with connect(warehouse) as conn:
         conn.execute("drop schema if exists build_state cascade")
+        conn.execute("create schema if not exists marts")
         before = conn.execute("select count(*) from pg_namespace").fetchone()
-    freshness(warehouse)
+    run_freshness(warehouse, USAGE_REPORTS_READER_ROLES=READER)
     with connect(warehouse) as conn:
         assert conn.execute("select to_regnamespace('build_state')").fetchone() == (None,)
         assert conn.execute("select count(*) from pg_namespace").fetchone() == before
+        granted = conn.execute("select has_schema_privilege(%s, 'marts', 'usage')", (READER,)).fetchone()
+        assert granted == (False,)
