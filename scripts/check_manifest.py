@@ -65,9 +65,11 @@ Relation = tuple[str, str]  # (schema, table or view)
 
 
 def _documented(manifest: dict) -> Iterable[tuple[str, Relation, set[str]]]:
-    """Each model's, seed's and source's name as problems name it, its relation and its YAML columns."""
+    """Each model's, seed's and source's name as problems name it, its relation and its YAML
+    columns (an ephemeral model has no relation: its columns are its callers')."""
     for node in manifest["nodes"].values():
-        if node["resource_type"] in ("model", "seed"):
+        ephemeral = (node.get("config") or {}).get("materialized") == "ephemeral"
+        if node["resource_type"] in ("model", "seed") and not ephemeral:
             yield (
                 node["name"],
                 (node["schema"], node.get("alias") or node["name"]),
