@@ -79,6 +79,7 @@ _SECONDS = {
     "description": "Seconds of audio, up to 3 decimals." + _AS_DECIMAL,
 }
 _TEXT = {"type": "string"}
+_PHONE_NUMBER = {"type": "string", "description": "The workspace's number (E.164)."}
 
 _AI_AMOUNTS = {
     "total_tokens": _count("Prompt plus completion tokens."),
@@ -250,7 +251,7 @@ _SCHEMAS["AiModelUsage"] = _object(
 _SCHEMAS["SmsRow"] = _object(
     {
         "date": _DATE,
-        "phoneNumber": {"type": "string", "description": "The workspace's number (E.164)."},
+        "phoneNumber": _PHONE_NUMBER,
         "inbound": _count("Inbound SMS."),
         "outbound": _count("Outbound SMS."),
         "characters": _count("Unicode code points."),
@@ -263,7 +264,7 @@ _SCHEMAS["SmsRow"] = _object(
 _SCHEMAS["PhoneRow"] = _object(
     {
         "date": _DATE,
-        "phoneNumber": {"type": "string", "description": "The workspace's number (E.164)."},
+        "phoneNumber": _PHONE_NUMBER,
         "inbound": _count("Completed inbound calls."),
         "outbound": _count("Completed outbound calls."),
         "totalDurationSeconds": _count("Rounded seconds, summed."),
