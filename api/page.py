@@ -46,12 +46,10 @@ from api.errors import (
 from api.jsonenc import timestamp_text
 from api.pageformat import (
     fmt_count,
-    fmt_credits,
     fmt_credits_short,
     fmt_day,
     fmt_duration,
     fmt_range,
-    fmt_seconds,
     fmt_timestamp,
     is_exact_short,
     literal,
@@ -136,10 +134,8 @@ def _helpers() -> dict[str, Any]:
         "zone_name": zone_name,
         "zone_days": zone_days,
         "fmt_count": fmt_count,
-        "fmt_credits": fmt_credits,
         "fmt_credits_short": fmt_credits_short,
         "is_exact_short": is_exact_short,
-        "fmt_seconds": fmt_seconds,
         "fmt_duration": fmt_duration,
         "fmt_day": fmt_day,
         "fmt_range": fmt_range,

@@ -6,9 +6,5 @@ def type_string() -> str:
     return "text"
 
 
-def type_timestamp() -> str:
-    return "timestamp"
-
-
 def current_timestamp() -> str:
     return "now()"

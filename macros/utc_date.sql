@@ -16,10 +16,6 @@
     {{ return(adapter.dispatch('utc_date', 'usage_reports')(timestamp_expression)) }}
 {%- endmacro %}
 
-{% macro default__utc_date(timestamp_expression) -%}
-    case when {{ usage_reports.event_time_ok(timestamp_expression) }} then cast({{ timestamp_expression }} as date) end
-{%- endmacro %}
-
 {% macro postgres__utc_date(timestamp_expression) -%}
     case
         when {{ usage_reports.event_time_ok(timestamp_expression) }}

@@ -169,7 +169,6 @@ def main(argv: list[str]) -> int:
     except PermissionError:
         print(f"pgenv: not an executable command: {argv[0]}", file=sys.stderr)
         return 126
-    return 0  # pragma: no cover
 
 
 if __name__ == "__main__":

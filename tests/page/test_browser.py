@@ -36,7 +36,7 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from api import page as page_module
+from api import pageformat
 from tests.api import fixture_data as data
 from tests.api.conftest import PROJECT_ROOT, Key
 from tests.page.conftest import W1, expected_metrics, page_path, with_prefix
@@ -273,7 +273,7 @@ def test_an_admin_and_a_member_in_chromium(
     shown = assert_numbers_equal_the_api(tab, server, keys["admin"])
     assert shown["phone.totalDurationSeconds"] == "132"
     assert tab.locator("#ai-by-provider tr[data-key='ai.by_provider[openai]'] td").first.inner_text() == (
-        page_module.fmt_credits(Decimal("0.550001"))
+        pageformat.fmt_credits(Decimal("0.550001"))
     )
     assert "exactly 1.700001" in tab.locator("#ai .stats").inner_text()
     chart = tab.get_by_role("img", name="AI credits per day by provider")  # the SVG's accessible name
