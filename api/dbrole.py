@@ -41,10 +41,11 @@ and names what is missing: run it again after the build.
 Nothing on ``raw`` and nothing on the other staging views (SMS bodies and
 phone numbers stay out of reach): the views run with their owner's rights,
 so the role needs no access to ``raw``. dbt re-creates its views on every
-run, which drops grants made on them by hand: the three staging models need
-a dbt ``grants`` config for this role (dbt re-applies it in the same
-transaction that swaps the view in, so the API never sees a view it may not
-read); without it, this command must run again after every build.
+run, which drops grants made on them by hand: a post-hook of every model the
+API reads (``grant_api_read``, macros/grant_api_read.sql) grants them again to
+this role, and to any role this command set up under another name, in the
+transaction that swaps the new relation in, so the API never sees one it may
+not read and this command need not run again after a build.
 
 Then start the API with ``API_PGUSER=usage_reports_api`` (and
 ``API_PGPASSWORD`` when the server asks for a password).
