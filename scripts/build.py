@@ -65,7 +65,10 @@ def utc_text(moment: datetime) -> str:
 
 def say(message: str) -> None:
     """One line on standard error, stamped with the UTC time."""
-    print(f"{utc_text(datetime.now(UTC))} build: {message}", file=sys.stderr, flush=True)
+    # one write of the whole line: print() writes the newline apart, and a process dbt left
+    # behind, writing to the same stderr, could put its own text between the two
+    sys.stderr.write(f"{utc_text(datetime.now(UTC))} build: {message}\n")
+    sys.stderr.flush()
 
 
 def die_with_parent() -> None:
