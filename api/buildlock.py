@@ -28,6 +28,13 @@ BUILD_RUNNING = f"""exists (
 
 BUILD_RUNNING_SQL = f"select {BUILD_RUNNING} as running"
 
+# Whether the marts may not agree with ``data_freshness``'s version: a build holds the lock,
+# or the last one that wrote marts stopped before its ``data_freshness`` (a model failed, a
+# kill: ``build_unfinished``, macros/mark_build_unfinished.sql). For a statement that reads
+# ``marts.data_freshness`` anyway (a report's, the version's), as one column.
+MARTS_UNSETTLED = f"""({BUILD_RUNNING}
+    or (select build_unfinished from marts.data_freshness where freshness_id = 1))"""
+
 
 def build_running(database: Any) -> bool:
     """Whether a build holds the build lock now (read from ``pg_locks``, never taken).

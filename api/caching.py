@@ -25,7 +25,9 @@ between. While a build holds its lock (read by the key check as the request
 begins, and by the report's statement as it ends) a body may already count rows
 its version does not name, since each mart commits before ``data_freshness``:
 then the tag is a hash of the body itself (``body_etag``), and only a tag of the
-same bytes is answered 304.
+same bytes is answered 304. So it is after a build that wrote some marts and
+stopped before ``data_freshness`` (a model failed, a kill), until a build
+finishes: ``data_freshness.build_unfinished`` (``buildlock.MARTS_UNSETTLED``).
 
 Every answer carries ``Cache-Control: private`` (a per-key answer: shared
 caches must not keep it; browsers and clients may, and revalidate with the
@@ -43,7 +45,7 @@ from typing import Any
 
 from flask import Response, g, request
 
-from api.buildlock import BUILD_RUNNING
+from api.buildlock import MARTS_UNSETTLED
 from api.db import get_db
 from api.jsonenc import timestamp_text
 from api.zones import MARTS
@@ -69,7 +71,7 @@ MART_TABLE_IDS = (
 )
 
 DATA_VERSION_SQL = (
-    f"select data_as_of, version_at, {MART_TABLE_IDS} as mart_tables, {BUILD_RUNNING} as building"
+    f"select data_as_of, version_at, {MART_TABLE_IDS} as mart_tables, {MARTS_UNSETTLED} as building"
     " from marts.data_freshness where freshness_id = 1"
 )
 _NOTED_VERSION = "_usage_reports_data_version"
@@ -83,14 +85,14 @@ class Version:
     data_as_of: datetime | None
     version_at: datetime | None
     tables: str | None = None
-    building: bool = False  # a build held its lock while the version was read
+    building: bool = False  # the marts were unsettled (``MARTS_UNSETTLED``) as it was read
 
 
 def read_version() -> Version:
     row = get_db().fetch_one(DATA_VERSION_SQL)
     if row is None:
         return Version(None, None)
-    return Version(row["data_as_of"], row["version_at"], row["mart_tables"], row["building"])
+    return Version(row["data_as_of"], row["version_at"], row["mart_tables"], bool(row["building"]))
 
 
 def note_version(rows: Sequence[Mapping[str, Any]]) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from api import auth, caching, csvexport
-from api.buildlock import BUILD_RUNNING, running_at_start
+from api.buildlock import MARTS_UNSETTLED, running_at_start
 from api.csvsql import csv_lines
 from api.db import get_db
 from api.jsonenc import rounded
@@ -34,7 +34,7 @@ DATA_VERSION = "(select version_at from marts.data_freshness where freshness_id 
 # build runs while it reads decides how its ETag is made.
 FRESHNESS = (
     f"{DATA_AS_OF} as data_as_of,\n    {DATA_VERSION} as data_version,\n"
-    f"    {caching.MART_TABLE_IDS} as mart_tables,\n    {BUILD_RUNNING} as building"
+    f"    {caching.MART_TABLE_IDS} as mart_tables,\n    {MARTS_UNSETTLED} as building"
 )
 
 # Each report's range when ``start_date`` / ``end_date`` are not given (CONTRACT §4).

@@ -15,7 +15,9 @@
     catching up on marts an earlier build skipped, and stay while builds write
     nothing new to staging (full refreshes replace the marts' tables, which
     the ETags follow too). Built after every mart (the refs below), so it never
-    runs ahead of them. -#}
+    runs ahead of them. build_unfinished: false here; the next run that writes
+    marts sets it as it starts (macros/mark_build_unfinished.sql), and it stays
+    set when that run stops before this model. -#}
 {{ config(materialized='table') }}
 -- depends_on: {{ ref('ai_usage_daily') }}, {{ ref('message_counts_daily') }}, {{ ref('sms_usage_daily') }}
 -- depends_on: {{ ref('phone_usage_daily') }}, {{ ref('voice_usage_daily') }}, {{ ref('member_usage_daily') }}
@@ -48,7 +50,8 @@ final as (
         1 as freshness_id,
         least(max(landings.last_loaded_at), {{ dbt.current_timestamp() }}) as data_as_of,
         coalesce((select mart_reads.advanced_at from mart_reads), {{ dbt.current_timestamp() }}) as version_at,
-        {{ dbt.current_timestamp() }} as built_at
+        {{ dbt.current_timestamp() }} as built_at,
+        false as build_unfinished
     from landings
 )
 

@@ -168,11 +168,20 @@ def test_the_tag_changes_when_a_full_refresh_replaces_a_mart(
     warehouse.dbt("run", "--full-refresh", "--select", "ai_usage_daily")
     with warehouse.connect() as conn:
         assert conn.execute(freshness).fetchone() == was
+    changed = {}
     for path, tag in before.items():
         response = conditional(api, keys["admin"], path, tag)
         assert response.status_code == 200, path
         assert response.headers["ETag"] != tag
         assert conditional(api, keys["admin"], path, response.headers["ETag"]).status_code == 304
+        changed[path] = response.headers["ETag"]
+    # that run left data_freshness out, so until one builds it the tags are the bodies';
+    # then a version's again (the mart's new table in it), which holds
+    warehouse.dbt("run", "--select", "data_freshness")
+    for path, tag in changed.items():
+        settled = etag_of(api, keys["admin"], path)
+        assert settled not in (tag, before[path]), path
+        assert conditional(api, keys["admin"], path, settled).status_code == 304
 
 
 def test_the_tags_follow_every_mart_the_api_reads(warehouse: Warehouse) -> None:

@@ -1,5 +1,6 @@
 """`make build` is safe to run from cron: concurrent builds serialize, a
-killed build leaves the previous marts in place and the next one is exact."""
+killed build leaves the previous marts in place and the next one is exact, and
+a build that fails part-way leaves no changed report under its old ETag."""
 
 from __future__ import annotations
 
@@ -8,16 +9,23 @@ import re
 import signal
 import subprocess
 import time
+import uuid
 from pathlib import Path
 
 import psycopg
 import pytest
 from psycopg import sql
+from psycopg.conninfo import make_conninfo
+from psycopg.rows import dict_row
+from werkzeug.test import TestResponse
 
-from tests.pipeline.landings import land
+from api import create_app
+from api.keystore import create_key
+from tests.pipeline.landings import W1, land
 from tests.warehouse import PROJECT_ROOT, connect, database_env, dbt, fresh_warehouse, load_fixture
 
 DATABASE = "usage_reports_test_refresh"
+M1 = uuid.UUID("a0000000-0000-4000-8000-000000000001")  # W1's admin in raw_base.sql
 BUILD = [str(PROJECT_ROOT / ".venv" / "bin" / "python"), str(PROJECT_ROOT / "scripts" / "build.py")]
 MARTS = (
     *(
@@ -252,3 +260,63 @@ def test_a_warehouse_it_cannot_reach_or_without_raw_tables_is_one_line(warehouse
         _, stderr = refused.communicate(timeout=60)
         assert refused.returncode == 1 and message in stderr, (env, stderr)
         assert len(stderr.strip().splitlines()) == 1
+
+
+def test_a_build_that_fails_part_way_leaves_no_changed_report_under_its_old_tag(warehouse: str) -> None:
+    # A model that fails stops dbt before data_freshness (it depends on every mart) while the
+    # marts built before it stay committed: the SMS report then counts a message the version
+    # in data_freshness does not name. Until a build finishes, its tag must come from its body.
+    with psycopg.connect(dbname=warehouse, autocommit=True, row_factory=dict_row) as conn:
+        key = create_key(
+            conn,
+            workspace_id=uuid.UUID(W1),
+            member_id=M1,
+            name="failed build",
+            scopes=["analytics:read"],
+            expires_in_days=1,
+        )
+    app = create_app({"DATABASE_CONNINFO": make_conninfo(dbname=warehouse)})
+    client = app.test_client()
+    sms = f"/api/v2/w/{W1}/reports/sms-usage?start_date=2026-05-01&end_date=2026-05-31"
+    auth = {"Authorization": f"Bearer {key.token}"}
+
+    def get(tag: str | None = None) -> TestResponse:
+        return client.get(sms, headers={**auth, **({"If-None-Match": tag} if tag else {})})
+
+    def unfinished() -> bool:
+        with connect(warehouse) as conn:
+            (flag,) = conn.execute("select build_unfinished from marts.data_freshness").fetchone()  # type: ignore[misc]
+            return bool(flag)
+
+    try:
+        before = get()
+        tag = before.headers["ETag"]
+        assert get(tag).status_code == 304 and not unfinished()
+        with connect(warehouse) as conn:
+            land(conn, "sms_messages")  # one more inbound message on 2026-05-03
+            # a column the model does not declare: the voice lists fail (on_schema_change: fail)
+            conn.execute("alter table marts.voice_usage_daily_lists add column stray integer")
+        failed = start_build(warehouse)
+        stdout, stderr = failed.communicate(timeout=300)
+        assert failed.returncode == 1 and "voice_usage_daily_lists" in stdout + stderr, stderr
+        assert unfinished()
+        after = get(tag)
+        assert after.status_code == 200, "the old tag got a 304 for a changed report"
+        assert after.get_json()["totalMessages"] == before.get_json()["totalMessages"] + 1
+        assert after.headers["ETag"] != tag
+        assert get(after.headers["ETag"]).status_code == 304  # its own bytes' tag
+        with connect(warehouse) as conn:
+            conn.execute("alter table marts.voice_usage_daily_lists drop column stray")
+        finished = start_build(warehouse)
+        _, stderr = finished.communicate(timeout=300)
+        assert finished.returncode == 0, stderr
+        assert not unfinished()
+        settled = get()
+        # the same numbers; data_as_of, the last finished build's until now, moves with this one
+        assert after.get_json()["dataAsOf"] == before.get_json()["dataAsOf"] < settled.get_json()["dataAsOf"]
+        assert {**settled.get_json(), "dataAsOf": None} == {**after.get_json(), "dataAsOf": None}
+        # a version's tag again: another tag than the body's, and it holds
+        assert settled.headers["ETag"] not in (tag, after.headers["ETag"])
+        assert get(settled.headers["ETag"]).status_code == 304
+    finally:
+        app.extensions["usage_reports_db"].close()

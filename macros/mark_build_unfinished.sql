@@ -1,0 +1,30 @@
+{#-
+    on-run-start of `dbt run` and `dbt build`: a run that will write a report
+    mart sets data_freshness.build_unfinished (committed before its first
+    model), and its own data_freshness, built after every mart, clears it. A
+    build that stops part-way (a model fails, so data_freshness is skipped; a
+    kill) leaves it set: some marts then count rows that data_freshness's
+    version does not name, and the API, which reads the flag with every
+    report, makes ETags from the bodies until a build finishes, as while one
+    runs. Nothing to set before the first build, or while data_freshness is
+    older than the column (an upgrade: the build makes it anew).
+-#}
+{% macro mark_build_unfinished() -%}
+    {%- set marts = [] -%}
+    {%- if execute and flags.WHICH in ('run', 'build') -%}
+        {%- for unique_id in selected_resources -%}
+            {%- set node = graph.nodes.get(unique_id) -%}
+            {%- if node and node.resource_type == 'model' and node.schema == 'marts'
+                and node.name not in ('data_freshness', 'quarantined_rows') -%}
+                {%- do marts.append(node.name) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- if marts -%}
+        do $$
+        begin
+            update marts.data_freshness set build_unfinished = true where freshness_id = 1;
+        exception when undefined_table or undefined_column then null;
+        end $$
+    {%- endif -%}
+{%- endmacro %}
