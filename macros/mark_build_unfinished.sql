@@ -6,8 +6,9 @@
     kill) leaves it set: some marts then count rows that data_freshness's
     version does not name, and the API, which reads the flag with every
     report, makes ETags from the bodies until a build finishes, as while one
-    runs. Nothing to set before the first build, or while data_freshness is
-    older than the column (an upgrade: the build makes it anew).
+    runs. Nothing to set before the first build. A data_freshness made by a
+    version before the column gets it here (a brief lock, once), so an API
+    already upgraded can serve after a first build that fails.
 -#}
 {% macro mark_build_unfinished() -%}
     {%- set marts = [] -%}
@@ -23,8 +24,19 @@
     {%- if marts -%}
         do $$
         begin
+            if to_regclass('marts.data_freshness') is null then
+                return;
+            end if;
+            if not exists (
+                select from pg_attribute
+                where
+                    attrelid = to_regclass('marts.data_freshness')
+                    and attname = 'build_unfinished'
+                    and not attisdropped
+            ) then
+                alter table marts.data_freshness add column build_unfinished boolean not null default false;
+            end if;
             update marts.data_freshness set build_unfinished = true where freshness_id = 1;
-        exception when undefined_table or undefined_column then null;
         end $$
     {%- endif -%}
 {%- endmacro %}

@@ -296,6 +296,10 @@ def test_a_build_that_fails_part_way_leaves_no_changed_report_under_its_old_tag(
             land(conn, "sms_messages")  # one more inbound message on 2026-05-03
             # a column the model does not declare: the voice lists fail (on_schema_change: fail)
             conn.execute("alter table marts.voice_usage_daily_lists add column stray integer")
+            # and data_freshness as a version before build_unfinished made it: the API reading
+            # the column answers 503 until a build starts (its first hook adds the column)
+            conn.execute("alter table marts.data_freshness drop column build_unfinished")
+        assert get(tag).status_code == 503
         failed = start_build(warehouse)
         stdout, stderr = failed.communicate(timeout=300)
         assert failed.returncode == 1 and "voice_usage_daily_lists" in stdout + stderr, stderr
@@ -318,5 +322,10 @@ def test_a_build_that_fails_part_way_leaves_no_changed_report_under_its_old_tag(
         # a version's tag again: another tag than the body's, and it holds
         assert settled.headers["ETag"] not in (tag, after.headers["ETag"])
         assert get(settled.headers["ETag"]).status_code == 304
+        # a run of some marts without data_freshness leaves the mark too; one of data_freshness clears it
+        dbt(warehouse, "run", "--select", "sms_usage_daily")
+        assert unfinished()
+        dbt(warehouse, "run", "--select", "data_freshness")
+        assert not unfinished()
     finally:
         app.extensions["usage_reports_db"].close()
