@@ -1,6 +1,7 @@
 """Whether `make build` is running now: the advisory lock scripts/build.py holds for a
-whole dbt build, read from ``pg_locks`` (never taken here). Zoned reports read the
-quarter-hourly marts alone while it is held (``api.zones``)."""
+whole dbt build, read from ``pg_locks`` (never taken here); and whether the marts are
+unsettled, a build running or the last one stopped part-way. While they are, reports read
+only the marts others are made from (``api.reports.common.statement_reading``)."""
 
 from __future__ import annotations
 
@@ -48,19 +49,30 @@ def build_running(database: Any) -> bool:
     return bool(row and row["running"])
 
 
-_NOTED = "_usage_reports_build_running"
+_NOTED = "_usage_reports_marts_unsettled"
 
 
 def note_running(running: bool) -> None:
     """Keep what the request's first statement (the key check, ``keystore.KEY_LOOKUP_SQL``)
-    read of the lock, so the request asks no more: ``running_at_start``."""
+    read of the lock, so the request asks no more: ``reads_unsettled``."""
     setattr(g, _NOTED, running)
 
 
-def running_at_start(database: Any) -> bool:
-    """Whether a build held the lock when the request began: as its key check read it, or
-    asked now when nothing was noted. A report statement also reads the lock, but only as
-    it ends (an uncorrelated sub-select runs when its first row is made), so a build that
-    finishes during a long statement is seen by this check only."""
+def note_unsettled() -> None:
+    """A statement of this request found the marts unsettled (its ``MARTS_UNSETTLED``
+    column): the rest of the request reads them as while a build runs."""
+    setattr(g, _NOTED, True)
+
+
+def reads_unsettled(database: Any) -> bool:
+    """Whether this request reads the marts as while a build runs: a build held the lock
+    as the request began (as its key check read it, or asked now, once, when nothing was
+    noted), or one of its statements has since found the marts unsettled
+    (``note_unsettled``). A report statement reads ``MARTS_UNSETTLED`` only as it ends (an
+    uncorrelated sub-select runs when its first row is made), so only the check before it
+    sees a build that finishes during a long statement."""
     noted = g.get(_NOTED)
-    return build_running(database) if noted is None else bool(noted)
+    if noted is None:
+        noted = build_running(database)
+        note_running(noted)
+    return bool(noted)

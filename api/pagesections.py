@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from api import caching, charts, keystore, reports, zones
+from api import charts, keystore, reports, zones
 from api.db import get_db
 from api.jsonenc import rounded, with_values
 from api.jsonsql import DATE, Field, sort_key
@@ -88,7 +88,7 @@ select
     usage.messages,
     usage.credits,
     usage.total_tokens,
-    {data_as_of} as data_as_of
+    {freshness}
 from members
 full outer join usage on members.member_id = usage.member_id
 where usage.member_id is not null or not members.is_deleted
@@ -102,7 +102,7 @@ def members_usage_sql(zone: Zone, planned: bool) -> str:
         member_rows=zones.range_rows(
             "member_usage", zone, ("member_id", *reports.MEMBER_MEASURES), planned=planned
         ),
-        data_as_of=reports.DATA_AS_OF,
+        freshness=reports.FRESHNESS,
         member_role=keystore.MEMBER_ROLE,
     )
 
@@ -138,6 +138,7 @@ def chart_buckets(dates: DateRange) -> tuple[str, tuple[charts.Bucket, ...]]:
 def ai_section(workspace: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -> dict[str, Any]:
     body = reports.ai_usage_report(workspace, dates, zone)
     granularity, buckets = chart_buckets(dates)
+    # read as the body was (its statement noted whether the marts are unsettled)
     planned, params = reports.statement_reading(workspace, dates, zone, by_day=True)
     daily = get_db().fetch_all(ai_daily_credits_sql(zone, planned), params)
     order = [item["provider"] for item in body["by_provider"]]
@@ -247,10 +248,13 @@ def _number_section(
     totals added up from the per-day sums, under the names ``totals`` maps the measures to,
     shaped by the report's ``shape``), how many rows the range has, the sums by number (with
     the days each carried traffic) and the day rows the page lists, each as the report's."""
-    planned, params = reports.statement_reading(workspace, dates, zone)
-    statement = number_section_sql(mart, measures, zone, planned)
-    rows = get_db().fetch_all(statement, {**params, "listed_rows": DAY_TABLE_ROWS})
-    caching.note_version(rows)
+    rows = reports.fetch_reading(
+        lambda planned: number_section_sql(mart, measures, zone, planned),
+        workspace,
+        dates,
+        zone,
+        params={"listed_rows": DAY_TABLE_ROWS},
+    )
     per_day = [row for row in rows if row["part"] == "day"]
     head = {name: sum(row[measure] for row in per_day) for measure, name in totals.items()}
     body = with_values(with_zone(shape(workspace, dates, [{**rows[0], **head}]), zone))
@@ -386,8 +390,9 @@ def members_section(
     """Every member's usage over ``dates``. Unless ``named`` (the key holds ``members:read``,
     the scope ``GET /members`` asks for), members are shown by id only, and only those with
     usage in the range: no name, role, membership state or head count."""
-    planned, params = reports.statement_reading(workspace, dates, zone, by_day=False)
-    rows = get_db().fetch_all(members_usage_sql(zone, planned), params)
+    rows = reports.fetch_reading(
+        lambda planned: members_usage_sql(zone, planned), workspace, dates, zone, by_day=False
+    )
     if not named:  # the roster (who has no usage, how many members there are) is GET /members' too
         rows = [row for row in rows if row["chats"] is not None]
     shaped = [

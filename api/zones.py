@@ -26,7 +26,8 @@ local midnight with the running totals the quarter-hourly marts keep, one
 quarter hour per daily row (``rows_by_day``). Either way the sums are
 exactly those of the quarter hours. While a build runs (it commits a
 quarter-hourly mart before its daily sums) zoned statements read the quarter
-hours alone (``api.buildlock.running_at_start``).
+hours alone, and so after a build that stopped part-way
+(``api.buildlock.reads_unsettled``).
 
 Table names come only from the whitelist ``MARTS``, never from a request.
 """

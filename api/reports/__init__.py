@@ -45,13 +45,14 @@ from api.reports.ai import AI_USAGE_SQL, ai_usage_csv, ai_usage_report, ai_usage
 from api.reports.common import (
     AI_DEFAULT_RANGE,
     CREDIT_PLACES,
-    DATA_AS_OF,
+    FRESHNESS,
     MEMBER_DEFAULT_RANGE,
     PHONE_DEFAULT_RANGE,
     SECONDS_PLACES,
     SMS_DEFAULT_RANGE,
     VOICE_DEFAULT_RANGE,
     bp,
+    fetch_reading,
     statement_reading,
 )
 from api.reports.member import (
@@ -70,7 +71,7 @@ __all__ = [
     "AI_DEFAULT_RANGE",
     "AI_USAGE_SQL",
     "CREDIT_PLACES",
-    "DATA_AS_OF",
+    "FRESHNESS",
     "MEMBER_DEFAULT_RANGE",
     "MEMBER_MEASURES",
     "MEMBER_USAGE_SQL",
@@ -87,6 +88,7 @@ __all__ = [
     "ai_usage_sql",
     "bp",
     "common",
+    "fetch_reading",
     "lists",
     "member",
     "member_usage_csv",

@@ -8,8 +8,7 @@ from typing import Any
 
 from flask import Response
 
-from api import caching, csvexport
-from api.db import get_db
+from api import csvexport
 from api.jsonsql import COUNT, DATE, DECIMAL, TEXT, Field, sort_key
 from api.params import DateRange
 from api.reports.common import (
@@ -21,9 +20,9 @@ from api.reports.common import (
     bp,
     csv_statement,
     fetch_csv,
+    fetch_reading,
     report_request,
     respond,
-    statement_reading,
     text_key,
 )
 from api.zones import UTC_ZONE, Zone, day_rows, range_rows, with_zone
@@ -193,9 +192,9 @@ def shape_ai_usage(
 
 def ai_usage_report(workspace_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE) -> dict[str, Any]:
     """The AI report's body (one statement, then ``shape_ai_usage``); the caller has authorized."""
-    planned, params = statement_reading(workspace_id, dates, zone, by_day=False)
-    rows = get_db().fetch_all(ai_usage_sql(zone, planned=planned), params)
-    caching.note_version(rows)
+    rows = fetch_reading(
+        lambda planned: ai_usage_sql(zone, planned=planned), workspace_id, dates, zone, by_day=False
+    )
     return with_zone(shape_ai_usage(workspace_id, dates, rows), zone)
 
 

@@ -5,7 +5,7 @@ freshness columns every statement reads, default ranges, and how values are writ
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from api import auth, caching, csvexport
-from api.buildlock import MARTS_UNSETTLED, running_at_start
+from api.buildlock import MARTS_UNSETTLED, note_unsettled, reads_unsettled
 from api.csvsql import csv_lines
 from api.db import get_db
 from api.jsonenc import rounded
@@ -30,8 +30,9 @@ SECONDS_PLACES = 3
 DATA_AS_OF = "(select data_as_of from marts.data_freshness where freshness_id = 1)"
 # What the answer's ETag derives from (``api.caching``), read in the same statement.
 DATA_VERSION = "(select version_at from marts.data_freshness where freshness_id = 1)"
-# Every report statement's freshness columns (``caching.note_version`` reads them): whether a
-# build runs while it reads decides how its ETag is made.
+# Every report statement's freshness columns (``caching.note_version`` reads them): whether the
+# marts are unsettled as it reads (a build runs, or the last one stopped part-way) decides how
+# its ETag is made, and whether it runs again reading other marts (``fetch_reading``).
 FRESHNESS = (
     f"{DATA_AS_OF} as data_as_of,\n    {DATA_VERSION} as data_version,\n"
     f"    {caching.MART_TABLE_IDS} as mart_tables,\n    {MARTS_UNSETTLED} as building"
@@ -104,10 +105,40 @@ def fetch_csv(
     """A report's CSV: run its statement (``statement(zone, planned)``, a ``csv_statement``)
     for the range, with ``params`` beside the range's own, and keep its version for the
     ``ETag``. The caller has authorized."""
-    planned, reading_params = statement_reading(workspace_id, dates, zone)
-    rows = get_db().fetch_all(statement(zone, planned), {**reading_params, **params})
-    caching.note_version(rows)
+    rows = fetch_reading(lambda planned: statement(zone, planned), workspace_id, dates, zone, params=params)
     return csvexport.CsvTable(columns, rows[0]["csv_lines"])
+
+
+def fetch_reading(
+    statement: Callable[[bool], str],
+    workspace_id: uuid.UUID,
+    dates: DateRange,
+    zone: Zone,
+    *,
+    by_day: bool = True,
+    params: Mapping[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """A report statement's rows (``statement(planned)``, read as ``statement_reading``
+    says, with ``params`` beside the range's own), its version kept for the ``ETag``.
+
+    A statement that read the marts as settled and found them not (its ``building``
+    column, ``MARTS_UNSETTLED``: a build has started since the request began, or the last
+    one stopped part-way, leaving marts older than those they are made from) runs again as
+    while a build runs when that reads other marts, and the rest of the request reads as
+    it does (``note_unsettled``): then the report's JSON and its CSV read the same marts
+    until a build finishes."""
+    database = get_db()
+    settled = not reads_unsettled(database)
+    planned, reading_params = statement_reading(workspace_id, dates, zone, by_day)
+    text = statement(planned)
+    rows = database.fetch_all(text, {**reading_params, **(params or {})})
+    if settled and rows and rows[0].get("building"):
+        note_unsettled()
+        planned, unsettled_params = statement_reading(workspace_id, dates, zone, by_day)
+        if statement(planned) != text or unsettled_params != reading_params:
+            rows = database.fetch_all(statement(planned), {**unsettled_params, **(params or {})})
+    caching.note_version(rows)
+    return rows
 
 
 def statement_reading(
@@ -117,11 +148,13 @@ def statement_reading(
     from other marts, and its parameters. With UTC: the prepared lists and running totals
     (``marts.*_daily_lists``, ``ai_usage_running_totals``), made from the daily marts;
     with another zone: whole UTC dates from the daily marts, made from the quarter-hourly
-    ones (``api.zones.reading``). Neither while a build runs: it commits each mart on its
-    own, one after the other, so a statement then reads the marts the others are made
-    from (UTC: the daily marts, as the CSV does; another zone: the quarter hours alone),
-    and a report's JSON and CSV agree throughout."""
-    building = running_at_start(get_db())
+    ones (``api.zones.reading``). Neither while a build runs, nor once a statement of
+    the request found that one stopped part-way (``reads_unsettled``, ``fetch_reading``):
+    a build commits each mart on its own, one after the
+    other, so a statement then reads the marts the others are made from (UTC: the daily
+    marts, as the CSV does; another zone: the quarter hours alone), and a report's JSON
+    and CSV agree throughout."""
+    building = reads_unsettled(get_db())
     read = reading(dates, zone, by_day, mixed=not building)
     planned = not building if zone.is_utc else read.planned
     return planned, {"workspace_id": workspace_id, **read.params}
@@ -146,12 +179,14 @@ def respond(
         "tz": query.zone.name,
         "format": query.format,
     }
-    building = running_at_start(get_db())
+    building = reads_unsettled(get_db())
     if caching.is_conditional() and not building:
         version = caching.read_version()
         tag = caching.etag(report, parameters, version)
         if not version.building and caching.matches(tag):
             return caching.not_modified(tag)
+        if version.building:
+            note_unsettled()  # the report's statement reads as while a build runs at once
     with known_to_the_warehouse(query.zone):
         if query.format == CSV:
             table = csv_table()
@@ -161,7 +196,8 @@ def respond(
             response = jsonify(json_body())
     version = caching.noted_version()
     if building or version.building:
-        # a build ran while the statement did (seen as the request began, or as it ended)
+        # the marts were unsettled as the statement read them (a build ran, seen as the request
+        # began or as it ended, or the last one stopped part-way)
         tag = caching.body_etag(report, parameters, response.get_data())
         if caching.matches(tag):
             return caching.not_modified(tag)

@@ -11,8 +11,7 @@ from typing import Any
 
 from flask import Response
 
-from api import caching, csvexport
-from api.db import get_db
+from api import csvexport
 from api.jsonenc import RawJSON, with_values
 from api.jsonsql import COUNT, DATE, TEXT, Field, json_array, sort_key
 from api.params import DateRange
@@ -20,9 +19,9 @@ from api.reports.common import (
     FRESHNESS,
     csv_statement,
     fetch_csv,
+    fetch_reading,
     report_request,
     respond,
-    statement_reading,
     total_row,
 )
 from api.zones import Zone, day_rows, with_zone
@@ -57,9 +56,7 @@ def lists_body(
     """A body whose lists the statement wrote (``api.jsonsql``): as the endpoint writes it
     (``raw``: the lists as the warehouse's JSON text) or with the lists as Python values
     (the page and CSV)."""
-    planned, params = statement_reading(workspace_id, dates, zone)
-    rows = get_db().fetch_all(statement(zone, planned), params)
-    caching.note_version(rows)
+    rows = fetch_reading(lambda planned: statement(zone, planned), workspace_id, dates, zone)
     body = with_zone(shape(workspace_id, dates, rows), zone)
     return body if raw else with_values(body)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Response, request
 
-from api import auth, caching, csvexport
+from api import auth, csvexport
 from api.db import get_db
 from api.errors import ApiError
 from api.jsonsql import COUNT, DATE, DECIMAL, Field, sort_key
@@ -22,8 +22,8 @@ from api.reports.common import (
     bp,
     csv_statement,
     fetch_csv,
+    fetch_reading,
     respond,
-    statement_reading,
 )
 from api.zones import UTC_ZONE, Zone, range_rows, rows_by_day, with_zone
 
@@ -103,10 +103,15 @@ def member_usage_report(
     workspace_id: uuid.UUID, member_id: uuid.UUID, dates: DateRange, zone: Zone = UTC_ZONE
 ) -> dict[str, Any]:
     """One member's usage body (one statement, then ``shape_member_usage``); the caller has authorized."""
-    planned, params = statement_reading(workspace_id, dates, zone, by_day=False)
-    row = get_db().fetch_one(member_usage_sql(zone, planned=planned), {**params, "member_id": member_id})
-    caching.note_version([row] if row else [])
-    return with_zone(shape_member_usage(workspace_id, member_id, dates, row), zone)
+    rows = fetch_reading(
+        lambda planned: member_usage_sql(zone, planned=planned),
+        workspace_id,
+        dates,
+        zone,
+        by_day=False,
+        params={"member_id": member_id},
+    )
+    return with_zone(shape_member_usage(workspace_id, member_id, dates, rows[0] if rows else None), zone)
 
 
 def member_usage_csv(

@@ -401,9 +401,7 @@ def test_rows_match_the_events_put_on_local_days(
         with warehouse.connect() as conn:
             events = conn.execute(oracle, {"tz": zone, "ws": workspace}).fetchall()
         for build_running, (start, end) in product((False, True), windows):
-            monkeypatch.setattr(
-                reports.common, "running_at_start", lambda _db, running=build_running: running
-            )
+            monkeypatch.setattr(reports.common, "reads_unsettled", lambda _db, running=build_running: running)
             expected = {
                 (day.isoformat(), name): D(total)
                 for day, name, total in events
@@ -497,7 +495,7 @@ def test_split_daily_rows_answer_as_the_quarter_hours_do(
         asked.append(True)
         return True
 
-    monkeypatch.setattr(reports.common, "running_at_start", build_running)
+    monkeypatch.setattr(reports.common, "reads_unsettled", build_running)
     quarter_hours = [api.get(url, key, query).get_data() for url, key, query in asks]
     assert len(asked) >= len(asks)  # every request read as while a build runs
     for ask, planned, every_quarter_hour in zip(asks, split, quarter_hours, strict=True):
@@ -680,7 +678,7 @@ def test_a_zone_the_warehouse_does_not_know_is_a_400(
         for path, query in by_day:
             response = api.get(f"{W1_REPORTS}/{path}", keys["admin"], query)
             assert response.status_code == 200, response.get_data(as_text=True)
-        monkeypatch.setattr(reports.common, "running_at_start", lambda _database: True)
+        monkeypatch.setattr(reports.common, "reads_unsettled", lambda _database: True)
         for path, query in by_day:
             response = api.get(f"{W1_REPORTS}/{path}", keys["admin"], query)
             assert response.status_code == 400, response.get_data(as_text=True)

@@ -198,7 +198,7 @@ def test_a_zone_the_warehouse_does_not_know_is_a_400_page(
         long = {"start_date": "2000-01-01", "end_date": "2100-12-31", "tz": zone}
         assert admin.get(page_path(), query_string=long).status_code == 200
         assert admin.get(f"{page_path()}/export/sms-usage.csv", query_string=long).status_code == 200
-        monkeypatch.setattr(reports.common, "running_at_start", lambda _db: True)
+        monkeypatch.setattr(reports.common, "reads_unsettled", lambda _db: True)
         response = admin.get(page_path(), query_string=long)
         assert response.status_code == 400
         html = response.get_data(as_text=True)
