@@ -135,8 +135,9 @@ def fetch_reading(
     if settled and rows and rows[0].get("building"):
         note_unsettled()
         planned, unsettled_params = statement_reading(workspace_id, dates, zone, by_day)
-        if statement(planned) != text or unsettled_params != reading_params:
-            rows = database.fetch_all(statement(planned), {**unsettled_params, **(params or {})})
+        again = statement(planned)
+        if again != text or unsettled_params != reading_params:
+            rows = database.fetch_all(again, {**unsettled_params, **(params or {})})
     caching.note_version(rows)
     return rows
 
