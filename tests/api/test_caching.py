@@ -4,7 +4,7 @@ and the checks that must still come before a 304."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -12,7 +12,7 @@ import pytest
 import yaml
 from flask import Flask
 
-from api import buildlock, caching
+from api import buildlock, caching, reports
 from api.db import Database
 from tests.api import fixture_data as data
 from tests.api.conftest import PROJECT_ROOT, ApiClient, Key, Warehouse, error_of
@@ -232,6 +232,83 @@ def test_while_a_build_runs_a_tag_names_only_its_own_body(
         again = conditional(api, keys["admin"], path, body_tag)
         assert again.status_code == 304 and again.headers["ETag"] == body_tag  # the same bytes, the same tag
     assert conditional(api, keys["admin"], path, tag).status_code == 304  # the build is over
+
+
+# A day's sum moved in each daily mart (for W1, inside MARCH) while the marts made from it (lists,
+# running totals) and the quarter hours it is made from keep the old numbers: what a build that
+# stopped between them leaves. (mart, column, amount, which of the day's rows)
+DAILY_BUMPS = (
+    ("ai_usage_daily", "credits", "1", "true"),
+    ("sms_usage_daily", "characters", "1000", "true"),
+    ("phone_usage_daily", "duration_seconds", "1000", "true"),
+    ("voice_usage_daily", "duration_seconds", "1000", "kind = 'stt'"),
+    ("member_usage_daily", "credits", "1", f"member_id = '{data.ADA}'"),
+)
+
+
+@contextmanager
+def daily_marts_ahead(warehouse: Warehouse) -> Iterator[Callable[[bool], None]]:
+    """The daily marts a day ahead of the rest (``DAILY_BUMPS``); yields a switch for
+    ``data_freshness.build_unfinished``. Everything is put back afterwards."""
+    with warehouse.connect() as conn:
+        for mart, column, amount, which in DAILY_BUMPS:
+            conn.execute(f"create temporary table saved_{mart} as table marts.{mart}")
+            bumped = conn.execute(
+                f"""update marts.{mart} set {column} = {column} + {amount}
+                where ctid = (
+                    select ctid from marts.{mart}
+                    where workspace_id = %s and usage_date = '2024-03-04' and {which}
+                    limit 1
+                )""",
+                (data.W1,),
+            ).rowcount
+            assert bumped == 1, mart
+
+        def mark(unfinished: bool) -> None:
+            conn.execute("update marts.data_freshness set build_unfinished = %s", (unfinished,))
+
+        try:
+            yield mark
+        finally:
+            mark(False)
+            for mart, *_ in DAILY_BUMPS:
+                conn.execute(f"truncate marts.{mart}")
+                conn.execute(f"insert into marts.{mart} table saved_{mart}")
+
+
+def test_after_a_build_stopped_part_way_reports_read_as_during_a_build(
+    api: ApiClient, keys: dict[str, Key], warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Until a build finishes, every report reads the marts others are made from, as while a
+    # build runs: UTC the daily marts (not the lists and running totals), another zone the
+    # quarter hours alone (not the daily sums of whole UTC dates), JSON and CSV alike.
+    asks = [
+        (path, {**MARCH, "tz": zone, **extra})
+        for path in REPORTS
+        for zone in ("UTC", "America/New_York")
+        for extra in ({}, {"format": "csv"})
+    ]
+
+    def answers() -> list[bytes]:
+        got = [api.get(url(path), keys["admin"], query) for path, query in asks]
+        assert all(response.status_code == 200 for response in got)
+        return [response.get_data() for response in got]
+
+    with daily_marts_ahead(warehouse) as mark:
+        settled = answers()  # the mark unset: what a finished build's marts are read as
+        mark(True)
+        unfinished = answers()
+        monkeypatch.setattr(reports.common, "reads_unsettled", lambda _database: True)
+        during_a_build = answers()
+    assert unfinished == during_a_build
+    # the moved day shows where a settled reading takes the daily sums: every UTC CSV, member
+    # usage's UTC JSON; elsewhere it reads what is made from them (UTC) or the quarter hours
+    same_either_way = [
+        query["tz"] == "UTC" and (query.get("format") == "csv" or path.startswith("member-usage"))
+        for path, query in asks
+    ]
+    for ask, before, after, same in zip(asks, settled, during_a_build, same_either_way, strict=True):
+        assert (before == after) == same, ask
 
 
 def test_a_build_that_ends_while_the_report_runs_still_gets_a_body_tag(
