@@ -151,10 +151,9 @@ def statement_reading(
     with another zone: whole UTC dates from the daily marts, made from the quarter-hourly
     ones (``api.zones.reading``). Neither while a build runs, nor once a statement of
     the request found that one stopped part-way (``reads_unsettled``, ``fetch_reading``):
-    a build commits each mart on its own, one after the
-    other, so a statement then reads the marts the others are made from (UTC: the daily
-    marts, as the CSV does; another zone: the quarter hours alone), and a report's JSON
-    and CSV agree throughout."""
+    a build commits each mart on its own, one after the other, so a statement then reads
+    the marts the others are made from (UTC: the daily marts, as the CSV does; another
+    zone: the quarter hours alone), and a report's JSON and CSV agree throughout."""
     building = reads_unsettled(get_db())
     read = reading(dates, zone, by_day, mixed=not building)
     planned = not building if zone.is_utc else read.planned
