@@ -15,7 +15,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from api import auth
 from api.db import get_db
-from api.keystore import MEMBER_ROLE
+from api.keystore import MEMBER_ROLE_NAME
 from api.params import parse_uuid, single_values
 
 bp = Blueprint("members", __name__, url_prefix="/api/v2/w/<workspace_id>")
@@ -24,10 +24,8 @@ ACTIVE_MEMBERS_SQL = f"""
 select
     members.member_id,
     members.display_name,
-    roles.role_name
+    {MEMBER_ROLE_NAME} as role_name
 from staging.stg_product__members as members
-left join staging.stg_product__roles as roles
-    on {MEMBER_ROLE}
 where
     members.workspace_id = %(workspace_id)s
     and not members.is_deleted

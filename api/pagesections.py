@@ -71,10 +71,8 @@ members as (
         members.member_id,
         members.display_name,
         members.is_deleted,
-        roles.role_name
+        {member_role_name} as role_name
     from staging.stg_product__members as members
-    left join staging.stg_product__roles as roles
-        on {member_role}
     where members.workspace_id = %(workspace_id)s
 )
 
@@ -103,17 +101,15 @@ def members_usage_sql(zone: Zone, planned: bool) -> str:
             "member_usage", zone, ("member_id", *reports.MEMBER_MEASURES), planned=planned
         ),
         freshness=reports.FRESHNESS,
-        member_role=keystore.MEMBER_ROLE,
+        member_role_name=keystore.MEMBER_ROLE_NAME,
     )
 
 
 MEMBER_IDENTITY_SQL = f"""
 select
     members.display_name,
-    roles.role_name
+    {keystore.MEMBER_ROLE_NAME} as role_name
 from staging.stg_product__members as members
-left join staging.stg_product__roles as roles
-    on {keystore.MEMBER_ROLE}
 where members.member_id = %(member_id)s
 """
 
