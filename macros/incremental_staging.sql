@@ -186,7 +186,8 @@ deliveries as (
             order by _loaded_at desc, {{ event_time_column }} desc, {{ usage_reports.copy_tiebreak('delivered_copy') }}
         ) as delivery_rank,
         min({{ usage_reports.utc_date(event_time_column) }}) over (partition by {{ id_column }}) as new_earliest_copy_date,
-        max({{ usage_reports.utc_date(event_time_column) }}) over (partition by {{ id_column }}) as new_latest_copy_date
+        max({{ usage_reports.utc_date(event_time_column) }}) over (partition by {{ id_column }}) as new_latest_copy_date,
+        {{ usage_reports.copies_name_workspaces('(partition by ' ~ id_column ~ ')') }} as new_workspace_moved
     from delivered_copies as delivered_copy
 ),
 
@@ -194,7 +195,15 @@ latest_copies as (
     select
         deliveries.*,
         least(deliveries.new_earliest_copy_date, earlier_copies.earliest_copy_date) as earliest_copy_date,
-        greatest(deliveries.new_latest_copy_date, earlier_copies.latest_copy_date) as latest_copy_date
+        greatest(deliveries.new_latest_copy_date, earlier_copies.latest_copy_date) as latest_copy_date,
+        (
+            deliveries.new_workspace_moved
+            or coalesce(earlier_copies.workspace_moved, false)
+            or (
+                earlier_copies.known_id is not null
+                and earlier_copies.known_workspace_id is distinct from deliveries.workspace_id
+            )
+        ) as workspace_moved
     from deliveries
     left join earlier_copies
         on deliveries.{{ id_column }} = earlier_copies.known_id
@@ -237,7 +246,8 @@ deliveries as (
             order by _loaded_at desc, {{ event_time_column }} desc, {{ usage_reports.copy_tiebreak('delivered_copy') }}
         ) as delivery_rank,
         min({{ usage_reports.utc_date(event_time_column) }}) over (partition by {{ id_column }}) as new_earliest_copy_date,
-        max({{ usage_reports.utc_date(event_time_column) }}) over (partition by {{ id_column }}) as new_latest_copy_date
+        max({{ usage_reports.utc_date(event_time_column) }}) over (partition by {{ id_column }}) as new_latest_copy_date,
+        {{ usage_reports.copies_name_workspaces('(partition by ' ~ id_column ~ ')') }} as new_workspace_moved
     from source as delivered_copy
     where {{ id_column }} = any(array(select repeated_ids.repeated_id from repeated_ids))
 ),
@@ -246,7 +256,8 @@ latest_copies as (
     select
         deliveries.*,
         deliveries.new_earliest_copy_date as earliest_copy_date,
-        deliveries.new_latest_copy_date as latest_copy_date
+        deliveries.new_latest_copy_date as latest_copy_date,
+        deliveries.new_workspace_moved as workspace_moved
     from deliveries
     where deliveries.delivery_rank = 1
     union all
@@ -255,8 +266,10 @@ latest_copies as (
         cast(1 as bigint) as delivery_rank,
         {{ usage_reports.utc_date(event_time_column) }} as new_earliest_copy_date,
         {{ usage_reports.utc_date(event_time_column) }} as new_latest_copy_date,
+        false as new_workspace_moved,
         {{ usage_reports.utc_date(event_time_column) }} as earliest_copy_date,
-        {{ usage_reports.utc_date(event_time_column) }} as latest_copy_date
+        {{ usage_reports.utc_date(event_time_column) }} as latest_copy_date,
+        false as workspace_moved
     from source
     where not exists (
         select from repeated_ids
@@ -265,15 +278,29 @@ latest_copies as (
 )
 {%- endmacro %}
 
-{#- What earlier builds merged: each id's copy-day range. Only joined to the
+{#- Whether the copies of one id name more than one workspace, a null
+    workspace counting as one of its own: an id whose copies moved between
+    workspaces. The marts then rebuild its days for every workspace
+    (`changed_days`), as they cannot tell which one it left. `window`: a window
+    partitioned by the id, named or written out. Compared as text: PostgreSQL
+    has no min or max of uuid. -#}
+{% macro copies_name_workspaces(window) -%}
+    min(coalesce(cast(workspace_id as text), '')) over {{ window }}
+    <> max(coalesce(cast(workspace_id as text), '')) over {{ window }}
+{%- endmacro %}
+
+{#- What earlier builds merged: each id's copy-day range, its workspace and
+    whether its copies had moved between workspaces. Only joined to the
     ids merged now (by index on the id), so it needs no filter of its own; a
     filter on `source` here made the planner re-read `source` for every row
     it joined. Incremental builds only. -#}
 {% macro earlier_copies(id_column) -%}
     select
         {{ id_column }} as known_id,
+        workspace_id as known_workspace_id,
         earliest_copy_date,
-        latest_copy_date
+        latest_copy_date,
+        workspace_moved
     from {{ this }}
 {%- endmacro %}
 
@@ -299,6 +326,7 @@ latest_copies as (
         state_loaded_at as _loaded_at,
         earliest_copy_date,
         latest_copy_date,
+        workspace_moved,
         last_loaded_at
     from {{ this }}
     where call_id in (select source.call_id from source)
@@ -317,6 +345,7 @@ latest_copies as (
         _loaded_at,
         cast(null as date) as earliest_copy_date,
         cast(null as date) as latest_copy_date,
+        false as workspace_moved,
         _loaded_at as last_loaded_at
     from {{ source_relation }}
     where 1 = 0

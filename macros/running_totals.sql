@@ -7,31 +7,39 @@
     the range's sums are the totals of the last day on or before its end less
     those of the last day before its start.
 
-    A late row changes every later day's totals, so an incremental build
-    rebuilds every day from the first changed one on
-    (`running_totals_rebuilt_days`) and starts from the totals the table holds
-    for each workspace's last day before it (the model's `totals_before` CTE).
+    A late row changes every later day's totals of its workspace, so an
+    incremental build rebuilds each workspace's days from its first changed
+    one on (`running_totals_rebuilt_days`) and starts from the totals the table
+    holds for that workspace's last day before it (the model's `totals_before`
+    CTE). Other workspaces are not touched.
 -#}
 
-{#- The days to rebuild: the changed ones (CTE `changed_days`) and, incremental,
-    every later day this table or `daily_relation` holds. -#}
+{#- The (workspace, day) pairs to rebuild: the changed ones (CTE
+    `changed_days`) and, incremental, every later day of the same workspace
+    that this table or `daily_relation` holds (one index range per workspace). -#}
 {% macro running_totals_rebuilt_days(daily_relation) -%}
-    select changed_days.rebuilt_date from changed_days
+    select changed_days.workspace_id, changed_days.rebuilt_date from changed_days
     {%- if is_incremental() %}
     union
-    select stored_days.usage_date as rebuilt_date
+    select stored_days.workspace_id, stored_days.usage_date as rebuilt_date
     from {{ this }} as stored_days
-    where stored_days.usage_date >= (select min(changed_days.rebuilt_date) from changed_days)
+    inner join (
+        select workspace_id, min(rebuilt_date) as first_date from changed_days group by workspace_id
+    ) as first_changed
+        on stored_days.workspace_id = first_changed.workspace_id and stored_days.usage_date >= first_changed.first_date
     union
-    select later_days.usage_date as rebuilt_date
+    select later_days.workspace_id, later_days.usage_date as rebuilt_date
     from {{ daily_relation }} as later_days
-    where later_days.usage_date >= (select min(changed_days.rebuilt_date) from changed_days)
+    inner join (
+        select workspace_id, min(rebuilt_date) as first_date from changed_days group by workspace_id
+    ) as first_changed
+        on later_days.workspace_id = first_changed.workspace_id and later_days.usage_date >= first_changed.first_date
     {%- endif %}
 {%- endmacro %}
 
 {#- A `totals_before` for a table kept a row per key (ai_usage_running_totals; no
     keys: a row per workspace, phone_usage_daily_lists and sms_usage_daily_lists): the totals at the last
-    stored day before the first rebuilt one (CTE `rebuilt_days`) of each workspace
+    stored day before the workspace's first rebuilt one (CTE `rebuilt_days`), for each workspace
     with rows to rebuild (CTE `daily`; one index probe each, not a pass over the
     table), as `keys` and the `measures`; on a full build no rows, typed as
     `daily_relation`'s columns. -#}
@@ -51,7 +59,10 @@
         from {{ this }} as kept
         where
             kept.workspace_id = active.workspace_id
-            and kept.usage_date < (select min(rebuilt_days.rebuilt_date) from rebuilt_days)
+            and kept.usage_date < (
+                select min(rebuilt_days.rebuilt_date) from rebuilt_days
+                where rebuilt_days.workspace_id = active.workspace_id
+            )
     ) as last_day
     inner join {{ this }} as kept_totals
         on kept_totals.workspace_id = active.workspace_id and kept_totals.usage_date = last_day.usage_date

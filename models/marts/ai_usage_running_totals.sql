@@ -4,7 +4,7 @@
 
     Any range's sums are the totals of the workspace's last day on or before its
     end less those of its last day before its start: the UTC AI report reads two
-    days' rows, whatever the range (api/reports/ai.py). Rebuilt from the first
+    days' rows, whatever the range (api/reports/ai.py). Rebuilt from each workspace's first
     changed day on (macros/running_totals.sql), starting from the totals this
     table holds for each workspace's last day before it. -#}
 {%- set measures = {

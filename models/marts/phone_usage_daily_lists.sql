@@ -4,7 +4,7 @@
     (macros/number_day_lists.sql). A UTC report over start..end joins the day
     texts of its days in date order and takes its totals as the running totals
     of the last row on or before end less those of the last row before start
-    (api/reports/phone.py). Rebuilt from the first changed day on. -#}
+    (api/reports/phone.py). Rebuilt from its workspace's first changed day on. -#}
 {{ number_day_lists(
     'stg_product__call_events', 'phone_usage_daily',
     ['call_count', 'inbound_calls', 'outbound_calls', 'duration_seconds'],

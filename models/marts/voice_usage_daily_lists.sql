@@ -14,9 +14,9 @@
     or before end less those of the last row before start: a row per day and two
     more, not every day's models added up again (api/reports/voice.py).
 
-    Running totals carry forward, so an incremental build rebuilds every day
-    from the first changed one on, adding the rebuilt days' rows of
-    voice_usage_daily to the totals this table holds for the day before. -#}
+    Running totals carry forward, so an incremental build rebuilds each
+    workspace's days from its first changed one on, adding the rebuilt days'
+    rows of voice_usage_daily to the totals this table holds for the day before. -#}
 with
 
 changed_days as (
@@ -46,7 +46,7 @@ daily as (
 
 totals_before as (
     {%- if is_incremental() %}
-        -- the totals before the first rebuilt day of each workspace with rows to rebuild:
+        -- the totals before each workspace's first rebuilt day, for each workspace with rows to rebuild:
         -- its last stored row before it
         select
             active.workspace_id,
@@ -69,7 +69,10 @@ totals_before as (
                 from {{ this }} as kept
                 where
                     kept.workspace_id = active.workspace_id
-                    and kept.usage_date < (select min(rebuilt_days.rebuilt_date) from rebuilt_days)
+                    and kept.usage_date < (
+                        select min(rebuilt_days.rebuilt_date) from rebuilt_days
+                        where rebuilt_days.workspace_id = active.workspace_id
+                    )
                 order by kept.usage_date desc
                 limit 1
             ) as last_kept

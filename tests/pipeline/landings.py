@@ -53,7 +53,11 @@ LANDINGS: dict[str, dict[str, object]] = {
 
 def land(conn: psycopg.Connection[Any], table: str) -> datetime:
     """Insert the table's row, landed now; its `_loaded_at`."""
-    row = LANDINGS[table]
+    return land_row(conn, table, LANDINGS[table])
+
+
+def land_row(conn: psycopg.Connection[Any], table: str, row: dict[str, object]) -> datetime:
+    """Insert `row` (column: value) into raw table `table`, landed now; its `_loaded_at`."""
     columns = sql.SQL(", ").join(map(sql.Identifier, [*row, "_loaded_at"]))
     values = sql.SQL(", ").join([*(sql.Placeholder() for _ in row), sql.SQL("now()")])
     statement = sql.SQL("insert into raw.{} ({}) values ({}) returning _loaded_at").format(

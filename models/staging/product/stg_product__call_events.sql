@@ -45,6 +45,7 @@ state_rows as (
         _loaded_at,
         {{ utc_date('started_at') }} as earliest_copy_date,
         {{ utc_date('started_at') }} as latest_copy_date,
+        false as workspace_moved,
         _loaded_at as last_loaded_at
     from source
     union all
@@ -62,6 +63,7 @@ state_rows as (
         _loaded_at,
         earliest_copy_date,
         latest_copy_date,
+        workspace_moved,
         last_loaded_at
     from earlier_states
 ),
@@ -72,7 +74,12 @@ ranked as (
         row_number() over call_states as state_rank,
         max(last_loaded_at) over call_states as call_last_loaded_at,
         min(earliest_copy_date) over call_states as call_earliest_copy_date,
-        max(latest_copy_date) over call_states as call_latest_copy_date
+        max(latest_copy_date) over call_states as call_latest_copy_date,
+        -- states of more than one workspace (a null one counting as its own), now or before
+        (
+            {{ copies_name_workspaces('call_states') }}
+            or bool_or(workspace_moved) over call_states
+        ) as call_workspace_moved
     from state_rows
     window call_states as (
         partition by call_id
@@ -122,6 +129,7 @@ renamed as (
         ) as is_valid,
         call_earliest_copy_date as earliest_copy_date,
         call_latest_copy_date as latest_copy_date,
+        call_workspace_moved as workspace_moved,
         _loaded_at as state_loaded_at,
         call_last_loaded_at as last_loaded_at,
         {{ staging_batch() }} as staged_batch

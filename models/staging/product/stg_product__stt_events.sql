@@ -35,6 +35,7 @@ renamed as (
         ) as is_valid,
         earliest_copy_date,
         latest_copy_date,
+        workspace_moved,
         _loaded_at as last_loaded_at,
         {{ staging_batch() }} as staged_batch
     from latest_copies
